@@ -1,0 +1,24 @@
+"""SociaLens: do an organization's leaders model social media behaviour, and do its members follow?
+
+The public Python API::
+
+    import socialens
+    ws = socialens.open("org.duckdb")          # create or open a workspace
+    ws.ingest("canonical_folder/")            # load files, with provenance and quarantine
+    r = socialens.analyses.directory(ws, snapshot="2017-08-01")
+    r.summary, r.tables["ranking"], r.to_html()
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from socialens.errors import SocialensError  # noqa: E402
+from socialens.workspace import Workspace, open_workspace  # noqa: E402
+
+__all__ = ["__version__", "open", "Workspace", "SocialensError"]
+
+
+def open(path=None, *, read_only: bool = False) -> Workspace:  # noqa: A001 - the public name
+    """Open (or create) the workspace at ``path``; see :class:`socialens.workspace.Workspace`."""
+    return open_workspace(path, read_only=read_only)

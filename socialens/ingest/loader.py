@@ -1,0 +1,365 @@
+"""Loading mapped rows into the workspace: reference checks, de-duplication, quarantine, provenance.
+
+Every reader maps a source record to a list of ``(target_table, row)`` pairs; the first pair is the
+record's *primary* row, which decides how the record is counted (loaded, duplicate or quarantined), so
+that for every file ``n_read = n_loaded + n_duplicate + n_quarantined``. Further pairs are *secondary*
+rows (e.g. the author's account embedded in a tweet): loaded when new and valid, otherwise skipped
+and counted in :attr:`FileReport.secondary`.
+
+Rows are staged in batches into a temporary DuckDB table, and each batch is checked with set-based
+SQL (unknown references → quarantine, existing keys → duplicates), so memory stays bounded however
+large the file.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from socialens.workspace import Workspace
+
+__all__ = ["TargetSpec", "TARGETS", "Loader", "FileReport", "new_run_id"]
+
+BATCH_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class Ref:
+    column: str
+    table: str
+    table_column: str
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """How rows of one table are keyed and which references must resolve."""
+
+    table: str
+    key: tuple[str, ...]
+    refs: tuple[Ref, ...] = ()
+    null_safe_key: bool = False
+
+
+TARGETS: dict[str, TargetSpec] = {
+    "people": TargetSpec("people", ("person_id",)),
+    "roles": TargetSpec(
+        "roles", ("person_id", "title", "start_at"), (Ref("person_id", "people", "person_id"),)
+    ),
+    "accounts": TargetSpec(
+        "accounts", ("account_id",), (Ref("person_id", "people", "person_id"),)
+    ),
+    "account_snapshots": TargetSpec(
+        "account_snapshots",
+        ("account_id", "observed_at"),
+        (Ref("account_id", "accounts", "account_id"),),
+    ),
+    "posts": TargetSpec("posts", ("post_id",), (Ref("account_id", "accounts", "account_id"),)),
+    "edges": TargetSpec(
+        "edges",
+        ("src", "dst", "kind", "observed_at", "window_start", "window_end"),
+        (Ref("src", "accounts", "account_id"), Ref("dst", "accounts", "account_id")),
+        null_safe_key=True,
+    ),
+}
+
+#: Load order: a batch is flushed table by table in this order so references resolve.
+ORDER = ("people", "roles", "accounts", "account_snapshots", "posts", "edges")
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+}
+
+
+def new_run_id() -> str:
+    """``20260101T120000Z-1a2b3c4d``: sortable by time, unique."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    format: str
+    target: str
+    sha256: str
+    run_id: str | None = None
+    n_read: int = 0
+    n_loaded: int = 0
+    n_duplicate: int = 0
+    n_quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    secondary: dict[str, Counter] = field(default_factory=dict)
+    recorded: bool = False
+
+    @property
+    def balanced(self) -> bool:
+        return self.n_read == self.n_loaded + self.n_duplicate + self.n_quarantined
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "target": self.target,
+            "sha256": self.sha256,
+            "run_id": self.run_id,
+            "read": self.n_read,
+            "loaded": self.n_loaded,
+            "duplicate": self.n_duplicate,
+            "quarantined": self.n_quarantined,
+            "reasons": dict(self.reasons.most_common()),
+            "secondary": {k: dict(v) for k, v in self.secondary.items()},
+            "recorded": self.recorded,
+        }
+
+
+@dataclass
+class _Pending:
+    line: int
+    raw: str
+    primary: bool
+    row: dict[str, Any]
+
+
+class Loader:
+    """Loads one file's records inside one transaction. Use :meth:`run`."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        path: Path,
+        sha256: str,
+        format: str,
+        target: str,
+        timezone: str | None,
+        on_progress: Callable[[int], None] | None = None,
+    ):
+        self.ws = ws
+        self.con = ws.con
+        self.report = FileReport(str(path), format, target, sha256)
+        self.timezone = timezone
+        self.run_id = new_run_id()
+        self.on_progress = on_progress
+        self._buffers: dict[str, list[_Pending]] = {t: [] for t in ORDER}
+        self._seen: dict[str, set] = {t: set() for t in ORDER}
+        self._quarantine: list[tuple] = []
+        self._new_quarantined = 0
+        self._n_buffered = 0
+        self._columns: dict[str, list[tuple[str, str]]] = {}
+
+    # -- public -------------------------------------------------------------------------------
+    def run(self, records: Iterable[tuple[int, str, list[tuple[str, dict]] | None, Any]]) -> FileReport:
+        """Load ``(line, raw, rows, error)`` items; ``error`` is a reason string or a RecordError."""
+        started = datetime.now(UTC)
+        with self.ws.transaction():
+            for line, raw, rows, error in records:
+                self.report.n_read += 1
+                if error is not None:
+                    reason = getattr(error, "reason", None) or str(error)
+                    fld = getattr(error, "field", None)
+                    self._add_quarantine(line, raw, self.report.target, reason, fld)
+                    continue
+                for i, (target, row) in enumerate(rows):
+                    self._buffers[target].append(_Pending(line, raw, i == 0, row))
+                self._n_buffered += 1
+                if self._n_buffered >= BATCH_SIZE:
+                    self._flush()
+            self._flush()
+            self._flush_quarantine()
+            self._finish(started)
+        return self.report
+
+    # -- internals ----------------------------------------------------------------------------
+    def _add_quarantine(self, line, raw, target, reason, fld=None) -> None:
+        self.report.n_quarantined += 1
+        self.report.reasons[reason if len(reason) < 120 else reason[:117] + "..."] += 1
+        self._quarantine.append((line, raw, target, fld, reason))
+        if len(self._quarantine) >= BATCH_SIZE:
+            self._flush_quarantine()
+
+    def _secondary(self, target: str, what: str, n: int = 1) -> None:
+        if n:
+            self.report.secondary.setdefault(target, Counter())[what] += n
+
+    def _cols(self, table: str) -> list[tuple[str, str]]:
+        if table not in self._columns:
+            desc = self.con.execute(f'DESCRIBE "{table}"').fetchall()
+            self._columns[table] = [(r[0], r[1]) for r in desc if r[0] not in ("run_id", "source_line")]
+        return self._columns[table]
+
+    def _flush(self) -> None:
+        for target in ORDER:
+            pending = self._buffers[target]
+            if pending:
+                self._flush_target(target, pending)
+                self._buffers[target] = []
+        if self.on_progress and self._n_buffered:
+            self.on_progress(self._n_buffered)
+        self._n_buffered = 0
+
+    def _flush_target(self, target: str, pending: list[_Pending]) -> None:
+        spec = TARGETS[target]
+        seen = self._seen[target]
+        batch: list[_Pending] = []
+        for p in pending:  # duplicates inside the batch
+            key = tuple(p.row.get(k) for k in spec.key)
+            if key in seen:
+                if p.primary:
+                    self.report.n_duplicate += 1
+                else:
+                    self._secondary(target, "duplicate")
+                continue
+            seen.add(key)
+            batch.append(p)
+        seen.clear()
+        if not batch:
+            return
+        cols = self._cols(spec.table)
+        arrays = {}
+        for name, typ in cols:
+            values = [p.row.get(name) for p in batch]
+            if typ == "JSON":
+                values = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
+            arrays[name] = pa.array(values, type=_ARROW_TYPES[typ])
+        arrays["_i"] = pa.array(range(len(batch)), type=pa.int64())
+        stage = pa.table(arrays)
+        con = self.con
+        con.register("_stage_arrow", stage)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _stage_arrow")
+        finally:
+            con.unregister("_stage_arrow")
+        # 1. unresolved references -> quarantine (primary) or skip (secondary)
+        for ref in spec.refs:
+            bad = con.execute(
+                f"""SELECT _i, "{ref.column}" FROM _stage s
+                    WHERE s."{ref.column}" IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM "{ref.table}" t WHERE t."{ref.table_column}" = s."{ref.column}")"""
+            ).fetchall()
+            if bad:
+                for i, value in bad:
+                    p = batch[i]
+                    if p.primary:
+                        self._add_quarantine(
+                            p.line, p.raw, target,
+                            f"unknown {ref.column} {value!r}: no such row in {ref.table}; load it "
+                            f"first (e.g. add it to the {ref.table} file) or correct the id",
+                            ref.column,
+                        )
+                    else:
+                        self._secondary(target, f"skipped: unknown {ref.column}")
+                con.execute(
+                    f"""DELETE FROM _stage s WHERE s."{ref.column}" IS NOT NULL AND NOT EXISTS (
+                          SELECT 1 FROM "{ref.table}" t WHERE t."{ref.table_column}" = s."{ref.column}")"""
+                )
+        # 2. keys already in the workspace -> duplicates
+        eq = " IS NOT DISTINCT FROM " if spec.null_safe_key else " = "
+        cond = " AND ".join(f't."{k}"{eq}s."{k}"' for k in spec.key)
+        dups = con.execute(
+            f'SELECT _i FROM _stage s WHERE EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {cond})'
+        ).fetchall()
+        if dups:
+            for (i,) in dups:
+                if batch[i].primary:
+                    self.report.n_duplicate += 1
+                else:
+                    self._secondary(target, "duplicate")
+            con.execute(
+                f'DELETE FROM _stage s WHERE EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {cond})'
+            )
+        # 3. the rest is new
+        loaded = [i for (i,) in con.execute("SELECT _i FROM _stage ORDER BY _i").fetchall()]
+        if loaded:
+            names = ", ".join(f'"{n}"' for n, _ in cols)
+            lines = pa.table({"_i": pa.array(loaded, pa.int64()),
+                              "_line": pa.array([batch[i].line for i in loaded], pa.int64())})
+            con.register("_lines_arrow", lines)
+            try:
+                con.execute(
+                    f"""INSERT INTO "{spec.table}" ({names}, run_id, source_line)
+                        SELECT {names}, ?, l._line FROM _stage s JOIN _lines_arrow l USING (_i)
+                        ORDER BY _i""",
+                    [self.run_id],
+                )
+            finally:
+                con.unregister("_lines_arrow")
+            n_primary = sum(1 for i in loaded if batch[i].primary)
+            self.report.n_loaded += n_primary
+            self._secondary(target, "loaded", len(loaded) - n_primary)
+            if target == "posts":
+                self._insert_entities([batch[i].row for i in loaded])
+        con.execute("DROP TABLE IF EXISTS _stage")
+
+    def _insert_entities(self, rows: list[dict]) -> None:
+        ents = {(r["post_id"], kind, value) for r in rows for kind, value in r.get("_entities", ())}
+        if not ents:
+            return
+        post_ids, kinds, values = zip(*sorted(ents), strict=True)
+        tbl = pa.table({"post_id": list(post_ids), "kind": list(kinds), "value": list(values)})
+        self.con.register("_ents_arrow", tbl)
+        try:
+            self.con.execute(
+                "INSERT OR IGNORE INTO post_entities SELECT post_id, kind, value, ? FROM _ents_arrow",
+                [self.run_id],
+            )
+        finally:
+            self.con.unregister("_ents_arrow")
+
+    def _flush_quarantine(self) -> None:
+        if not self._quarantine:
+            return
+        q = self._quarantine
+        self._quarantine = []
+        tbl = pa.table({
+            "line": pa.array([r[0] for r in q], pa.int64()),
+            "raw": pa.array([r[1][:100_000] for r in q], pa.string()),
+            "target": pa.array([r[2] for r in q], pa.string()),
+            "field": pa.array([r[3] for r in q], pa.string()),
+            "reason": pa.array([r[4] for r in q], pa.string()),
+        })
+        self.con.register("_q_arrow", tbl)
+        try:
+            before = self.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            self.con.execute(
+                """INSERT INTO quarantine
+                   SELECT DISTINCT ?, ?, ?, q.line, q.target, q.field, q.reason, q.raw FROM _q_arrow q
+                   WHERE NOT EXISTS (SELECT 1 FROM quarantine t WHERE t.sha256 = ?
+                     AND t.line IS NOT DISTINCT FROM q.line AND t.target = q.target
+                     AND t.reason = q.reason)""",
+                [self.run_id, self.report.path, self.report.sha256, self.report.sha256],
+            )
+            after = self.con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        finally:
+            self.con.unregister("_q_arrow")
+        self._new_quarantined += after - before
+
+    def _finish(self, started: datetime) -> None:
+        from socialens import __version__
+
+        r = self.report
+        changed = r.n_loaded or self._new_quarantined or any(
+            c.get("loaded") for c in r.secondary.values()
+        )
+        if changed:
+            self.con.execute(
+                "INSERT INTO ingest_runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self.run_id, started, r.path, r.sha256, r.format, r.target, self.timezone,
+                 r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, __version__],
+            )
+            r.run_id = self.run_id
+            r.recorded = True
