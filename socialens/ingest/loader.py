@@ -187,7 +187,7 @@ class Loader:
     # -- internals ----------------------------------------------------------------------------
     def _add_quarantine(self, line, raw, target, reason, fld=None) -> None:
         self.report.n_quarantined += 1
-        self.report.reasons[reason if len(reason) < 120 else reason[:117] + "..."] += 1
+        self.report.reasons[reason if len(reason) <= 240 else reason[:237] + "..."] += 1
         self._quarantine.append((line, raw, target, fld, reason))
         if len(self._quarantine) >= BATCH_SIZE:
             self._flush_quarantine()

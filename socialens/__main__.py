@@ -1,0 +1,3 @@
+from socialens.cli import main
+
+main()

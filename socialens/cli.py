@@ -1,0 +1,240 @@
+"""The ``socialens`` command line: a thin layer over the library.
+
+Each command validates its arguments, calls one library function, prints, and turns a
+:class:`~socialens.errors.SocialensError` into exit code 1 with the message (never a traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from socialens.errors import SocialensError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="socialens",
+    help="Do an organization's leaders model social media behaviour, and do its members follow?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace", "-w",
+        help="Workspace file (default: $SOCIALENS_WORKSPACE, else ./socialens.duckdb).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def command(*args, **kwargs):
+    """Register a command whose library errors become a message and exit code 1."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*a, **k):
+            try:
+                return fn(*a, **k)
+            except SocialensError as exc:
+                raise _fail(str(exc)) from None
+            except KeyboardInterrupt:
+                raise _fail("interrupted", 130) from None
+
+        return app.command(*args, **kwargs)(inner)
+
+    return wrap
+
+
+def _open(workspace: Path | None, *, read_only: bool = False):
+    from socialens import open as open_ws
+
+    return open_ws(workspace, read_only=read_only)
+
+
+def _progress():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+# -- init ------------------------------------------------------------------------------------
+@command()
+def init(workspace: WorkspaceOpt = None) -> None:
+    """Create a workspace (or bring an existing one up to the current schema)."""
+    with _open(workspace) as ws:
+        out.print(f"workspace {ws.path} ready (migrations: {', '.join(ws.migrations)})",
+                  highlight=False)
+
+
+# -- ingest ----------------------------------------------------------------------------------
+@command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
+    workspace: WorkspaceOpt = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA zone of times written without offset, e.g. UTC.")
+    ] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Force an input format.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Load files into the workspace. Bad records go to quarantine; the counts are always printed.
+
+    Exits 1 only when nothing at all could be loaded.
+    """
+    from socialens.ingest import ingest_paths
+
+    with _open(workspace) as ws, _progress() as progress:
+        def on_file(path: Path, target: str):
+            task = progress.add_task(f"{path.name} → {target}", total=None)
+            return lambda n: progress.advance(task, n)
+
+        result = ingest_paths(ws, paths, timezone=timezone, format=format, on_file=on_file)
+    if json_out:
+        out.print_json(json.dumps(result.as_dict()))
+    else:
+        table = Table(title="ingest", show_edge=False)
+        for col in ("file", "table", "read", "loaded", "duplicate", "quarantined"):
+            table.add_column(col, justify="left" if col in ("file", "table") else "right")
+        for f in result.files:
+            table.add_row(Path(f.path).name, f.target, str(f.n_read), str(f.n_loaded),
+                          str(f.n_duplicate), str(f.n_quarantined))
+        t = result.totals
+        table.add_row("total", "", str(t["read"]), str(t["loaded"]), str(t["duplicate"]),
+                      str(t["quarantined"]), style="bold")
+        out.print(table)
+        for f in result.files:
+            for reason, n in f.reasons.most_common(5):
+                out.print(f"  quarantined {n} × in {Path(f.path).name}: {reason}",
+                          highlight=False, markup=False)
+        if t["quarantined"]:
+            out.print("  (all rejected records, with file, line and reason, are in the "
+                      "`quarantine` table)", highlight=False)
+    if not result.ok:
+        raise _fail("nothing could be loaded; see the reasons above")
+
+
+# -- analyze ---------------------------------------------------------------------------------
+def _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform) -> dict:
+    params = {"leaders": leaders}
+    for k, v in (("as_of", as_of), ("snapshot", snapshot), ("window_start", window_start),
+                 ("window_end", window_end), ("platform", platform)):
+        if v is not None:
+            params[k] = v
+    return params
+
+
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Time at which roles (who leads) are read; default: the snapshot time.")]
+SnapshotOpt = Annotated[str | None, typer.Option(
+    help="Use the follower snapshot nearest before this time; default: the latest.")]
+LeadersOpt = Annotated[str, typer.Option(
+    help="Leader selection: 'is_leader' (flag of roles held), 'level<=N', or 'ids:a,b,c'.")]
+WindowStartOpt = Annotated[str | None, typer.Option(help="Observation window start (posts).")]
+WindowEndOpt = Annotated[str | None, typer.Option(help="Observation window end (posts).")]
+PlatformOpt = Annotated[str | None, typer.Option(help="Restrict to one platform.")]
+
+
+@command()
+def analyze(
+    workspace: WorkspaceOpt = None,
+    names: Annotated[list[str] | None, typer.Option(
+        "--analysis", "-a", help="Analysis to run (repeatable); default: all.")] = None,
+    as_of: AsOfOpt = None,
+    snapshot: SnapshotOpt = None,
+    leaders: LeadersOpt = "is_leader",
+    window_start: WindowStartOpt = None,
+    window_end: WindowEndOpt = None,
+    platform: PlatformOpt = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write {analyses: {name: {summary, params}}} to this file.")] = None,
+) -> None:
+    """Run analyses and print their headline answers."""
+    from socialens.analyses import run_all, summaries
+
+    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform)
+    with _open(workspace, read_only=True) as ws:
+        results = run_all(ws, names=names, **params)
+    for name, r in results.items():
+        out.print(f"[bold]{name}[/]: {r.headline}", highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(summaries(results), indent=2, default=str) + "\n")
+        out.print(f"wrote {json_out}", highlight=False)
+
+
+# -- report ----------------------------------------------------------------------------------
+@command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and summary.json.")],
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    snapshot: SnapshotOpt = None,
+    leaders: LeadersOpt = "is_leader",
+    window_start: WindowStartOpt = None,
+    window_end: WindowEndOpt = None,
+    platform: PlatformOpt = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+) -> None:
+    """Write a self-contained HTML report (report.html) and summary.json."""
+    from socialens.report import write_report
+
+    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform)
+    with _open(workspace, read_only=True) as ws:
+        paths = write_report(ws, out_dir, title=title, **params)
+    out.print(f"report: {paths['html']}\nsummary: {paths['json']}", highlight=False)
+
+
+# -- demo ------------------------------------------------------------------------------------
+@command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-out"),
+) -> None:
+    """Build a workspace from the bundled US Congress dataset, analyze it and write the report."""
+    from socialens.datasets.demo import run_demo
+
+    with _progress() as progress:
+        task = progress.add_task("demo", total=None)
+        res = run_demo(out_dir, on_step=lambda msg: progress.update(task, description=msg))
+    out.print(res["answer"], highlight=False)
+    out.print(f"\nworkspace: {res['workspace']}\nreport:    {res['html']}\nsummary:   {res['json']}",
+              highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``socialens`` script."""
+    try:
+        app()
+    except SocialensError as exc:  # pragma: no cover - safety net outside commands
+        err.print(f"Error: {exc}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
