@@ -1,0 +1,228 @@
+"""Were the leaders the most active posters?
+
+Two measures, each used where the data allow:
+
+* **window rate** — from collected posts: posts in the observation window per week of presence
+  (weeks between the later of window start and the person's adoption, and the window end).
+  Only accounts with at least one collected post anywhere in the workspace count as covered, so a
+  member whose posts were never collected is not mistaken for a silent one.
+* **lifetime rate** — from counters: the snapshot's ``posts_count`` over the account's age in weeks.
+
+Concentration of window posts: Gini coefficient (bootstrap CI) and the share of the top 10 %.
+Leaders vs others: Mann–Whitney U with rank-biserial r and a bootstrap CI of the ratio of medians.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from socialens.analyses.common import (
+    latest_snapshot_time,
+    post_time_range,
+    roster_at,
+    select_leaders,
+    snapshots_at,
+    to_time,
+)
+from socialens.analyses.result import Result
+from socialens.errors import AnalysisError
+from socialens.stats import bootstrap_ci, gini, group_comparison, top_share
+from socialens.workspace import Workspace
+
+__all__ = ["activity"]
+
+WEEK = pd.Timedelta(days=7)
+
+
+def activity(
+    ws: Workspace,
+    *,
+    window_start=None,
+    window_end=None,
+    as_of=None,
+    snapshot=None,
+    leaders: str = "is_leader",
+    platform: str | None = None,
+    tolerance_days: float = 120,
+    min_weeks: float = 1.0,
+    seed: int = 0,
+    **_ignored,
+) -> Result:
+    """Posting rates, their concentration, and leaders vs others.
+
+    Parameters
+    ----------
+    window_start, window_end : time, optional
+        Observation window for posts (default: first to last collected post).
+    as_of : time, optional
+        When roles are read (default: the window end, else the snapshot).
+    snapshot : time, optional
+        Counters snapshot for lifetime rates (default: the latest at or before ``as_of``).
+    min_weeks : float
+        People present for less than this many weeks of the window are left out of window rates.
+    """
+    first, last = post_time_range(ws)
+    ws_t = to_time(window_start, "window_start") or first
+    we_t = to_time(window_end, "window_end") or last
+    t = to_time(as_of, "as_of") or we_t or latest_snapshot_time(ws, to_time(snapshot, "snapshot"))
+    if t is None:
+        raise AnalysisError("the workspace has no posts and no snapshots; nothing to measure")
+    snap = latest_snapshot_time(ws, to_time(snapshot, "snapshot") or t)
+    roster = roster_at(ws, t)
+    if roster.empty:
+        raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
+    roster["leader"] = select_leaders(roster, leaders).to_numpy()
+    summary: dict = {"n_members": int(len(roster)),
+                     "n_leaders_in_roster": int(roster["leader"].sum())}
+    tables: dict = {}
+    figures: dict = {}
+    headline_parts = []
+    plat = "AND a.platform = $p" if platform else ""
+    pp = {"p": platform} if platform else {}
+
+    # -- window rates from posts --------------------------------------------------------------
+    if ws_t is not None and we_t is not None and we_t > ws_t:
+        per = ws.sql(
+            f"""
+            WITH cov AS (
+              SELECT a.account_id, a.person_id, a.created_at,
+                     (SELECT min(created_at) FROM posts p WHERE p.account_id = a.account_id) AS first_post
+              FROM accounts a
+              WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}
+                AND EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.account_id)
+            ), win AS (
+              SELECT account_id, count(*) AS n_posts,
+                     count(DISTINCT date_trunc('week', created_at)) AS weeks_with_posts
+              FROM posts WHERE created_at >= $ws AND created_at <= $we GROUP BY account_id
+            )
+            SELECT c.person_id,
+                   sum(coalesce(w.n_posts, 0)) AS n_posts,
+                   max(coalesce(w.weeks_with_posts, 0)) AS weeks_with_posts,
+                   min(coalesce(c.created_at, c.first_post)) AS present_from
+            FROM cov c LEFT JOIN win w USING (account_id)
+            GROUP BY c.person_id
+            """,
+            {"ws": ws_t, "we": we_t, **pp},
+        )
+        df = roster.merge(per, on="person_id", how="inner")
+        start = df["present_from"].where(df["present_from"] > pd.Timestamp(ws_t), pd.Timestamp(ws_t))
+        df["weeks_present"] = (pd.Timestamp(we_t) - start) / WEEK
+        df = df[df["weeks_present"] >= min_weeks].copy()
+        df["posts_per_week"] = df["n_posts"] / df["weeks_present"]
+        df["posts_per_week_with_posts"] = np.where(df["weeks_with_posts"] > 0,
+                                                   df["n_posts"] / df["weeks_with_posts"], 0.0)
+        df = df.sort_values(["posts_per_week", "person_id"], ascending=[False, True]).reset_index(drop=True)
+        df.insert(0, "rank", np.arange(1, len(df) + 1))
+        tables["window_rates"] = df[["rank", "person_id", "name", "department", "title", "level",
+                                     "leader", "opt_in", "n_posts", "weeks_present",
+                                     "weeks_with_posts", "posts_per_week",
+                                     "posts_per_week_with_posts"]]
+        if len(df):
+            counts = df["n_posts"].to_numpy(dtype=float)
+            summary["window"] = {
+                "n_people": int(len(df)),
+                "n_posts": int(counts.sum()),
+                "gini": gini(counts),
+                "gini_ci": list(bootstrap_ci(gini, counts, seed=seed)),
+                "top10_share": top_share(counts, 0.1),
+                "posts_per_week_leaders_vs_others": group_comparison(
+                    df.loc[df["leader"], "posts_per_week"], df.loc[~df["leader"], "posts_per_week"],
+                    alternative="greater", seed=seed),
+                "leaders": [{"name": r.name, "title": r.title, "rank": int(r.rank),
+                             "posts_per_week": r.posts_per_week}
+                            for r in df[df["leader"]].itertuples()],
+            }
+            gc = summary["window"]["posts_per_week_leaders_vs_others"]
+            if gc["n_group"] and gc["n_others"]:
+                headline_parts.append(
+                    f"In {pd.Timestamp(ws_t).date()}–{pd.Timestamp(we_t).date()}, {gc['n_group']} "
+                    f"leaders posted a median {gc['median_group']:.2f} posts/week vs "
+                    f"{gc['median_others']:.2f} for {gc['n_others']} others (Mann–Whitney "
+                    f"p = {gc['p_value']:.2g}, rank-biserial r = {gc['rank_biserial']:.2f})"
+                )
+            headline_parts.append(
+                f"posting is concentrated: Gini {summary['window']['gini']:.2f}, the top 10 % "
+                f"wrote {summary['window']['top10_share']:.0%} of posts"
+            )
+            figures["window_rates"] = _rate_chart(df, "posts_per_week",
+                                                  "Posts per week in the window (leaders highlighted)")
+
+    # -- lifetime rates from counters ---------------------------------------------------------
+    if snap is not None:
+        snaps = snapshots_at(ws, snap, tolerance_days)
+        acc = ws.sql(
+            f"""SELECT a.account_id, a.person_id, a.created_at FROM accounts a
+                WHERE a.person_id IS NOT NULL AND a.kind = 'personal' AND a.created_at IS NOT NULL {plat}""",
+            pp or None,
+        ).merge(snaps, on="account_id")
+        acc = acc[acc["posts_count"].notna()].copy()
+        acc["age_weeks"] = (acc["observed_at"] - acc["created_at"]) / WEEK
+        acc = acc[acc["age_weeks"] > 0]
+        per = acc.groupby("person_id").agg(lifetime_posts=("posts_count", "sum"),
+                                           age_weeks=("age_weeks", "max")).reset_index()
+        per["lifetime_posts_per_week"] = per["lifetime_posts"] / per["age_weeks"]
+        lf = roster.merge(per, on="person_id", how="inner")
+        lf = lf.sort_values(["lifetime_posts_per_week", "person_id"], ascending=[False, True]).reset_index(drop=True)
+        lf.insert(0, "rank", np.arange(1, len(lf) + 1))
+        tables["lifetime_rates"] = lf[["rank", "person_id", "name", "department", "title", "level",
+                                       "leader", "opt_in", "lifetime_posts", "age_weeks",
+                                       "lifetime_posts_per_week"]]
+        if len(lf):
+            gc = group_comparison(lf.loc[lf["leader"], "lifetime_posts_per_week"],
+                                  lf.loc[~lf["leader"], "lifetime_posts_per_week"],
+                                  alternative="greater", seed=seed)
+            summary["lifetime"] = {
+                "snapshot": snap, "n_people": int(len(lf)),
+                "gini_posts_count": gini(lf["lifetime_posts"]),
+                "posts_per_week_leaders_vs_others": gc,
+            }
+            if gc["n_group"] and gc["n_others"]:
+                headline_parts.append(
+                    f"over their accounts' lifetimes (counters of {pd.Timestamp(snap).date()}), "
+                    f"{gc['n_group']} leaders posted a median {gc['median_group']:.1f}/week vs "
+                    f"{gc['median_others']:.1f} for {gc['n_others']} others (p = {gc['p_value']:.2g})"
+                )
+            if "window_rates" not in figures:
+                figures["lifetime_rates"] = _rate_chart(lf, "lifetime_posts_per_week",
+                                                        "Lifetime posts per week (leaders highlighted)")
+    if not tables:
+        raise AnalysisError("no posts in the window and no usable counters; nothing to measure")
+    params = {"window_start": ws_t, "window_end": we_t, "as_of": t, "snapshot": snap,
+              "leaders": leaders, "platform": platform, "min_weeks": min_weeks,
+              "snapshot_tolerance_days": tolerance_days, "seed": seed}
+    headline = "; ".join(headline_parts) + "." if headline_parts else "No leader data."
+    return Result(
+        name="activity",
+        title="Activity: who posts most?",
+        params=params,
+        summary=summary,
+        tables=tables,
+        figures=figures,
+        headline=headline[0].upper() + headline[1:],
+        notes=[
+            "Window rate = posts in the window / weeks present in the window (from the later of "
+            "window start and adoption). Only accounts with collected posts are covered.",
+            "Lifetime rate = posts counter / account age at the snapshot.",
+        ],
+    )
+
+
+def _rate_chart(df: pd.DataFrame, col: str, title: str) -> alt.Chart:
+    data = df[["rank", "name", "title", "leader", col]].copy()
+    data["who"] = np.where(data["leader"], "leader", "other")
+    data["rate"] = data[col].clip(lower=0.01)
+    data = data[["rank", "name", "title", "who", "rate"]]
+    return (
+        alt.Chart(data, title=title)
+        .mark_circle(size=40)
+        .encode(
+            x=alt.X("rank:Q", title="rank (1 = most active)"),
+            y=alt.Y("rate:Q", scale=alt.Scale(type="log"), title="posts per week (log)"),
+            color=alt.Color("who:N", scale=alt.Scale(domain=["leader", "other"],
+                                                     range=["#c0392b", "#95a5a6"]), title=None),
+            tooltip=["name", "title", "rate"],
+        )
+        .properties(width=520, height=260)
+    )

@@ -1,0 +1,210 @@
+"""The organization's social media directory, ranked by followers — and are the leaders on top?
+
+The classic artefact is Zappos's 2009 "Employees Who Twitter" page (431 people, the CEO, the COO and
+a recruiting manager in the top 4 by followers). For each member of the organization at ``as_of``
+with a personal account observed in the chosen snapshot, the directory lists their most-followed
+account; people are ranked by followers (rank 1 = most followed, ties broken by person id).
+
+Against random assignment of the leader label to the ranked people, we test the leaders' median
+rank (exact, :func:`socialens.stats.median_rank_pvalue`) and the number of leaders in the top k
+(hypergeometric), and compare follower counts with a Mann–Whitney U test and the rank-biserial
+correlation with a bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from socialens.analyses.common import (
+    adoption_dates,
+    latest_snapshot_time,
+    roster_at,
+    select_leaders,
+    snapshots_at,
+    to_time,
+)
+from socialens.analyses.result import Result
+from socialens.errors import AnalysisError
+from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
+from socialens.workspace import Workspace
+
+__all__ = ["directory", "directory_table"]
+
+
+def directory_table(
+    ws: Workspace,
+    *,
+    snapshot=None,
+    as_of=None,
+    leaders: str = "is_leader",
+    platform: str | None = None,
+    tolerance_days: float = 120,
+) -> tuple[pd.DataFrame, dict]:
+    """The ranked directory table and the resolved parameters (used by :func:`directory` and by
+    the site)."""
+    snap = to_time(snapshot, "snapshot") or latest_snapshot_time(ws)
+    if snap is None:
+        raise AnalysisError(
+            "the workspace has no account snapshots (follower counts); ingest a snapshots file "
+            "or collect profiles first"
+        )
+    snap_used = latest_snapshot_time(ws, snap)
+    if snap_used is None:
+        raise AnalysisError(f"no account snapshot at or before {snap.isoformat()}")
+    t = to_time(as_of, "as_of") or snap_used
+    roster = roster_at(ws, t)
+    if roster.empty:
+        raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
+    roster["leader"] = select_leaders(roster, leaders).to_numpy()
+    snaps = snapshots_at(ws, snap_used, tolerance_days)
+    plat = "AND platform = $p" if platform else ""
+    accounts = ws.sql(
+        f"""SELECT a.account_id, a.person_id, a.platform, a.handle, a.created_at, a.url,
+                   (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts,
+                   (SELECT max(p.created_at) FROM posts p WHERE p.account_id = a.account_id) AS last_post_at
+            FROM accounts a WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}""",
+        {"p": platform} if platform else None,
+    )
+    acc = accounts.merge(snaps, on="account_id", how="inner")
+    acc = acc[acc["followers"].notna()]
+    acc = acc.sort_values(["person_id", "followers", "account_id"], ascending=[True, False, True])
+    best = acc.groupby("person_id", as_index=False).first()
+    n_acc = acc.groupby("person_id").size().rename("n_accounts").reset_index()
+    df = roster.merge(best, on="person_id", how="inner").merge(n_acc, on="person_id")
+    adopt = adoption_dates(ws, platform)
+    df = df.merge(adopt[["person_id", "adopted_at"]], on="person_id", how="left")
+    df = df.sort_values(["followers", "person_id"], ascending=[False, True]).reset_index(drop=True)
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    age_weeks = (pd.Timestamp(snap_used) - df["created_at"]).dt.total_seconds() / (7 * 86400)
+    df["lifetime_posts_per_week"] = np.where(age_weeks > 0, df["posts_count"] / age_weeks, np.nan)
+    cols = ["rank", "person_id", "name", "department", "title", "level", "leader", "opt_in",
+            "platform", "handle", "account_id", "n_accounts", "followers", "following",
+            "posts_count", "listed_count", "observed_at", "created_at", "adopted_at",
+            "lifetime_posts_per_week", "n_posts", "last_post_at", "url"]
+    params = {
+        "snapshot": snap_used, "snapshot_requested": snap, "as_of": t, "leaders": leaders,
+        "platform": platform, "snapshot_tolerance_days": tolerance_days,
+        "n_members": int(len(roster)), "n_leaders_in_roster": int(roster["leader"].sum()),
+    }
+    return df[cols], params
+
+
+def directory(
+    ws: Workspace,
+    *,
+    snapshot=None,
+    as_of=None,
+    leaders: str = "is_leader",
+    platform: str | None = None,
+    top_k: tuple[int, ...] = (4, 10, 25),
+    tolerance_days: float = 120,
+    seed: int = 0,
+    **_ignored,
+) -> Result:
+    """Rank the organization's members by followers and test whether leaders rank high.
+
+    Parameters
+    ----------
+    ws : Workspace
+    snapshot : time, optional
+        Use each account's latest counters at or before this time (default: the latest snapshot),
+        and no older than ``tolerance_days``.
+    as_of : time, optional
+        Time at which roles are read (default: the snapshot time).
+    leaders : str
+        Leader rule (``is_leader``, ``level<=1``, ``ids:a,b``).
+    platform : str, optional
+        Restrict to one platform (default: each person's most-followed personal account on any).
+    top_k : tuple of int
+        Sizes of the top groups to test.
+    seed : int
+        Seed of the bootstrap intervals.
+    """
+    df, params = directory_table(ws, snapshot=snapshot, as_of=as_of, leaders=leaders,
+                                 platform=platform, tolerance_days=tolerance_days)
+    params.update(top_k=list(top_k), seed=seed)
+    N = len(df)
+    lead = df[df["leader"]]
+    others = df[~df["leader"]]
+    n_lead = len(lead)
+    summary: dict = {
+        "n_members": params["n_members"],
+        "n_listed": N,
+        "coverage": N / params["n_members"] if params["n_members"] else None,
+        "n_leaders_listed": n_lead,
+        "n_leaders_in_roster": params["n_leaders_in_roster"],
+    }
+    if N == 0:
+        raise AnalysisError("no member has an account with a follower count in this snapshot")
+    if n_lead:
+        med = float(np.median(lead["rank"]))
+        summary.update(
+            leaders_median_follower_rank=med,
+            others_median_follower_rank=float(np.median(others["rank"])) if len(others) else None,
+            p_value_median_rank=median_rank_pvalue(med, n_lead, N),
+            leaders=[{"name": r.name, "person_id": r.person_id, "title": r.title,
+                      "rank": int(r.rank), "followers": int(r.followers)}
+                     for r in lead.itertuples()],
+        )
+        summary["top_k"] = [
+            {"k": k, "leaders_in_top_k": int((lead["rank"] <= k).sum()),
+             "expected_under_random": k * n_lead / N,
+             "p_value": top_k_hypergeom(int((lead["rank"] <= k).sum()), k, n_lead, N)}
+            for k in top_k if k <= N
+        ]
+        summary["followers_leaders_vs_others"] = group_comparison(
+            lead["followers"], others["followers"], alternative="greater", seed=seed)
+    by_level = (df.groupby("level", dropna=False)
+                  .agg(n=("rank", "size"), median_rank=("rank", "median"),
+                       median_followers=("followers", "median"))
+                  .reset_index())
+    top = df.head(4)
+    top_names = ", ".join(f"{r.name} ({r.title or 'member'})" for r in top.itertuples())
+    if n_lead:
+        headline = (
+            f"Of {N} members with an account in the {pd.Timestamp(params['snapshot']).date()} "
+            f"snapshot, the {n_lead} leaders' median follower rank is "
+            f"{summary['leaders_median_follower_rank']:g} (others: "
+            f"{summary['others_median_follower_rank']:g}); a median this good or better would "
+            f"happen with probability {summary['p_value_median_rank']:.2g} if leader roles "
+            f"were assigned at random. Top 4: {top_names}."
+        )
+    else:
+        headline = f"No leader has an account in this snapshot; top 4: {top_names}."
+    fig = _ranking_chart(df)
+    return Result(
+        name="directory",
+        title="Directory: who is on social media, ranked by followers",
+        params=params,
+        summary=summary,
+        tables={"ranking": df, "by_level": by_level},
+        figures={"follower_ranking": fig},
+        headline=headline,
+        notes=[
+            "Rank 1 = most followers; ties broken by person id. Each person is represented by "
+            "their most-followed personal account in the snapshot.",
+            "p-values are against random assignment of the leader label among the ranked "
+            "members (exact order-statistic / hypergeometric distributions).",
+        ],
+    )
+
+
+def _ranking_chart(df: pd.DataFrame, n: int = 40) -> alt.Chart:
+    top = df.head(n).copy()
+    top["who"] = np.where(top["leader"], "leader", "other")
+    top["label"] = top["rank"].astype(str) + ". " + top["name"].fillna(top["person_id"]).astype(str)
+    top = top[["label", "followers", "who", "title", "rank"]]
+    return (
+        alt.Chart(top, title=f"Top {len(top)} by followers (leaders highlighted)")
+        .mark_bar()
+        .encode(
+            x=alt.X("followers:Q", title="followers"),
+            y=alt.Y("label:N", sort=alt.EncodingSortField("rank", order="ascending"), title=None),
+            color=alt.Color("who:N", scale=alt.Scale(domain=["leader", "other"],
+                                                     range=["#c0392b", "#95a5a6"]), title=None),
+            tooltip=["label", "title", "followers"],
+        )
+        .properties(width=520, height=max(200, 14 * len(top)))
+    )

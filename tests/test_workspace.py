@@ -1,0 +1,81 @@
+import duckdb
+import pytest
+
+import socialens
+from socialens.errors import SchemaError, WorkspaceError
+from socialens.workspace import TABLES
+
+
+def test_open_creates_every_table(ws):
+    names = set(ws.table_names())
+    assert set(TABLES) <= names
+    assert ws.migrations[0] == "0001_initial"
+    assert all(ws.count(t) == 0 for t in TABLES)
+
+
+def test_open_writes_nothing_outside_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.iterdir())
+    with socialens.open(tmp_path / "a.duckdb"):
+        pass
+    created = set(tmp_path.iterdir()) - before
+    assert {p.name for p in created} <= {"a.duckdb", "a.duckdb.wal"}
+
+
+def test_reopen_is_idempotent(tmp_path):
+    p = tmp_path / "w.duckdb"
+    with socialens.open(p) as w:
+        first = w.migrations
+    with socialens.open(p) as w:
+        assert w.migrations == first
+
+
+def test_read_only_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(WorkspaceError, match="socialens init"):
+        socialens.open(tmp_path / "nope.duckdb", read_only=True)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        socialens.open(tmp_path / "no" / "such" / "w.duckdb")
+
+
+def test_not_a_duckdb_file(tmp_path):
+    p = tmp_path / "w.duckdb"
+    p.write_text("hello, I am not a database")
+    with pytest.raises(WorkspaceError, match="cannot open"):
+        socialens.open(p)
+
+
+def test_newer_workspace_is_refused(tmp_path):
+    p = tmp_path / "w.duckdb"
+    with socialens.open(p) as w:
+        w.con.execute("INSERT INTO schema_migrations VALUES ('9999_future', now(), '9')")
+    with pytest.raises(SchemaError, match="newer SociaLens"):
+        socialens.open(p)
+
+
+def test_default_path_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SOCIALENS_WORKSPACE", str(tmp_path / "env.duckdb"))
+    with socialens.open() as w:
+        assert w.path == tmp_path / "env.duckdb"
+
+
+def test_transaction_rolls_back(ws):
+    with pytest.raises(RuntimeError):
+        with ws.transaction() as con:
+            con.execute("INSERT INTO people (person_id) VALUES ('x')")
+            raise RuntimeError("boom")
+    assert ws.count("people") == 0
+
+
+def test_ibis_table_and_unknown_table(tiny_ws):
+    assert tiny_ws.table("people").count().execute() == 8
+    with pytest.raises(WorkspaceError, match="no table"):
+        tiny_ws.df("nonsense")
+
+
+def test_times_are_utc(tiny_ws):
+    df = tiny_ws.df("accounts")
+    assert str(df["created_at"].dt.tz) == "UTC"
+    assert isinstance(tiny_ws.con, duckdb.DuckDBPyConnection)
