@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from socialens.errors import InputFileError
-from socialens.ingest import canonical
+from socialens.ingest import (
+    bluesky,
+    canonical,
+    congresstweets,
+    feeds,
+    fourcat,
+    mastodon,
+    roster,
+    twitter_archive,
+    twitter_v1,
+    twitter_v2,
+)
 from socialens.ingest.loader import FileReport, Loader
 from socialens.ingest.sources import file_sha256
 from socialens.ingest.values import check_timezone
@@ -21,7 +32,20 @@ from socialens.workspace import Workspace
 __all__ = ["FORMATS", "IngestResult", "ingest_paths", "ingest_path", "detect_format", "FileReport"]
 
 #: Registered input formats, tried in order by :func:`detect_format`.
-FORMATS: dict[str, object] = {"canonical": canonical}
+#: Order matters: the first format whose ``detect`` accepts a path wins; each platform reader checks
+#: payload keys that the others lack (see docs/formats.md).
+FORMATS: dict[str, object] = {
+    "canonical": canonical,
+    "twitter_archive": twitter_archive,
+    "roster": roster,
+    "feeds": feeds,
+    "twitter_v2": twitter_v2,
+    "twitter_v1": twitter_v1,
+    "congresstweets": congresstweets,
+    "bluesky": bluesky,
+    "mastodon": mastodon,
+    "fourcat": fourcat,
+}
 
 
 @dataclass

@@ -1,0 +1,269 @@
+"""X (Twitter) API v1.1 JSON: status (tweet) objects and user objects.
+
+Shapes read (see ``docs/formats.md``):
+
+* JSON Lines of statuses (twarc 1) or of users, one object per line — streamed;
+* a JSON document holding an array of statuses (``statuses/user_timeline``) or users
+  (``users/lookup``), a ``search/tweets`` page (``{"statuses": [...]}``) or a cursored user page
+  (``lists/members``, ``followers/list``, ``friends/list``: ``{"users": [...], "next_cursor": ...}``);
+* JSON Lines whose lines are such pages (what a collector writes).
+
+A whole JSON document has to be parsed at once (the standard library has no streaming JSON parser);
+API pages are small, so this is bounded in practice. Each status or user is one record; its line
+is the JSONL line, or the 1-based position of the item in a JSON document.
+
+Counters become a snapshot observed at the page's retrieval time when it is stamped (``__twarc`` or
+``_socialens`` ``retrieved_at``); otherwise at the newest ``created_at`` of any status in the page
+(a user's embedded ``status`` included) — a lower bound of when the page was fetched, reproducible
+from the file alone. A status's embedded user is observed at the status's own time in that case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from socialens.errors import InputFileError, RecordError
+from socialens.ingest._platform import (
+    Rows,
+    account_row,
+    as_id,
+    entities,
+    first_json_value,
+    html_to_text,
+    is_jsonl_path,
+    mapped,
+    maybe_time,
+    need,
+    post_row,
+    raw_json,
+    snapshot_row,
+    twitter_time,
+    unescape,
+)
+from socialens.ingest.sources import iter_jsonl, open_binary
+
+__all__ = ["detect", "tasks", "map_status", "map_user", "records"]
+
+PLATFORM = "twitter"
+
+
+def _is_status(d: Any) -> bool:
+    return isinstance(d, dict) and "id_str" in d and "user" in d and (
+        "text" in d or "full_text" in d
+    )
+
+
+def _is_user(d: Any) -> bool:
+    return isinstance(d, dict) and "id_str" in d and "screen_name" in d and "followers_count" in d
+
+
+def _kind(v: Any) -> str | None:
+    """'statuses' or 'users' for a v1.1 payload (one object, an array, or a page)."""
+    if isinstance(v, list):
+        v = v[0] if v else None
+    if _is_status(v):
+        return "statuses"
+    if _is_user(v):
+        return "users"
+    if isinstance(v, dict):
+        for key, kind in (("statuses", "statuses"), ("users", "users")):
+            items = v.get(key)
+            if isinstance(items, list) and items and _kind(items[0]) == kind:
+                return kind
+    return None
+
+
+def detect(path: Path) -> bool:
+    return is_jsonl_path(path) and _kind(first_json_value(path)) is not None
+
+
+# -- mapping ----------------------------------------------------------------------------------
+def _id(d: dict, key: str) -> str | None:
+    v = d.get(key + "_str") or d.get(key)
+    return None if v in (None, "") else as_id(v, key)
+
+
+def _user_url(u: dict) -> str | None:
+    try:
+        urls = u["entities"]["url"]["urls"]
+        return urls[0].get("expanded_url") or urls[0].get("url")
+    except (KeyError, IndexError, TypeError):
+        return u.get("url") or None
+
+
+def map_user(u: Any, observed_at: datetime | None = None, *, with_status: bool = True) -> Rows:
+    """A v1.1 user → account, snapshot (when ``observed_at``), and its embedded latest status."""
+    uid = _id(u, "id") if isinstance(u, dict) else None
+    if not uid:
+        raise RecordError("the user object has no id_str", "id_str")
+    need(u, "screen_name", "user")
+    acc = account_row(
+        PLATFORM, uid, handle=u.get("screen_name"), display_name=u.get("name"),
+        bio=u.get("description"), url=_user_url(u),
+        created_at=maybe_time(u.get("created_at"), twitter_time),
+        attrs={k: u.get(k) for k in ("location", "verified", "protected", "lang", "time_zone")},
+    )
+    account_id = acc[1]["account_id"]
+    rows: Rows = [acc, *snapshot_row(
+        account_id, observed_at, followers=u.get("followers_count"),
+        following=u.get("friends_count"), posts_count=u.get("statuses_count"),
+        listed_count=u.get("listed_count"),
+    )]
+    st = u.get("status")
+    if with_status and isinstance(st, dict):
+        try:
+            rows.extend(map_status(st, author=u, observed_at=None, nested=True))
+        except RecordError:
+            pass  # the embedded status is secondary: if it is broken the account still loads
+    return rows
+
+
+def map_status(
+    s: Any, *, author: dict | None = None, observed_at: datetime | None = None, nested: bool = False
+) -> Rows:
+    """A v1.1 status → post, author account + snapshot, and the retweeted/quoted originals.
+
+    ``author`` is given for the ``status`` embedded in a user object (which has no ``user``).
+    """
+    if not isinstance(s, dict):
+        raise RecordError(f"expected a status object, got {type(s).__name__}")
+    sid = _id(s, "id")
+    if not sid:
+        raise RecordError("the status has no id_str", "id_str")
+    user = s.get("user") if isinstance(s.get("user"), dict) else author
+    if not user or not _id(user, "id"):
+        raise RecordError("the status has no user (author) object", "user")
+    uid = _id(user, "id")
+    created = twitter_time(need(s, "created_at", "status"))
+    ext = s.get("extended_tweet") if isinstance(s.get("extended_tweet"), dict) else {}
+    text = ext.get("full_text") or s.get("full_text") or s.get("text")
+    ent = ext.get("entities") or s.get("entities") or {}
+    ents = entities(
+        hashtags=[h.get("text") for h in ent.get("hashtags") or [] if isinstance(h, dict)],
+        mentions=[m.get("screen_name") for m in ent.get("user_mentions") or [] if isinstance(m, dict)],
+        urls=[u.get("expanded_url") or u.get("url") for u in ent.get("urls") or [] if isinstance(u, dict)],
+    )
+    rt = s.get("retweeted_status") if isinstance(s.get("retweeted_status"), dict) else None
+    qt = s.get("quoted_status") if isinstance(s.get("quoted_status"), dict) else None
+    quote_id = _id(s, "quoted_status_id") or (_id(qt, "id") if qt else None)
+    reply_to = _id(s, "in_reply_to_status_id")
+    reply_user = _id(s, "in_reply_to_user_id")
+    handle = user.get("screen_name")
+    post = post_row(
+        PLATFORM, sid, f"{PLATFORM}:{uid}", created,
+        text=unescape(text), lang=s.get("lang"),
+        reply_to_post_id=f"{PLATFORM}:{reply_to}" if reply_to else None,
+        reply_to_account_id=f"{PLATFORM}:{reply_user}" if reply_user else None,
+        quote_of=f"{PLATFORM}:{quote_id}" if quote_id else None,
+        repost_of=f"{PLATFORM}:{_id(rt, 'id')}" if rt and _id(rt, "id") else None,
+        like_count=s.get("favorite_count"), repost_count=s.get("retweet_count"),
+        reply_count=s.get("reply_count"), quote_count=s.get("quote_count"),
+        url=f"https://twitter.com/{handle or 'i/web'}/status/{sid}",
+        attrs={"source": html_to_text(s.get("source")), "truncated": s.get("truncated") or None,
+               "in_reply_to_screen_name": s.get("in_reply_to_screen_name")},
+        ents=ents,
+    )
+    rows: Rows = [post]
+    if not nested or s.get("user"):
+        seen_at = observed_at or created
+        rows.extend(map_user(user, seen_at, with_status=False))
+    for inner in (rt, qt):
+        if inner and isinstance(inner.get("user"), dict):
+            try:
+                rows.extend(map_status(inner, observed_at=observed_at))
+            except RecordError:
+                pass
+    return rows
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _stamp(page: Any) -> datetime | None:
+    if not isinstance(page, dict):
+        return None
+    meta = page.get("__twarc") or page.get("_socialens") or {}
+    return maybe_time(meta.get("retrieved_at")) if isinstance(meta, dict) else None
+
+
+def _newest_status_time(items: list) -> datetime | None:
+    best = None
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        for st in (it, it.get("status")):
+            t = maybe_time(st.get("created_at"), twitter_time) if isinstance(st, dict) and "text" in st else None
+            if t and (best is None or t > best):
+                best = t
+    return best
+
+
+def _page_items(doc: Any) -> tuple[str | None, list, datetime | None]:
+    """(kind, items, observed_at) of one payload."""
+    kind = _kind(doc)
+    if isinstance(doc, list):
+        items = doc
+    elif isinstance(doc, dict) and kind and isinstance(doc.get(kind), list):
+        items = doc[kind]
+    else:
+        items = [doc]
+    observed = _stamp(doc)
+    if kind == "users" and observed is None:
+        observed = _newest_status_time(items)
+    return kind, items, observed
+
+
+def _map(item: Any) -> Rows:
+    kind, d, observed = item
+    if kind == "users" or (kind is None and _is_user(d)):
+        return map_user(d, observed)
+    return map_status(d, observed_at=observed)
+
+
+def records(path: Path) -> Iterator:
+    """``(line, raw, rows, error)`` for every status or user in the file."""
+    head = first_json_value(path)
+    whole_doc = not (isinstance(head, dict) and _is_line_json(path))
+
+    def items():
+        if whole_doc:
+            with open_binary(path) as f:
+                import json
+
+                try:
+                    doc = json.loads(f.read().decode("utf-8-sig"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise InputFileError(f"{path}: not a valid UTF-8 JSON document: {exc}") from exc
+            kind, its, observed = _page_items(doc)
+            for i, d in enumerate(its, start=1):
+                yield i, raw_json(d), (kind or _kind(d), d, observed)
+            return
+        for rec in iter_jsonl(path):
+            if rec.error is not None:
+                yield rec
+                continue
+            kind, its, observed = _page_items(rec.data)
+            for d in its:
+                yield rec.line, rec.raw if len(its) == 1 else raw_json(d), (kind, d, observed)
+    return mapped(items(), _map, what="v1.1 object")
+
+
+def _is_line_json(path: Path) -> bool:
+    """True when the file is JSON Lines (its first line is a complete JSON value)."""
+    import json
+
+    from socialens.ingest._platform import head_text
+
+    text = head_text(path).lstrip()
+    first = text.split("\n", 1)[0]
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
+    kind = _kind(first_json_value(path))
+    yield path, "accounts" if kind == "users" else "posts", records(path)

@@ -1,0 +1,339 @@
+"""X (Twitter) API v2: JSON Lines as written by twarc2, and the flat one-tweet-per-row CSV of twarc-csv.
+
+Three shapes are read (see ``docs/formats.md``):
+
+* **response pages** (``twarc2 search/timeline/tweets/users/following``): one JSON object per line
+  with ``data`` (tweets or users), ``includes`` (``users``, ``tweets`` expansions), ``errors``
+  (deleted/protected tweets) and twarc's ``__twarc`` stamp (``url``, ``version``,
+  ``retrieved_at``);
+* **flattened tweets** (``twarc2 flatten``): one tweet per line with the ``author`` embedded;
+* **twarc-csv** rows (``twarc2 csv``): dotted column names (``author.username``,
+  ``public_metrics.like_count``, ``referenced_tweets.quoted.id``), lists as JSON strings.
+
+Each tweet (or user) is one record: a page line with 100 tweets yields 100 records, all reported at
+that line. A tweet the API reported as not found (``errors`` with ``resource_type: tweet``) is a
+record too, quarantined with the API's reason, so that nothing requested vanishes silently.
+Streams line by line: memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from socialens.errors import RecordError
+from socialens.ingest._platform import (
+    Rows,
+    account_row,
+    as_id,
+    csv_header,
+    entities,
+    first_json_value,
+    is_csv_path,
+    is_jsonl_path,
+    iso_time,
+    mapped,
+    maybe_time,
+    need,
+    post_row,
+    raw_json,
+    snapshot_row,
+    unescape,
+)
+from socialens.ingest.sources import SourceRecord, iter_csv, iter_jsonl
+
+__all__ = ["detect", "tasks", "map_tweet", "map_user", "records", "csv_records", "unflatten"]
+
+PLATFORM = "twitter"
+_FOLLOW_URL = re.compile(r"/2/users/(\d+)/(following|followers)\b")
+
+
+# -- detection --------------------------------------------------------------------------------
+def _is_v2_tweet(d: Any) -> bool:
+    return isinstance(d, dict) and "id" in d and "text" in d and (
+        "author_id" in d or "edit_history_tweet_ids" in d or "public_metrics" in d
+    ) and "user" not in d and "id_str" not in d
+
+
+def _is_v2_user(d: Any) -> bool:
+    return isinstance(d, dict) and "username" in d and "id" in d and "acct" not in d and (
+        "public_metrics" in d or "name" in d
+    )
+
+
+def detect(path: Path) -> bool:
+    """twarc2 JSONL (pages or flattened tweets) or twarc-csv."""
+    if is_csv_path(path):
+        h = set(csv_header(path))
+        return {"id", "author_id", "text"} <= h and bool(
+            h & {"referenced_tweets.replied_to.id", "public_metrics.like_count", "__twarc.retrieved_at",
+                 "author.username", "edit_history_tweet_ids"}
+        )
+    if not is_jsonl_path(path):
+        return False
+    v = first_json_value(path)
+    if not isinstance(v, dict):
+        return False
+    if "data" in v:
+        data = v["data"]
+        first = data[0] if isinstance(data, list) and data else data
+        return _is_v2_tweet(first) or _is_v2_user(first)
+    return _is_v2_tweet(v)
+
+
+# -- mapping ----------------------------------------------------------------------------------
+def _user_url(u: dict) -> str | None:
+    try:
+        urls = u["entities"]["url"]["urls"]
+        return urls[0].get("expanded_url") or urls[0].get("url")
+    except (KeyError, IndexError, TypeError):
+        return u.get("url") or None
+
+
+def map_user(u: Any, observed_at: datetime | None = None) -> Rows:
+    """A v2 user object → its account row and (when ``observed_at`` is known) a snapshot."""
+    uid = as_id(need(u, "id", "user"), "id")
+    pm = u.get("public_metrics") or {}
+    attrs = {k: u.get(k) for k in ("location", "verified", "verified_type", "protected",
+                                   "pinned_tweet_id", "profile_image_url")}
+    acc = account_row(
+        PLATFORM, uid, handle=u.get("username"), display_name=u.get("name"),
+        bio=u.get("description"), url=_user_url(u),
+        created_at=maybe_time(u.get("created_at")), attrs=attrs,
+    )
+    return [acc, *snapshot_row(
+        acc[1]["account_id"], observed_at, followers=pm.get("followers_count"),
+        following=pm.get("following_count"), posts_count=pm.get("tweet_count"),
+        listed_count=pm.get("listed_count"),
+    )]
+
+
+def _bare_account(uid: str) -> tuple[str, dict]:
+    """The author of a tweet whose user expansion is missing: an account with only its id."""
+    return account_row(PLATFORM, uid, attrs={"incomplete": True})
+
+
+def _ents(ent: dict | None) -> list[tuple[str, str]]:
+    ent = ent or {}
+    return entities(
+        hashtags=[h.get("tag") for h in ent.get("hashtags") or [] if isinstance(h, dict)],
+        mentions=[m.get("username") for m in ent.get("mentions") or [] if isinstance(m, dict)],
+        urls=[u.get("unwound_url") or u.get("expanded_url") or u.get("url")
+              for u in ent.get("urls") or [] if isinstance(u, dict)],
+    )
+
+
+def map_tweet(
+    t: Any,
+    *,
+    users: dict[str, dict] | None = None,
+    tweets: dict[str, dict] | None = None,
+    observed_at: datetime | None = None,
+    _depth: int = 0,
+) -> Rows:
+    """A v2 tweet → ``[post, author account, author snapshot, referenced posts..., mentioned accounts...]``.
+
+    ``users`` and ``tweets`` are the page's ``includes`` indexed by id; a flattened tweet carries its
+    ``author`` itself.
+    """
+    tid = as_id(need(t, "id", "tweet"), "id")
+    author_id = t.get("author_id") or (t.get("author") or {}).get("id")
+    if not author_id:
+        raise RecordError(
+            "the tweet has no author_id; collect with tweet.fields=author_id (twarc2 does by default)",
+            "author_id",
+        )
+    author_id = as_id(author_id, "author_id")
+    if not t.get("created_at"):
+        raise RecordError(
+            "the tweet has no created_at; collect with tweet.fields=created_at", "created_at"
+        )
+    created = iso_time(t["created_at"])
+    users = users or {}
+    tweets = tweets or {}
+    author = t.get("author") if isinstance(t.get("author"), dict) else users.get(author_id)
+    secondary: Rows = map_user(author, observed_at) if author else [_bare_account(author_id)]
+    refs = {}
+    for r in t.get("referenced_tweets") or []:
+        if isinstance(r, dict) and r.get("type") and r.get("id"):
+            refs[r["type"]] = f"{PLATFORM}:{as_id(r['id'], 'referenced_tweets.id')}"
+    note = t.get("note_tweet") if isinstance(t.get("note_tweet"), dict) else None
+    text = unescape(note.get("text") if note and note.get("text") else t.get("text"))
+    ents = _ents(note.get("entities") if note and note.get("entities") else t.get("entities"))
+    pm = t.get("public_metrics") or {}
+    reply_user = t.get("in_reply_to_user_id")
+    username = author.get("username") if author else None
+    history = t.get("edit_history_tweet_ids") or []
+    attrs = {
+        "source": t.get("source"),
+        "conversation_id": t.get("conversation_id"),
+        "edit_history_tweet_ids": history if len(history) > 1 else None,
+        "possibly_sensitive": t.get("possibly_sensitive") or None,
+        "impression_count": pm.get("impression_count"),
+        "bookmark_count": pm.get("bookmark_count"),
+        "long_post": True if note else None,
+    }
+    post = post_row(
+        PLATFORM, tid, f"{PLATFORM}:{author_id}", created,
+        text=text, lang=t.get("lang"),
+        reply_to_post_id=refs.get("replied_to"),
+        reply_to_account_id=f"{PLATFORM}:{as_id(reply_user, 'in_reply_to_user_id')}" if reply_user else None,
+        quote_of=refs.get("quoted"), repost_of=refs.get("retweeted"),
+        like_count=pm.get("like_count"), repost_count=pm.get("retweet_count"),
+        reply_count=pm.get("reply_count"), quote_count=pm.get("quote_count"),
+        url=f"https://twitter.com/{username or 'i/web'}/status/{tid}",
+        attrs=attrs, ents=ents,
+    )
+    rows: Rows = [post, *secondary]
+    # referenced tweets from the includes (the retweeted/quoted/replied-to originals) and their authors
+    if _depth == 0:
+        for ref_id in refs.values():
+            ref = tweets.get(ref_id.split(":", 1)[1])
+            if ref:
+                try:
+                    rows.extend(map_tweet(ref, users=users, observed_at=observed_at, _depth=1))
+                except RecordError:
+                    pass  # a secondary row that cannot be mapped is simply not loaded
+        for m in (t.get("entities") or {}).get("mentions") or []:
+            mid = m.get("id") if isinstance(m, dict) else None
+            if mid and str(mid) in users:
+                rows.extend(map_user(users[str(mid)], observed_at))
+    return rows
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _page_time(page: dict) -> datetime | None:
+    meta = page.get("__twarc") or page.get("_socialens") or {}
+    return maybe_time(meta.get("retrieved_at")) if isinstance(meta, dict) else None
+
+
+def _follow_edges(page: dict, users: list[dict], observed_at: datetime | None) -> dict[str, Rows]:
+    meta = page.get("__twarc") or {}
+    m = _FOLLOW_URL.search(str(meta.get("url") or "")) if isinstance(meta, dict) else None
+    if not m:
+        return {}
+    owner, direction = m.group(1), m.group(2)
+    out = {}
+    for u in users:
+        uid = str(u.get("id")) if isinstance(u, dict) and u.get("id") else None
+        if uid:
+            src, dst = (owner, uid) if direction == "following" else (uid, owner)
+            out[uid] = [("edges", {"src": f"{PLATFORM}:{src}", "dst": f"{PLATFORM}:{dst}",
+                                   "kind": "follows", "weight": 1.0, "observed_at": observed_at,
+                                   "window_start": None, "window_end": None})]
+    return out
+
+
+def _expand(rec: SourceRecord) -> Iterator[SourceRecord | tuple[int, str, Any]]:
+    """One JSONL line → one item per tweet/user (pages) or the line itself (flattened)."""
+    if rec.error is not None or not isinstance(rec.data, dict) or "data" not in rec.data:
+        yield rec
+        return
+    page = rec.data
+    observed = _page_time(page)
+    inc = page.get("includes") or {}
+    users = {str(u["id"]): u for u in inc.get("users") or [] if isinstance(u, dict) and "id" in u}
+    tweets = {str(x["id"]): x for x in inc.get("tweets") or [] if isinstance(x, dict) and "id" in x}
+    data = page["data"]
+    data = data if isinstance(data, list) else [data]
+    is_users = bool(data) and all(_is_v2_user(d) and "text" not in d for d in data)
+    edges = _follow_edges(page, data, observed) if is_users else {}
+    seen = set()
+    for d in data:
+        seen.add(str(d.get("id")) if isinstance(d, dict) else None)
+        ctx = {"kind": "user" if is_users else "tweet", "users": users, "tweets": tweets,
+               "observed_at": observed, "edges": edges}
+        yield rec.line, raw_json(d), (ctx, d)
+    for e in page.get("errors") or []:
+        if isinstance(e, dict) and e.get("resource_type") == "tweet" and str(e.get("resource_id")) not in seen:
+            yield rec.line, raw_json(e), ({"kind": "error"}, e)
+
+
+def _map_item(item: Any) -> Rows:
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], dict):
+        ctx, d = item
+        if ctx["kind"] == "error":
+            raise RecordError(
+                f"the API reported tweet {d.get('resource_id')} as {d.get('title') or 'an error'}: "
+                f"{(d.get('detail') or '')[:120]} (deleted, protected or suspended); nothing to load",
+                "errors",
+            )
+        if ctx["kind"] == "user":
+            rows = map_user(d, ctx["observed_at"])
+            return rows + ctx["edges"].get(str(d.get("id")), [])
+        return map_tweet(d, users=ctx["users"], tweets=ctx["tweets"], observed_at=ctx["observed_at"])
+    # a flattened tweet: author embedded, __twarc stamp on the tweet itself
+    if not isinstance(item, dict):
+        raise RecordError(f"expected a JSON object (a tweet or a page), got {type(item).__name__}")
+    return map_tweet(item, observed_at=_page_time(item))
+
+
+def records(path: Path) -> Iterator:
+    """``(line, raw, rows, error)`` for every tweet/user of a twarc2 JSONL file."""
+    def items():
+        for rec in iter_jsonl(path):
+            yield from _expand(rec)
+    return mapped(items(), _map_item, what="tweet")
+
+
+# -- twarc-csv --------------------------------------------------------------------------------
+_REF_COL = re.compile(r"^referenced_tweets\.(replied_to|retweeted|quoted)\.id$")
+
+
+def unflatten(row: dict[str, str]) -> dict:
+    """A twarc-csv row → the nested v2 tweet (with ``author`` and ``__twarc``) it was made from."""
+    out: dict[str, Any] = {}
+    refs = []
+    for key, value in row.items():
+        if value is None or value == "":
+            continue
+        m = _REF_COL.match(key)
+        if m:
+            refs.append({"type": m.group(1), "id": value})
+            continue
+        if value[:1] in "[{" :
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        parts = key.split(".")
+        node = out
+        for p in parts[:-1]:
+            nxt = node.get(p)
+            if not isinstance(nxt, dict):
+                nxt = node[p] = {}
+            node = nxt
+        node[parts[-1]] = value
+    if refs:
+        out["referenced_tweets"] = refs
+    if "author" in out and "id" not in out["author"] and out.get("author_id"):
+        out["author"]["id"] = out["author_id"]
+    return out
+
+
+def csv_records(path: Path) -> Iterator:
+    header, recs = iter_csv(path)
+
+    def items():
+        for rec in recs:
+            if rec.error is not None:
+                yield rec
+            else:
+                yield rec.line, rec.raw, unflatten(rec.data)
+    return mapped(items(), _map_item, what="tweet row")
+
+
+def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
+    """One task per file; the target is ``accounts`` for user pages, else ``posts``."""
+    if is_csv_path(path):
+        yield path, "posts", csv_records(path)
+        return
+    v = first_json_value(path)
+    data = v.get("data") if isinstance(v, dict) else None
+    first = data[0] if isinstance(data, list) and data else data
+    target = "accounts" if _is_v2_user(first) and "text" not in first else "posts"
+    yield path, target, records(path)
