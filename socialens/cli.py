@@ -141,11 +141,55 @@ def ingest(
         raise _fail("nothing could be loaded; see the reasons above")
 
 
+# -- enrich ----------------------------------------------------------------------------------
+@command()
+def enrich(
+    workspace: WorkspaceOpt = None,
+    markers_mode: Annotated[
+        str, typer.Option("--markers-mode", help="Style markers: default, or convokit (parity).")
+    ] = "default",
+    sharing_method: Annotated[
+        str, typer.Option("--sharing", help="Personal/professional classifier: model or baseline.")
+    ] = "model",
+    batch_size: Annotated[int, typer.Option(help="Posts per batch and transaction.")] = 5000,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Compute post features (tone, style markers, personal/professional, entities, language).
+
+    Incremental: only posts without features at the current feature version are enriched.
+    """
+    from socialens.enrich import enrich as run_enrich
+
+    with _open(workspace) as ws, _progress() as progress:
+        task = progress.add_task("enriching posts", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = run_enrich(ws, batch_size=batch_size, markers_mode=markers_mode,
+                            sharing_method=sharing_method, on_progress=on_progress)
+    if json_out:
+        out.print_json(json.dumps(result.as_dict()))
+        return
+    out.print(
+        f"enriched {result.enriched} posts (feature version {result.feature_version}, markers "
+        f"{result.markers_mode}); {result.skipped_already_done} already done; "
+        f"{result.entities_added} entities added; {result.non_english} not English",
+        highlight=False,
+    )
+    for name, counts in (("tone", result.by_tone_label), ("sharing", result.by_sharing_label)):
+        if counts:
+            out.print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                      highlight=False)
+
+
 # -- analyze ---------------------------------------------------------------------------------
-def _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform) -> dict:
+def _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
+                     account_filter=None) -> dict:
     params = {"leaders": leaders}
     for k, v in (("as_of", as_of), ("snapshot", snapshot), ("window_start", window_start),
-                 ("window_end", window_end), ("platform", platform)):
+                 ("window_end", window_end), ("platform", platform),
+                 ("account_filter", account_filter)):
         if v is not None:
             params[k] = v
     return params
@@ -160,6 +204,8 @@ LeadersOpt = Annotated[str, typer.Option(
 WindowStartOpt = Annotated[str | None, typer.Option(help="Observation window start (posts).")]
 WindowEndOpt = Annotated[str | None, typer.Option(help="Observation window end (posts).")]
 PlatformOpt = Annotated[str | None, typer.Option(help="Restrict to one platform.")]
+AccountFilterOpt = Annotated[str | None, typer.Option(
+    help="Only accounts whose attrs match key=value, e.g. official_listing=true.")]
 
 
 @command()
@@ -173,13 +219,15 @@ def analyze(
     window_start: WindowStartOpt = None,
     window_end: WindowEndOpt = None,
     platform: PlatformOpt = None,
+    account_filter: AccountFilterOpt = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file.")] = None,
 ) -> None:
     """Run analyses and print their headline answers."""
     from socialens.analyses import run_all, summaries
 
-    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform)
+    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
+                              account_filter)
     with _open(workspace, read_only=True) as ws:
         results = run_all(ws, names=names, **params)
     for name, r in results.items():
@@ -200,12 +248,14 @@ def report(
     window_start: WindowStartOpt = None,
     window_end: WindowEndOpt = None,
     platform: PlatformOpt = None,
+    account_filter: AccountFilterOpt = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
 ) -> None:
     """Write a self-contained HTML report (report.html) and summary.json."""
     from socialens.report import write_report
 
-    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform)
+    params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
+                              account_filter)
     with _open(workspace, read_only=True) as ws:
         paths = write_report(ws, out_dir, title=title, **params)
     out.print(f"report: {paths['html']}\nsummary: {paths['json']}", highlight=False)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from socialens.analyses.common import (
+    account_condition,
     latest_snapshot_time,
     post_time_range,
     roster_at,
@@ -45,6 +46,7 @@ def activity(
     snapshot=None,
     leaders: str = "is_leader",
     platform: str | None = None,
+    account_filter: str | None = None,
     tolerance_days: float = 120,
     min_weeks: float = 1.0,
     seed: int = 0,
@@ -79,8 +81,7 @@ def activity(
     tables: dict = {}
     figures: dict = {}
     headline_parts = []
-    plat = "AND a.platform = $p" if platform else ""
-    pp = {"p": platform} if platform else {}
+    plat, pp = account_condition(platform, account_filter)
 
     # -- window rates from posts --------------------------------------------------------------
     if ws_t is not None and we_t is not None and we_t > ws_t:
@@ -190,7 +191,8 @@ def activity(
     if not tables:
         raise AnalysisError("no posts in the window and no usable counters; nothing to measure")
     params = {"window_start": ws_t, "window_end": we_t, "as_of": t, "snapshot": snap,
-              "leaders": leaders, "platform": platform, "min_weeks": min_weeks,
+              "leaders": leaders, "platform": platform, "account_filter": account_filter,
+              "min_weeks": min_weeks,
               "snapshot_tolerance_days": tolerance_days, "seed": seed}
     headline = "; ".join(headline_parts) + "." if headline_parts else "No leader data."
     return Result(
@@ -210,10 +212,10 @@ def activity(
 
 
 def _rate_chart(df: pd.DataFrame, col: str, title: str) -> alt.Chart:
-    data = df[["rank", "name", "title", "leader", col]].copy()
+    data = df[["rank", "person_id", "name", "title", "leader", col]].copy()
     data["who"] = np.where(data["leader"], "leader", "other")
     data["rate"] = data[col].clip(lower=0.01)
-    data = data[["rank", "name", "title", "who", "rate"]]
+    data = data[["rank", "person_id", "name", "title", "who", "rate"]]
     return (
         alt.Chart(data, title=title)
         .mark_circle(size=40)

@@ -23,7 +23,7 @@ from socialens.analyses.common import (
     select_leaders,
     to_time,
 )
-from socialens.analyses.result import Result
+from socialens.analyses.result import Result, num
 from socialens.errors import AnalysisError
 from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
@@ -38,6 +38,7 @@ def adoption(
     snapshot=None,
     leaders: str = "is_leader",
     platform: str | None = None,
+    account_filter: str | None = None,
     first_k: tuple[int, ...] = (10, 25),
     seed: int = 0,
     **_ignored,
@@ -53,6 +54,8 @@ def adoption(
         Leader rule.
     platform : str, optional
         Count only accounts on this platform.
+    account_filter : str, optional
+        ``key=value`` on the accounts' ``attrs`` (e.g. ``official_listing=true``).
     first_k : tuple of int
         Sizes of the "first adopters" groups tested.
     """
@@ -64,7 +67,7 @@ def adoption(
     if roster.empty:
         raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
     roster["leader"] = select_leaders(roster, leaders).to_numpy()
-    ad = adoption_dates(ws, platform)
+    ad = adoption_dates(ws, platform, account_filter)
     df = roster.merge(ad, on="person_id", how="left")
     df["adopted"] = df["adopted_at"].notna() & (df["adopted_at"] <= pd.Timestamp(t))
     adopters = df[df["adopted"]].sort_values(["adopted_at", "person_id"]).reset_index(drop=True)
@@ -116,13 +119,14 @@ def adoption(
     if n_lead:
         headline = (
             f"Of {N} members who had adopted by {pd.Timestamp(t).date()}, the {n_lead} leaders' "
-            f"median adoption rank is {summary['leaders_median_adoption_rank']:g} (others: "
-            f"{summary['others_median_adoption_rank']:g}; 1 = first); probability of a median "
-            f"this early under random assignment: {summary['p_value_median_rank']:.2g}."
+            f"median adoption rank is {num(summary['leaders_median_adoption_rank'], 'g')} (others: "
+            f"{num(summary['others_median_adoption_rank'], 'g')}; 1 = first); probability of a median "
+            f"this early under random assignment: {num(summary['p_value_median_rank'], '.2g')}."
         )
     else:
         headline = f"No leader had adopted by {pd.Timestamp(t).date()}."
-    params = {"as_of": t, "leaders": leaders, "platform": platform, "first_k": list(first_k),
+    params = {"as_of": t, "leaders": leaders, "platform": platform,
+              "account_filter": account_filter, "first_k": list(first_k),
               "seed": seed, "snapshot": to_time(snapshot, "snapshot")}
     cols = ["adoption_rank", "person_id", "name", "department", "title", "level", "leader",
             "opt_in", "adopted_at", "adoption_source", "first_account_id"]

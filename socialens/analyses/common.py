@@ -26,6 +26,7 @@ __all__ = [
     "snapshots_at",
     "adoption_dates",
     "post_time_range",
+    "account_condition",
 ]
 
 
@@ -141,10 +142,37 @@ def snapshots_at(ws: Workspace, snapshot: datetime, tolerance_days: float = 120)
     )
 
 
-def adoption_dates(ws: Workspace, platform: str | None = None) -> pd.DataFrame:
+_ATTR_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def account_condition(platform: str | None = None, account_filter: str | None = None,
+                      alias: str = "a") -> tuple[str, dict]:
+    """SQL ``AND ...`` restricting accounts (alias ``a``) to a platform and/or an attribute.
+
+    ``account_filter`` is ``key=value`` on the account's ``attrs`` JSON, e.g.
+    ``official_listing=true`` (the demo: each member's officially listed account).
+    """
+    sql, params = "", {}
+    if platform:
+        sql += f" AND {alias}.platform = $platform"
+        params["platform"] = platform
+    if account_filter:
+        m = _ATTR_FILTER.match(account_filter.strip())
+        if not m:
+            raise AnalysisError(
+                f"account_filter={account_filter!r} is not understood; write key=value, e.g. "
+                "official_listing=true"
+            )
+        sql += f" AND json_extract_string({alias}.attrs, '$.{m.group(1)}') = $attr_value"
+        params["attr_value"] = m.group(2).strip()
+    return sql, params
+
+
+def adoption_dates(ws: Workspace, platform: str | None = None,
+                   account_filter: str | None = None) -> pd.DataFrame:
     """Per person: the adoption date = earliest creation of their personal accounts, else their
     first post. Columns ``person_id, adopted_at, adoption_source, first_account_id``."""
-    plat = "AND a.platform = $p" if platform else ""
+    plat, pp = account_condition(platform, account_filter)
     return ws.sql(
         f"""
         WITH acc AS (
@@ -169,7 +197,7 @@ def adoption_dates(ws: Workspace, platform: str | None = None) -> pd.DataFrame:
         FROM per
         WHERE coalesce(created_min, first_post) IS NOT NULL
         """,
-        {"p": platform} if platform else None,
+        pp or None,
     )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from socialens.analyses.common import (
+    account_condition,
     adoption_dates,
     latest_snapshot_time,
     roster_at,
@@ -25,7 +26,7 @@ from socialens.analyses.common import (
     snapshots_at,
     to_time,
 )
-from socialens.analyses.result import Result
+from socialens.analyses.result import Result, num
 from socialens.errors import AnalysisError
 from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
@@ -40,6 +41,7 @@ def directory_table(
     as_of=None,
     leaders: str = "is_leader",
     platform: str | None = None,
+    account_filter: str | None = None,
     tolerance_days: float = 120,
 ) -> tuple[pd.DataFrame, dict]:
     """The ranked directory table and the resolved parameters (used by :func:`directory` and by
@@ -59,13 +61,13 @@ def directory_table(
         raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
     roster["leader"] = select_leaders(roster, leaders).to_numpy()
     snaps = snapshots_at(ws, snap_used, tolerance_days)
-    plat = "AND platform = $p" if platform else ""
+    plat, pp = account_condition(platform, account_filter)
     accounts = ws.sql(
         f"""SELECT a.account_id, a.person_id, a.platform, a.handle, a.created_at, a.url,
                    (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts,
                    (SELECT max(p.created_at) FROM posts p WHERE p.account_id = a.account_id) AS last_post_at
             FROM accounts a WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}""",
-        {"p": platform} if platform else None,
+        pp or None,
     )
     acc = accounts.merge(snaps, on="account_id", how="inner")
     acc = acc[acc["followers"].notna()]
@@ -73,7 +75,7 @@ def directory_table(
     best = acc.groupby("person_id", as_index=False).first()
     n_acc = acc.groupby("person_id").size().rename("n_accounts").reset_index()
     df = roster.merge(best, on="person_id", how="inner").merge(n_acc, on="person_id")
-    adopt = adoption_dates(ws, platform)
+    adopt = adoption_dates(ws, platform, account_filter)
     df = df.merge(adopt[["person_id", "adopted_at"]], on="person_id", how="left")
     df = df.sort_values(["followers", "person_id"], ascending=[False, True]).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
@@ -85,7 +87,8 @@ def directory_table(
             "lifetime_posts_per_week", "n_posts", "last_post_at", "url"]
     params = {
         "snapshot": snap_used, "snapshot_requested": snap, "as_of": t, "leaders": leaders,
-        "platform": platform, "snapshot_tolerance_days": tolerance_days,
+        "platform": platform, "account_filter": account_filter,
+        "snapshot_tolerance_days": tolerance_days,
         "n_members": int(len(roster)), "n_leaders_in_roster": int(roster["leader"].sum()),
     }
     return df[cols], params
@@ -98,6 +101,7 @@ def directory(
     as_of=None,
     leaders: str = "is_leader",
     platform: str | None = None,
+    account_filter: str | None = None,
     top_k: tuple[int, ...] = (4, 10, 25),
     tolerance_days: float = 120,
     seed: int = 0,
@@ -117,13 +121,16 @@ def directory(
         Leader rule (``is_leader``, ``level<=1``, ``ids:a,b``).
     platform : str, optional
         Restrict to one platform (default: each person's most-followed personal account on any).
+    account_filter : str, optional
+        ``key=value`` on the accounts' ``attrs`` (e.g. ``official_listing=true``).
     top_k : tuple of int
         Sizes of the top groups to test.
     seed : int
         Seed of the bootstrap intervals.
     """
     df, params = directory_table(ws, snapshot=snapshot, as_of=as_of, leaders=leaders,
-                                 platform=platform, tolerance_days=tolerance_days)
+                                 platform=platform, account_filter=account_filter,
+                                 tolerance_days=tolerance_days)
     params.update(top_k=list(top_k), seed=seed)
     N = len(df)
     lead = df[df["leader"]]
@@ -166,9 +173,9 @@ def directory(
         headline = (
             f"Of {N} members with an account in the {pd.Timestamp(params['snapshot']).date()} "
             f"snapshot, the {n_lead} leaders' median follower rank is "
-            f"{summary['leaders_median_follower_rank']:g} (others: "
-            f"{summary['others_median_follower_rank']:g}); a median this good or better would "
-            f"happen with probability {summary['p_value_median_rank']:.2g} if leader roles "
+            f"{num(summary['leaders_median_follower_rank'], 'g')} (others: "
+            f"{num(summary['others_median_follower_rank'], 'g')}); a median this good or better would "
+            f"happen with probability {num(summary['p_value_median_rank'], '.2g')} if leader roles "
             f"were assigned at random. Top 4: {top_names}."
         )
     else:
@@ -195,7 +202,7 @@ def _ranking_chart(df: pd.DataFrame, n: int = 40) -> alt.Chart:
     top = df.head(n).copy()
     top["who"] = np.where(top["leader"], "leader", "other")
     top["label"] = top["rank"].astype(str) + ". " + top["name"].fillna(top["person_id"]).astype(str)
-    top = top[["label", "followers", "who", "title", "rank"]]
+    top = top[["person_id", "label", "followers", "who", "title", "rank"]]
     return (
         alt.Chart(top, title=f"Top {len(top)} by followers (leaders highlighted)")
         .mark_bar()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-__all__ = ["Result", "to_jsonable"]
+__all__ = ["Result", "to_jsonable", "num"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -120,6 +120,12 @@ class Result:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def num(value: Any, spec: str = "g") -> str:
+    """Format a number for a headline; None/NaN become "n/a"."""
+    value = to_jsonable(value)
+    return "n/a" if value is None else format(value, spec)
 
 
 def _fmt(v: Any) -> str:

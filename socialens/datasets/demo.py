@@ -16,9 +16,13 @@ __all__ = ["run_demo", "DEMO_PARAMS", "dataset_dir"]
 
 #: The parameters of each analysis in the demo (all recorded in the Result params).
 DEMO_PARAMS: dict[str, dict] = {
-    # the latest snapshot is the 2017 list-members one; roles are read at that time
-    "directory": {"leaders": "is_leader", "platform": "twitter"},
-    "adoption": {"leaders": "is_leader", "platform": "twitter"},
+    # the latest snapshot is the 2017 list-members one; roles are read at that time. Each member
+    # is represented by the account(s) listed for them in congress-legislators (their official
+    # account), not their campaign accounts; see docs/methods.md (demo) for the alternatives.
+    "directory": {"leaders": "is_leader", "platform": "twitter",
+                  "account_filter": "official_listing=true"},
+    "adoption": {"leaders": "is_leader", "platform": "twitter",
+                 "account_filter": "official_listing=true"},
     # Senate tweets 2012-08 → 2015-07; roles read at the end of the window
     "activity": {"leaders": "is_leader", "platform": "twitter",
                  "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},

@@ -29,35 +29,38 @@ _IDENTIFYING = ("name", "handle", "account_id", "person_id", "url", "first_accou
 
 
 def redact(results: dict[str, Result], ws: Workspace) -> dict[str, Result]:
-    """Copies of ``results`` in which people with ``opt_in = false`` are anonymised."""
-    hidden = ws.sql("SELECT person_id, name FROM people WHERE NOT opt_in")
-    ids = set(hidden["person_id"])
+    """Copies of ``results`` in which people with ``opt_in = false`` are anonymised: in tables,
+    in the summary and in the data behind the charts."""
+    ids = set(ws.sql("SELECT person_id FROM people WHERE NOT opt_in")["person_id"])
     if not ids:
         return results
     out = {}
     for name, r in results.items():
-        tables = {}
-        for tname, df in r.tables.items():
-            if "person_id" in df.columns:
-                df = df.copy()
-                mask = df["person_id"].isin(ids)
-                for col in _IDENTIFYING:
-                    if col in df.columns:
-                        df[col] = df[col].astype(object)
-                        df.loc[mask, col] = HIDDEN
-            tables[tname] = df
+        tables = {t: _redact_df(df, ids) for t, df in r.tables.items()}
+        figures = {}
+        for fname, chart in r.figures.items():
+            data = getattr(chart, "data", None)
+            if isinstance(data, pd.DataFrame) and "person_id" in data.columns:
+                chart = chart.copy()
+                chart.data = _redact_df(data, ids)
+            figures[fname] = chart
         out[name] = Result(r.name, r.title, dict(r.params), _redact_obj(r.summary, ids), tables,
-                           r.figures if not _figures_identify(r) else {}, r.headline, list(r.notes))
-        if _figures_identify(r):
-            out[name].notes.append("Charts with names are omitted because some people did not opt in.")
-            out[name].figures = {}
+                           figures, r.headline, list(r.notes))
     return out
 
 
-def _figures_identify(r: Result) -> bool:
-    return r.name == "directory" or any("name" in getattr(f, "data", pd.DataFrame()).columns
-                                        for f in r.figures.values()
-                                        if isinstance(getattr(f, "data", None), pd.DataFrame))
+def _redact_df(df: pd.DataFrame, ids: set) -> pd.DataFrame:
+    if "person_id" not in df.columns:
+        return df
+    mask = df["person_id"].isin(ids)
+    if not mask.any():
+        return df
+    df = df.copy()
+    for col in (*_IDENTIFYING, "label"):
+        if col in df.columns:
+            df[col] = df[col].astype(object)
+            df.loc[mask, col] = HIDDEN
+    return df
 
 
 def _redact_obj(obj, ids):
