@@ -22,3 +22,8 @@ __all__ = ["__version__", "open", "Workspace", "SocialensError"]
 def open(path=None, *, read_only: bool = False) -> Workspace:  # noqa: A001 - the public name
     """Open (or create) the workspace at ``path``; see :class:`socialens.workspace.Workspace`."""
     return open_workspace(path, read_only=read_only)
+
+
+from socialens.simulate import simulate  # noqa: E402  (the function; cheap: numpy/pandas load lazily)
+
+__all__ += ["simulate"]
