@@ -15,12 +15,14 @@ Leaders vs others: Mann–Whitney U with rank-biserial r and a bootstrap CI of t
 from __future__ import annotations
 
 import altair as alt
+import ibis
 import numpy as np
 import pandas as pd
 
 from socialens.analyses.common import (
-    account_condition,
     latest_snapshot_time,
+    personal_accounts,
+    post_stats,
     post_time_range,
     roster_at,
     select_leaders,
@@ -81,32 +83,23 @@ def activity(
     tables: dict = {}
     figures: dict = {}
     headline_parts = []
-    plat, pp = account_condition(platform, account_filter)
+    accounts = personal_accounts(ws, platform, account_filter)
 
     # -- window rates from posts --------------------------------------------------------------
     if ws_t is not None and we_t is not None and we_t > ws_t:
-        per = ws.sql(
-            f"""
-            WITH cov AS (
-              SELECT a.account_id, a.person_id, a.created_at,
-                     (SELECT min(created_at) FROM posts p WHERE p.account_id = a.account_id) AS first_post
-              FROM accounts a
-              WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}
-                AND EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.account_id)
-            ), win AS (
-              SELECT account_id, count(*) AS n_posts,
-                     count(DISTINCT date_trunc('week', created_at)) AS weeks_with_posts
-              FROM posts WHERE created_at >= $ws AND created_at <= $we GROUP BY account_id
-            )
-            SELECT c.person_id,
-                   sum(coalesce(w.n_posts, 0)) AS n_posts,
-                   max(coalesce(w.weeks_with_posts, 0)) AS weeks_with_posts,
-                   min(coalesce(c.created_at, c.first_post)) AS present_from
-            FROM cov c LEFT JOIN win w USING (account_id)
-            GROUP BY c.person_id
-            """,
-            {"ws": ws_t, "we": we_t, **pp},
-        )
+        # covered accounts: at least one collected post at any time
+        everything = post_stats(ws)
+        window = post_stats(ws, ws_t, we_t)
+        cov = (accounts.join(everything, "account_id")
+                       .select(accounts.account_id, accounts.person_id,
+                               present_from=ibis.coalesce(accounts.created_at, everything.first_post)))
+        cov = cov.left_join(window, "account_id").select(
+            cov.person_id, cov.present_from, n_posts=window.n_posts.fill_null(0),
+            weeks_with_posts=window.weeks_with_posts.fill_null(0))
+        per = (cov.group_by("person_id")
+                  .aggregate(n_posts=cov.n_posts.sum(), weeks_with_posts=cov.weeks_with_posts.max(),
+                             present_from=cov.present_from.min())
+                  .to_pandas())
         df = roster.merge(per, on="person_id", how="inner")
         start = df["present_from"].where(df["present_from"] > pd.Timestamp(ws_t), pd.Timestamp(ws_t))
         df["weeks_present"] = (pd.Timestamp(we_t) - start) / WEEK
@@ -153,11 +146,10 @@ def activity(
     # -- lifetime rates from counters ---------------------------------------------------------
     if snap is not None:
         snaps = snapshots_at(ws, snap, tolerance_days)
-        acc = ws.sql(
-            f"""SELECT a.account_id, a.person_id, a.created_at FROM accounts a
-                WHERE a.person_id IS NOT NULL AND a.kind = 'personal' AND a.created_at IS NOT NULL {plat}""",
-            pp or None,
-        ).merge(snaps, on="account_id")
+        acc = (accounts.filter(accounts.created_at.notnull())
+                       .select("account_id", "person_id", "created_at")
+                       .to_pandas()
+                       .merge(snaps, on="account_id"))
         acc = acc[acc["posts_count"].notna()].copy()
         acc["age_weeks"] = (acc["observed_at"] - acc["created_at"]) / WEEK
         acc = acc[acc["age_weeks"] > 0]

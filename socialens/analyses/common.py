@@ -1,5 +1,9 @@
 """Shared building blocks: the roster at a time, leader selection, snapshot choice, adoption dates.
 
+Set-based work is written as ibis expressions over the workspace tables, so that it runs unchanged
+on DuckDB (the embedded default) and on other ibis backends (e.g. Spark) later; only the small
+aggregated results are materialized as pandas DataFrames for the statistics.
+
 Who is a leader is always asked *at a time* (``as_of``), and every default that depends on the data
 (the snapshot, the window) is resolved here and recorded in the Result's params.
 """
@@ -10,11 +14,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
+from ibis import _
 
-from socialens.errors import AnalysisError
+from socialens.errors import AnalysisError, RecordError
 from socialens.ingest.values import parse_time
-from socialens.errors import RecordError
 from socialens.workspace import Workspace
 
 __all__ = [
@@ -26,7 +32,8 @@ __all__ = [
     "snapshots_at",
     "adoption_dates",
     "post_time_range",
-    "account_condition",
+    "personal_accounts",
+    "post_stats",
 ]
 
 
@@ -52,30 +59,25 @@ def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
     the lowest (most senior) level held, ``title`` the title of that role, ``is_leader`` true when
     any role held has the leader flag.
     """
-    n_roles = ws.con.execute("SELECT count(*) FROM roles").fetchone()[0]
-    if n_roles == 0:
-        df = ws.sql("SELECT person_id, name, department, opt_in FROM people ORDER BY person_id")
+    people = ws.table("people").select("person_id", "name", "department", "opt_in")
+    roles = ws.table("roles")
+    if roles.count().execute() == 0:
+        df = people.order_by("person_id").to_pandas()
         df["level"] = pd.NA
         df["title"] = None
         df["is_leader"] = False
         return df
-    return ws.sql(
-        """
-        WITH held AS (
-          SELECT * FROM roles WHERE start_at <= $t AND (end_at IS NULL OR $t < end_at)
-        ), ranked AS (
-          SELECT person_id, level, title,
-                 bool_or(is_leader) OVER (PARTITION BY person_id) AS is_leader,
-                 row_number() OVER (PARTITION BY person_id ORDER BY level, is_leader DESC, title) AS rn
-          FROM held
-        )
-        SELECT p.person_id, p.name, p.department, p.opt_in, r.level, r.title, r.is_leader
-        FROM ranked r JOIN people p USING (person_id)
-        WHERE r.rn = 1
-        ORDER BY p.person_id
-        """,
-        {"t": as_of},
-    )
+    held = roles.filter(roles.start_at <= as_of, roles.end_at.isnull() | (roles.end_at > as_of))
+    by_person = ibis.window(group_by=held.person_id)
+    order = ibis.window(group_by=held.person_id,
+                        order_by=[held.level, ibis.desc(held.is_leader), held.title])
+    top = (held.mutate(any_leader=held.is_leader.any().over(by_person),
+                       rn=ibis.row_number().over(order))
+               .filter(_.rn == 0)
+               .select("person_id", "level", "title", is_leader=_.any_leader))
+    expr = people.join(top, "person_id").order_by("person_id")
+    return expr.to_pandas()[["person_id", "name", "department", "opt_in", "level", "title",
+                             "is_leader"]]
 
 
 @dataclass(frozen=True)
@@ -128,34 +130,28 @@ def latest_snapshot_time(ws: Workspace, before: datetime | None = None) -> datet
 def snapshots_at(ws: Workspace, snapshot: datetime, tolerance_days: float = 120) -> pd.DataFrame:
     """For each account, its latest snapshot at or before ``snapshot`` and not older than
     ``tolerance_days`` (so a 2015 count is not passed off as a 2017 one)."""
-    return ws.sql(
-        """
-        SELECT * EXCLUDE (rn) FROM (
-          SELECT s.account_id, s.observed_at, s.followers, s.following, s.posts_count,
-                 s.listed_count,
-                 row_number() OVER (PARTITION BY s.account_id ORDER BY s.observed_at DESC) AS rn
-          FROM account_snapshots s
-          WHERE s.observed_at <= $t AND s.observed_at >= $t - to_days(CAST($d AS INTEGER))
-        ) WHERE rn = 1
-        """,
-        {"t": snapshot, "d": int(tolerance_days)},
-    )
+    s = ws.table("account_snapshots")
+    s = s.filter(s.observed_at <= snapshot,
+                 s.observed_at >= snapshot - timedelta(days=float(tolerance_days)))
+    latest = ibis.window(group_by=s.account_id, order_by=ibis.desc(s.observed_at))
+    expr = (s.mutate(rn=ibis.row_number().over(latest)).filter(_.rn == 0)
+              .select("account_id", "observed_at", "followers", "following", "posts_count",
+                      "listed_count"))
+    return expr.to_pandas()
 
 
 _ATTR_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 
 
-def account_condition(platform: str | None = None, account_filter: str | None = None,
-                      alias: str = "a") -> tuple[str, dict]:
-    """SQL ``AND ...`` restricting accounts (alias ``a``) to a platform and/or an attribute.
-
-    ``account_filter`` is ``key=value`` on the account's ``attrs`` JSON, e.g.
-    ``official_listing=true`` (the demo: each member's officially listed account).
-    """
-    sql, params = "", {}
+def personal_accounts(ws: Workspace, platform: str | None = None,
+                      account_filter: str | None = None) -> ir.Table:
+    """The personal accounts of members (``kind = 'personal'``, ``person_id`` set), optionally on
+    one platform and matching ``account_filter`` = ``key=value`` on the account's ``attrs`` (e.g.
+    ``official_listing=true``, the demo's choice: each member's officially listed account)."""
+    a = ws.table("accounts")
+    a = a.filter(a.person_id.notnull(), a.kind == "personal")
     if platform:
-        sql += f" AND {alias}.platform = $platform"
-        params["platform"] = platform
+        a = a.filter(a.platform == platform)
     if account_filter:
         m = _ATTR_FILTER.match(account_filter.strip())
         if not m:
@@ -163,42 +159,47 @@ def account_condition(platform: str | None = None, account_filter: str | None = 
                 f"account_filter={account_filter!r} is not understood; write key=value, e.g. "
                 "official_listing=true"
             )
-        sql += f" AND json_extract_string({alias}.attrs, '$.{m.group(1)}') = $attr_value"
-        params["attr_value"] = m.group(2).strip()
-    return sql, params
+        a = a.filter(a.attrs[m.group(1)].str == m.group(2).strip())
+    return a
+
+
+def post_stats(ws: Workspace, start: datetime | None = None, end: datetime | None = None) -> ir.Table:
+    """Per account: number of posts, first and last post time, weeks with a post (in the window
+    when given)."""
+    p = ws.table("posts")
+    if start is not None:
+        p = p.filter(p.created_at >= start)
+    if end is not None:
+        p = p.filter(p.created_at <= end)
+    return p.group_by("account_id").aggregate(
+        n_posts=p.count(), first_post=p.created_at.min(), last_post_at=p.created_at.max(),
+        weeks_with_posts=p.created_at.truncate("W").nunique(),
+    )
 
 
 def adoption_dates(ws: Workspace, platform: str | None = None,
                    account_filter: str | None = None) -> pd.DataFrame:
     """Per person: the adoption date = earliest creation of their personal accounts, else their
     first post. Columns ``person_id, adopted_at, adoption_source, first_account_id``."""
-    plat, pp = account_condition(platform, account_filter)
-    return ws.sql(
-        f"""
-        WITH acc AS (
-          SELECT a.person_id, a.account_id, a.created_at,
-                 (SELECT min(p.created_at) FROM posts p WHERE p.account_id = a.account_id) AS first_post
-          FROM accounts a
-          WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}
-        ), per AS (
-          SELECT person_id,
-                 min(created_at) AS created_min,
-                 arg_min(account_id, created_at) AS first_created_account,
-                 min(first_post) AS first_post,
-                 arg_min(account_id, first_post) AS first_post_account
-          FROM acc GROUP BY person_id
-        )
-        SELECT person_id,
-               coalesce(created_min, first_post) AS adopted_at,
-               CASE WHEN created_min IS NOT NULL THEN 'account_created'
-                    WHEN first_post IS NOT NULL THEN 'first_post' END AS adoption_source,
-               CASE WHEN created_min IS NOT NULL THEN first_created_account
-                    ELSE first_post_account END AS first_account_id
-        FROM per
-        WHERE coalesce(created_min, first_post) IS NOT NULL
-        """,
-        pp or None,
+    acc = personal_accounts(ws, platform, account_filter)
+    fp = post_stats(ws)
+    acc = acc.left_join(fp, "account_id").select(acc.person_id, acc.account_id, acc.created_at,
+                                                 fp.first_post)
+    per = acc.group_by("person_id").aggregate(
+        created_min=acc.created_at.min(),
+        first_created_account=acc.account_id.argmin(acc.created_at),
+        first_post=acc.first_post.min(),
+        first_post_account=acc.account_id.argmin(acc.first_post),
     )
+    out = per.mutate(
+        adopted_at=ibis.coalesce(per.created_min, per.first_post),
+        adoption_source=ibis.cases((per.created_min.notnull(), "account_created"),
+                                   (per.first_post.notnull(), "first_post")),
+        first_account_id=ibis.ifelse(per.created_min.notnull(), per.first_created_account,
+                                     per.first_post_account),
+    )
+    out = out.filter(out.adopted_at.notnull()).order_by("person_id")
+    return out.select("person_id", "adopted_at", "adoption_source", "first_account_id").to_pandas()
 
 
 def post_time_range(ws: Workspace) -> tuple[datetime | None, datetime | None]:

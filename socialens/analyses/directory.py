@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from socialens.analyses.common import (
-    account_condition,
     adoption_dates,
     latest_snapshot_time,
+    personal_accounts,
+    post_stats,
     roster_at,
     select_leaders,
     snapshots_at,
@@ -61,14 +62,13 @@ def directory_table(
         raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
     roster["leader"] = select_leaders(roster, leaders).to_numpy()
     snaps = snapshots_at(ws, snap_used, tolerance_days)
-    plat, pp = account_condition(platform, account_filter)
-    accounts = ws.sql(
-        f"""SELECT a.account_id, a.person_id, a.platform, a.handle, a.created_at, a.url,
-                   (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts,
-                   (SELECT max(p.created_at) FROM posts p WHERE p.account_id = a.account_id) AS last_post_at
-            FROM accounts a WHERE a.person_id IS NOT NULL AND a.kind = 'personal' {plat}""",
-        pp or None,
-    )
+    acc_t = personal_accounts(ws, platform, account_filter)
+    stats = post_stats(ws)
+    accounts = (acc_t.left_join(stats, "account_id")
+                     .select(acc_t.account_id, acc_t.person_id, acc_t.platform, acc_t.handle,
+                             acc_t.created_at, acc_t.url,
+                             n_posts=stats.n_posts.fill_null(0), last_post_at=stats.last_post_at)
+                     .to_pandas())
     acc = accounts.merge(snaps, on="account_id", how="inner")
     acc = acc[acc["followers"].notna()]
     acc = acc.sort_values(["person_id", "followers", "account_id"], ascending=[True, False, True])
