@@ -19,32 +19,29 @@ def _verdict(p: float | None, better: bool | None) -> str:
     return "no"
 
 
+def _rank_verdict(s: dict, kind: str, n_key: str, lead_key: str) -> dict:
+    lead, others = s[f"leaders_median_{kind}_rank"], s.get(f"others_median_{kind}_rank")
+    return {
+        "verdict": _verdict(s["p_value_median_rank"], others is not None and lead < others),
+        "leaders_median_rank": lead,
+        "others_median_rank": others,
+        "of": s[n_key], "n_leaders": s[lead_key],
+        "p_value": s["p_value_median_rank"],
+    }
+
+
 def verdicts(results: dict[str, Result]) -> dict[str, dict]:
     """Per question (``most_followed``, ``first``, ``most_active``): verdict, the numbers behind
     it and the p-value against random assignment."""
     out: dict[str, dict] = {}
-    d = results.get("directory")
-    if d and "leaders_median_follower_rank" in d.summary:
-        s = d.summary
-        better = s["leaders_median_follower_rank"] < (s.get("others_median_follower_rank") or 0)
-        out["most_followed"] = {
-            "verdict": _verdict(s["p_value_median_rank"], better),
-            "leaders_median_rank": s["leaders_median_follower_rank"],
-            "others_median_rank": s.get("others_median_follower_rank"),
-            "of": s["n_listed"], "n_leaders": s["n_leaders_listed"],
-            "p_value": s["p_value_median_rank"],
-        }
-    a = results.get("adoption")
-    if a and "leaders_median_adoption_rank" in a.summary:
-        s = a.summary
-        better = s["leaders_median_adoption_rank"] < (s.get("others_median_adoption_rank") or 0)
-        out["first"] = {
-            "verdict": _verdict(s["p_value_median_rank"], better),
-            "leaders_median_rank": s["leaders_median_adoption_rank"],
-            "others_median_rank": s.get("others_median_adoption_rank"),
-            "of": s["n_adopted"], "n_leaders": s["n_leaders_adopted"],
-            "p_value": s["p_value_median_rank"],
-        }
+    # (question, analysis, leaders' median rank key, others' key, population key, leaders key)
+    for question, name, kind, n_key, lead_key in (
+        ("most_followed", "directory", "follower", "n_listed", "n_leaders_listed"),
+        ("first", "adoption", "adoption", "n_adopted", "n_leaders_adopted"),
+    ):
+        r = results.get(name)
+        if r and f"leaders_median_{kind}_rank" in r.summary:
+            out[question] = _rank_verdict(r.summary, kind, n_key, lead_key)
     act = results.get("activity")
     if act:
         for part in ("window", "lifetime"):
