@@ -310,6 +310,30 @@ def simulate(
         out.print(f"workspace: {res.workspace}", highlight=False)
 
 
+# -- export ----------------------------------------------------------------------------------
+@command()
+def export(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    workspace: WorkspaceOpt = None,
+    tables: Annotated[str, typer.Option(help="Table format: csv or parquet.")] = "csv",
+    networks: Annotated[str, typer.Option(
+        help="Network formats, comma-separated: gexf,graphml (empty for none).")] = "gexf,graphml",
+    convokit: Annotated[bool, typer.Option(help="Also write a ConvoKit corpus folder.")] = True,
+    as_of: Annotated[str | None, typer.Option(
+        help="Time at which node roles (is_leader) are read; default now.")] = None,
+) -> None:
+    """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus."""
+    from socialens.export import export_all
+
+    fmts = [f.strip() for f in networks.split(",") if f.strip()]
+    with _open(workspace, read_only=True) as ws:
+        res = export_all(ws, out_dir, table_format=tables, network_formats=fmts,
+                         convokit=convokit, as_of=as_of)
+    for kind, paths in res.items():
+        for p in paths:
+            out.print(f"{kind:9} {p}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``socialens`` script."""
     try:
