@@ -228,7 +228,7 @@ class SimConfig:
     external_followers_level_boost: tuple[float, ...] = (300.0, 20.0, 4.0, 1.5, 1.0)
     snapshot_every_days: int = 182
 
-    chunk_posts: int = 500_000
+    chunk_posts: int = 200_000
     truth_posts: bool = True
 
     preset: str = "default"
