@@ -3,12 +3,15 @@
 Two measures, each used where the data allow:
 
 * **window rate** — from collected posts: posts in the observation window per week of presence
-  (weeks between the later of window start and the person's adoption, and the window end).
+  (weeks between the later of window start and the person's adoption, and the window end); or,
+  when the collection is capped at the last N posts per account (detected), posts per week between
+  each account's first and last collected post.
   Only accounts with at least one collected post anywhere in the workspace count as covered, so a
   member whose posts were never collected is not mistaken for a silent one.
 * **lifetime rate** — from counters: the snapshot's ``posts_count`` over the account's age in weeks.
 
-Concentration of window posts: Gini coefficient (bootstrap CI) and the share of the top 10 %.
+Concentration of window posting rates: Gini coefficient (bootstrap CI) and the share of the top
+10 %.
 Leaders vs others: Mann–Whitney U with rank-biserial r and a bootstrap CI of the ratio of medians.
 """
 
@@ -51,6 +54,7 @@ def activity(
     account_filter: str | None = None,
     tolerance_days: float = 120,
     min_weeks: float = 1.0,
+    rate: str = "auto",
     seed: int = 0,
     **_ignored,
 ) -> Result:
@@ -66,6 +70,11 @@ def activity(
         Counters snapshot for lifetime rates (default: the latest at or before ``as_of``).
     min_weeks : float
         People present for less than this many weeks of the window are left out of window rates.
+    rate : {"auto", "exposure", "span"}
+        ``exposure``: posts / weeks present in the window. ``span``: (posts - 1) / weeks between
+        the first and last collected post — right when timelines were collected only back to their
+        last N posts (the Twitter API's 3,200, twitterreport's 200). ``auto`` chooses ``span``
+        when the collection looks capped (see :func:`_capped_collection`).
     """
     first, last = post_time_range(ws)
     ws_t = to_time(window_start, "window_start") or first
@@ -94,33 +103,49 @@ def activity(
                        .select(accounts.account_id, accounts.person_id,
                                present_from=ibis.coalesce(accounts.created_at, everything.first_post)))
         cov = cov.left_join(window, "account_id").select(
-            cov.person_id, cov.present_from, n_posts=window.n_posts.fill_null(0),
-            weeks_with_posts=window.weeks_with_posts.fill_null(0))
-        per = (cov.group_by("person_id")
-                  .aggregate(n_posts=cov.n_posts.sum(), weeks_with_posts=cov.weeks_with_posts.max(),
-                             present_from=cov.present_from.min())
-                  .to_pandas())
+            cov.account_id, cov.person_id, cov.present_from, n_posts=window.n_posts.fill_null(0),
+            weeks_with_posts=window.weeks_with_posts.fill_null(0),
+            first_in_window=window.first_post, last_in_window=window.last_post_at,
+            n_total=everything.n_posts)
+        acc = cov.to_pandas()
+        capped, cap = _capped_collection(acc["n_total"])
+        method = {"auto": "span" if capped else "exposure"}.get(rate, rate)
+        if method not in ("span", "exposure"):
+            raise AnalysisError(f"rate={rate!r}: choose auto, exposure or span")
+        start = acc["present_from"].where(acc["present_from"] > pd.Timestamp(ws_t), pd.Timestamp(ws_t))
+        acc["weeks_present"] = (pd.Timestamp(we_t) - start) / WEEK
+        acc["weeks_span"] = (acc["last_in_window"] - acc["first_in_window"]) / WEEK
+        if method == "exposure":
+            acc["rate"] = acc["n_posts"] / acc["weeks_present"]
+            acc = acc[acc["weeks_present"] >= min_weeks]
+        else:  # events per week between the first and the last collected post
+            acc = acc[(acc["n_posts"] >= 2) & (acc["weeks_span"] > 0)]
+            acc["rate"] = (acc["n_posts"] - 1) / acc["weeks_span"]
+        per = (acc.groupby("person_id")
+                  .agg(n_posts=("n_posts", "sum"), weeks_with_posts=("weeks_with_posts", "max"),
+                       weeks_present=("weeks_present", "max"), weeks_span=("weeks_span", "max"),
+                       posts_per_week=("rate", "sum"))
+                  .reset_index())
         df = roster.merge(per, on="person_id", how="inner")
-        start = df["present_from"].where(df["present_from"] > pd.Timestamp(ws_t), pd.Timestamp(ws_t))
-        df["weeks_present"] = (pd.Timestamp(we_t) - start) / WEEK
-        df = df[df["weeks_present"] >= min_weeks].copy()
-        df["posts_per_week"] = df["n_posts"] / df["weeks_present"]
         df["posts_per_week_with_posts"] = np.where(df["weeks_with_posts"] > 0,
                                                    df["n_posts"] / df["weeks_with_posts"], 0.0)
         df = df.sort_values(["posts_per_week", "person_id"], ascending=[False, True]).reset_index(drop=True)
         df.insert(0, "rank", np.arange(1, len(df) + 1))
         tables["window_rates"] = df[["rank", "person_id", "name", "department", "title", "level",
                                      "leader", "opt_in", "n_posts", "weeks_present",
-                                     "weeks_with_posts", "posts_per_week",
+                                     "weeks_span", "weeks_with_posts", "posts_per_week",
                                      "posts_per_week_with_posts"]]
         if len(df):
-            counts = df["n_posts"].to_numpy(dtype=float)
+            rates = df["posts_per_week"].to_numpy(dtype=float)
             summary["window"] = {
+                "rate_method": method,
+                "capped_collection": capped,
+                "cap": cap,
                 "n_people": int(len(df)),
-                "n_posts": int(counts.sum()),
-                "gini": gini(counts),
-                "gini_ci": list(bootstrap_ci(gini, counts, seed=seed)),
-                "top10_share": top_share(counts, 0.1),
+                "n_posts": int(df["n_posts"].sum()),
+                "gini": gini(rates),
+                "gini_ci": list(bootstrap_ci(gini, rates, seed=seed)),
+                "top10_share": top_share(rates, 0.1),
                 "posts_per_week_leaders_vs_others": group_comparison(
                     df.loc[df["leader"], "posts_per_week"], df.loc[~df["leader"], "posts_per_week"],
                     alternative="greater", seed=seed),
@@ -136,9 +161,14 @@ def activity(
                     f"{gc['median_others']:.2f} for {gc['n_others']} others (Mann–Whitney "
                     f"p = {gc['p_value']:.2g}, rank-biserial r = {gc['rank_biserial']:.2f})"
                 )
+            if capped:
+                headline_parts.append(
+                    f"the collection keeps only each account's last ~{cap} posts, so rates are "
+                    "measured between each account's first and last collected post"
+                )
             headline_parts.append(
-                f"posting is concentrated: Gini {summary['window']['gini']:.2f}, the top 10 % "
-                f"wrote {summary['window']['top10_share']:.0%} of posts"
+                f"posting rates are concentrated: Gini {summary['window']['gini']:.2f}, the top "
+                f"10 % account for {summary['window']['top10_share']:.0%} of the posting volume"
             )
             figures["window_rates"] = _rate_chart(df, "posts_per_week",
                                                   "Posts per week in the window (leaders highlighted)")
@@ -184,7 +214,7 @@ def activity(
         raise AnalysisError("no posts in the window and no usable counters; nothing to measure")
     params = {"window_start": ws_t, "window_end": we_t, "as_of": t, "snapshot": snap,
               "leaders": leaders, "platform": platform, "account_filter": account_filter,
-              "min_weeks": min_weeks,
+              "min_weeks": min_weeks, "rate": rate,
               "snapshot_tolerance_days": tolerance_days, "seed": seed}
     headline = "; ".join(headline_parts) + "." if headline_parts else "No leader data."
     return Result(
@@ -201,6 +231,22 @@ def activity(
             "Lifetime rate = posts counter / account age at the snapshot.",
         ],
     )
+
+
+def _capped_collection(n_total: pd.Series) -> tuple[bool, int | None]:
+    """Does the collection look truncated at a fixed number of posts per account?
+
+    True when at least half of the covered accounts (and at least 5) have exactly the maximum
+    count, and that maximum is at least 20: a natural distribution of post counts is never piled up
+    at its maximum like that.
+    """
+    counts = n_total.dropna().astype(int)
+    if len(counts) < 5:
+        return False, None
+    top = int(counts.max())
+    at_top = int((counts == top).sum())
+    capped = top >= 20 and at_top >= 5 and at_top >= len(counts) / 2
+    return capped, top if capped else None
 
 
 def _rate_chart(df: pd.DataFrame, col: str, title: str) -> alt.Chart:
