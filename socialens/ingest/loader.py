@@ -46,15 +46,17 @@ class TargetSpec:
     key: tuple[str, ...]
     refs: tuple[Ref, ...] = ()
     null_safe_key: bool = False
+    #: when a record's key exists, fill the existing row's empty (NULL) columns from it
+    merge: bool = False
 
 
 TARGETS: dict[str, TargetSpec] = {
-    "people": TargetSpec("people", ("person_id",)),
+    "people": TargetSpec("people", ("person_id",), merge=True),
     "roles": TargetSpec(
         "roles", ("person_id", "title", "start_at"), (Ref("person_id", "people", "person_id"),)
     ),
     "accounts": TargetSpec(
-        "accounts", ("account_id",), (Ref("person_id", "people", "person_id"),)
+        "accounts", ("account_id",), (Ref("person_id", "people", "person_id"),), merge=True
     ),
     "account_snapshots": TargetSpec(
         "account_snapshots",
@@ -102,6 +104,7 @@ class FileReport:
     n_loaded: int = 0
     n_duplicate: int = 0
     n_quarantined: int = 0
+    n_merged: int = 0
     reasons: Counter = field(default_factory=Counter)
     secondary: dict[str, Counter] = field(default_factory=dict)
     recorded: bool = False
@@ -121,6 +124,7 @@ class FileReport:
             "loaded": self.n_loaded,
             "duplicate": self.n_duplicate,
             "quarantined": self.n_quarantined,
+            "merged": self.n_merged,
             "reasons": dict(self.reasons.most_common()),
             "secondary": {k: dict(v) for k, v in self.secondary.items()},
             "recorded": self.recorded,
@@ -274,6 +278,8 @@ class Loader:
             f'SELECT _i FROM _stage s WHERE EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {cond})'
         ).fetchall()
         if dups:
+            if spec.merge:
+                self._merge(spec, cols, batch)
             for (i,) in dups:
                 if batch[i].primary:
                     self.report.n_duplicate += 1
@@ -304,6 +310,28 @@ class Loader:
             if target == "posts":
                 self._insert_entities([batch[i].row for i in loaded])
         con.execute("DROP TABLE IF EXISTS _stage")
+
+    def _merge(self, spec: TargetSpec, cols: list[tuple[str, str]], batch: list[_Pending]) -> None:
+        """Fill NULL columns of existing rows from duplicates that have a value there.
+
+        Keys are never changed and a non-empty value is never overwritten, so re-ingesting the same
+        files still changes nothing. The filling run is recorded (``ingest_runs.n_merged``).
+        """
+        fill = [n for n, _ in cols if n not in spec.key]
+        key = " AND ".join(f't."{k}" = s."{k}"' for k in spec.key)
+        gap = " OR ".join(f'(t."{c}" IS NULL AND s."{c}" IS NOT NULL)' for c in fill)
+        rows = self.con.execute(
+            f'SELECT s._i FROM "{spec.table}" t JOIN _stage s ON {key} WHERE {gap}'
+        ).fetchall()
+        if not rows:
+            return
+        sets = ", ".join(f'"{c}" = coalesce(t."{c}", s."{c}")' for c in fill)
+        self.con.execute(
+            f'UPDATE "{spec.table}" AS t SET {sets} FROM _stage s WHERE {key} AND ({gap})'
+        )
+        n = sum(1 for (i,) in rows if batch[i].primary)
+        self.report.n_merged += n
+        self._secondary(spec.table, "merged", len(rows) - n)
 
     def _insert_entities(self, rows: list[dict]) -> None:
         ents = {(r["post_id"], kind, value) for r in rows for kind, value in r.get("_entities", ())}
@@ -352,14 +380,17 @@ class Loader:
         from socialens import __version__
 
         r = self.report
-        changed = r.n_loaded or self._new_quarantined or any(
-            c.get("loaded") for c in r.secondary.values()
+        changed = r.n_loaded or r.n_merged or self._new_quarantined or any(
+            c.get("loaded") or c.get("merged") for c in r.secondary.values()
         )
         if changed:
             self.con.execute(
-                "INSERT INTO ingest_runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                """INSERT INTO ingest_runs (run_id, started_at, finished_at, source_path, sha256,
+                     format, target, timezone, n_read, n_loaded, n_duplicate, n_quarantined,
+                     socialens_version, n_merged)
+                   VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [self.run_id, started, r.path, r.sha256, r.format, r.target, self.timezone,
-                 r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, __version__],
+                 r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, __version__, r.n_merged],
             )
             r.run_id = self.run_id
             r.recorded = True

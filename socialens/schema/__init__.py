@@ -25,6 +25,7 @@ def _sql(name: str) -> str:
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", _sql("0001_initial")),
     ("0003_sim_truth", _sql("0003_sim_truth")),
+    ("0005_ingest_merged", _sql("0005_ingest_merged")),
 ]
 
 

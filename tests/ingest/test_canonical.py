@@ -228,3 +228,22 @@ def test_round_trip(tmp_path_factory, org):
         # idempotent
         again = w.ingest(folder)
         assert again.totals["loaded"] == 0 and again.totals["duplicate"] == again.totals["read"]
+
+
+def test_duplicates_fill_empty_columns_but_never_overwrite(ws, tmp_path):
+    roster = tmp_path / "roster"
+    write(roster, "people.csv", PEOPLE)
+    write(roster, "accounts.csv", "account_id,person_id,handle\ntwitter:1,p1,ann\n")
+    platform = tmp_path / "platform"
+    write(platform, "accounts.csv", "account_id,handle,created_at,bio,kind\n"
+          "twitter:1,ann_renamed,2008-01-01T00:00:00Z,Hello,official\n")
+    ws.ingest(roster)
+    res = ws.ingest(platform)
+    f = res.files[0]
+    assert (f.n_duplicate, f.n_merged, f.recorded) == (1, 1, True)
+    row = ws.sql("SELECT * FROM accounts").iloc[0]
+    assert row.person_id == "p1" and row.handle == "ann" and row.kind == "personal"  # kept
+    assert row.bio == "Hello" and row.created_at.year == 2008  # filled
+    assert ws.sql("SELECT n_merged FROM ingest_runs ORDER BY started_at DESC LIMIT 1").n_merged[0] == 1
+    again = ws.ingest(platform)
+    assert again.files[0].n_merged == 0 and not again.files[0].recorded
