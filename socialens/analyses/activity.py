@@ -210,6 +210,17 @@ def activity(
             if "window_rates" not in figures:
                 figures["lifetime_rates"] = _rate_chart(lf, "lifetime_posts_per_week",
                                                         "Lifetime posts per week (leaders highlighted)")
+    by_level = [
+        t.groupby("level", dropna=False)
+         .agg(n=("person_id", "size"), median_posts_per_week=(col, "median"),
+              mean_posts_per_week=(col, "mean"))
+         .reset_index().assign(measure=name)
+        for name, t, col in (("window", tables.get("window_rates"), "posts_per_week"),
+                             ("lifetime", tables.get("lifetime_rates"), "lifetime_posts_per_week"))
+        if t is not None and len(t)
+    ]
+    if by_level:
+        tables["by_level"] = pd.concat(by_level, ignore_index=True)
     if not tables:
         raise AnalysisError("no posts in the window and no usable counters; nothing to measure")
     params = {"window_start": ws_t, "window_end": we_t, "as_of": t, "snapshot": snap,

@@ -82,3 +82,11 @@ def test_uncapped_collection_uses_exposure(tiny_ws):
     r = activity(tiny_ws)
     assert r.summary["window"]["rate_method"] == "exposure"
     assert not r.summary["window"]["capped_collection"]
+
+
+def test_breakdown_by_level(tiny_ws):
+    r = activity(tiny_ws, as_of="2009-01-01", snapshot="2009-01-01")
+    bl = r.tables["by_level"]
+    assert set(bl["measure"]) == {"window", "lifetime"}
+    top = bl[(bl["measure"] == "window") & (bl["level"] == 0)].iloc[0]
+    assert top["n"] == 2
