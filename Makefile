@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-out
 
-.PHONY: demo test setup lint bench eval clean
+.PHONY: demo test setup lint bench eval clean chromium
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -13,7 +13,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,web]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,7 +21,14 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/socialens demo --out $(OUT)
 
-test: setup
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads
+# a browser). Installed only when missing and we are root (CI); otherwise the tests say what to do.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test: setup chromium
 	$(PY) -m pytest -q
 
 lint: setup

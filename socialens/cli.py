@@ -334,6 +334,83 @@ def export(
             out.print(f"{kind:9} {p}", highlight=False)
 
 
+# -- publish / serve (the directory site) ---------------------------------------------------
+@command()
+def publish(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the site (replaced).")],
+    workspace: WorkspaceOpt = None,
+    include_all: Annotated[bool, typer.Option(
+        "--include-all", help="Also list people who did not opt in (internal-only build).")] = False,
+    with_report: Annotated[bool, typer.Option(
+        "--report/--no-report", help="Also write the research report into SITE/report/.")] = True,
+    base_url: Annotated[str | None, typer.Option(
+        help="Where the site will be hosted; makes links in feeds and OPML absolute.")] = None,
+    title: Annotated[str | None, typer.Option(help="Site title.")] = None,
+    as_of: AsOfOpt = None,
+    snapshot: SnapshotOpt = None,
+    leaders: LeadersOpt = "is_leader",
+    platform: PlatformOpt = None,
+    account_filter: AccountFilterOpt = None,
+) -> None:
+    """Build the organization's social media directory as a static site (plain files).
+
+    Only people who opted in are listed, unless --include-all.
+    """
+    from socialens.site import publish as run_publish
+
+    with _open(workspace, read_only=True) as ws:
+        res = run_publish(ws, out_dir, include_all=include_all, report=with_report,
+                          base_url=base_url, title=title, as_of=as_of, snapshot=snapshot,
+                          leaders=leaders, platform=platform, account_filter=account_filter)
+    if include_all:
+        err.print(f"[bold yellow]Warning:[/] internal build: {res.n_not_listed} people who did not "
+                  "opt in are listed; do not publish this site.", highlight=False)
+    out.print(f"site: {res.out_dir / 'index.html'} ({res.n_people} people, {len(res.files)} files, "
+              f"{res.total_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)", highlight=False)
+    for note in res.notes:
+        out.print(f"  note: {note}", highlight=False, markup=False)
+
+
+@command()
+def serve(
+    workspace: WorkspaceOpt = None,
+    host: Annotated[str, typer.Option(
+        help="Address to bind. Anything but loopback exposes the app to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    include_all: Annotated[bool, typer.Option(
+        "--include-all", help="Also list people who did not opt in (internal use).")] = False,
+    title: Annotated[str | None, typer.Option(help="Site title.")] = None,
+    as_of: AsOfOpt = None,
+    snapshot: SnapshotOpt = None,
+    leaders: LeadersOpt = "is_leader",
+    platform: PlatformOpt = None,
+    account_filter: AccountFilterOpt = None,
+) -> None:
+    """Serve the directory and a read-only JSON API (/api/..., /openapi.json) from the workspace.
+
+    Set SOCIALENS_TOKEN to require a token on every route (header `Authorization: Bearer TOKEN`,
+    or `?token=TOKEN` once in a browser).
+    """
+    import os
+
+    from socialens.site.app import create_app, is_loopback, run
+
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a port number (1-65535)")
+    token = os.environ.get("SOCIALENS_TOKEN") or None
+    if not is_loopback(host):
+        err.print(f"[bold yellow]Warning:[/] binding to {host} makes the directory reachable from "
+                  "other machines" + ("" if token else "; set SOCIALENS_TOKEN to require a token"),
+                  highlight=False)
+    loopback = is_loopback(host)
+    application = create_app(workspace, include_all=include_all, token=token, title=title,
+                             allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None,
+                             as_of=as_of, snapshot=snapshot, leaders=leaders, platform=platform,
+                             account_filter=account_filter)
+    out.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)", highlight=False)
+    run(application, host=host, port=port)
+
+
 def main() -> None:
     """Entry point of the ``socialens`` script."""
     try:
