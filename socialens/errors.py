@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "RecordError",
     "AnalysisError",
+    "EnrichError",
 ]
 
 
@@ -52,3 +53,7 @@ class RecordError(SocialensError, ValueError):
 
 class AnalysisError(SocialensError, ValueError):
     """An analysis cannot run with the given parameters on this workspace."""
+
+
+class EnrichError(SocialensError, ValueError):
+    """Enrichment cannot run with the given parameters (unknown mode, read-only workspace...)."""

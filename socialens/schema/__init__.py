@@ -24,6 +24,7 @@ def _sql(name: str) -> str:
 #: Every migration, in the order it is applied. Append only.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", _sql("0001_initial")),
+    ("0002_post_features", _sql("0002_post_features")),
     ("0003_sim_truth", _sql("0003_sim_truth")),
     ("0005_ingest_merged", _sql("0005_ingest_merged")),
 ]

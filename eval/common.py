@@ -1,0 +1,66 @@
+"""Helpers shared by the evaluations: where the real data is, metrics, output conventions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["data_dir", "require", "prf", "confusion", "pearson", "emit", "DataMissing"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class DataMissing(RuntimeError):
+    """The shared data folder is not there (set SOCIALENS_SHARED_DATA)."""
+
+
+def data_dir() -> Path:
+    """``$SOCIALENS_SHARED_DATA`` or ``../shared/data`` beside the checkout."""
+    env = os.environ.get("SOCIALENS_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def require(*parts: str) -> Path:
+    p = data_dir().joinpath(*parts)
+    if not p.exists():
+        raise DataMissing(f"{p} not found; set SOCIALENS_SHARED_DATA to the shared data folder")
+    return p
+
+
+def confusion(y_true, y_pred, labels) -> np.ndarray:
+    idx = {lab: i for i, lab in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(y_true, y_pred, strict=True):
+        m[idx[t], idx[p]] += 1
+    return m
+
+
+def prf(y_true, y_pred, labels) -> dict:
+    """Per-class precision, recall, F1 and support, macro-F1 and accuracy."""
+    m = confusion(y_true, y_pred, labels)
+    out = {}
+    f1s = []
+    for i, lab in enumerate(labels):
+        tp = m[i, i]
+        p = tp / m[:, i].sum() if m[:, i].sum() else 0.0
+        r = tp / m[i, :].sum() if m[i, :].sum() else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        f1s.append(f)
+        out[lab] = {"precision": round(float(p), 4), "recall": round(float(r), 4),
+                    "f1": round(float(f), 4), "support": int(m[i, :].sum())}
+    out["macro_f1"] = round(float(np.mean(f1s)), 4)
+    out["accuracy"] = round(float(np.trace(m) / m.sum()), 4)
+    return out
+
+
+def pearson(x, y) -> float:
+    return float(np.corrcoef(np.asarray(x, float), np.asarray(y, float))[0, 1])
+
+
+def emit(metrics: dict) -> None:
+    """Print the metrics as one JSON object on the last line of stdout."""
+    sys.stdout.write(json.dumps(metrics, sort_keys=True) + "\n")

@@ -1,0 +1,310 @@
+"""Style markers: the 8 function-word categories of linguistic style coordination.
+
+Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg (2012), "Echoes of power", measure coordination on
+eight LIWC-derived function-word categories: articles, auxiliary verbs, conjunctions, adverbs,
+personal pronouns, impersonal pronouns, prepositions and quantifiers. The word lists are
+ConvoKit 5.0.0's ``coord-liwc-patterns.txt`` (MIT, shipped in ``socialens/enrich/data`` with its
+licence, sha256 ``55a53ebc...21652``).
+
+Two modes:
+
+``convokit``
+    Reproduces ConvoKit's ``Coordination.fit`` annotation exactly, quirks included: it scans
+    ``text.lower()`` with a character trie whose word characters are ASCII ``[a-z0-9_]`` only, so
+    curly apostrophes split contractions (``don’t`` matches nothing), URLs, hashtags and mentions
+    are read as words (``http://t.co/a`` contains the article ``a``), ``&amp;`` is not decoded and
+    accented letters split words (``años`` contains ``a``). It yields presence (0/1) per category.
+    Use it for parity with published work.
+
+``default``
+    The same word lists applied to proper tokens: HTML entities decoded, curly apostrophes
+    (U+2019, U+2018, U+02BC) read as ``'``, URLs, @mentions and #hashtags removed, words made of
+    Unicode letters, digits and ``_`` with inner apostrophes (``don't``, ``años``, ``y'all``), and
+    ``US`` in upper case in a text that is not all upper case read as the country, not the pronoun.
+    A token matches a category when the whole token is in its list, when it starts with one of the
+    list's open-ended stems (``thing``, ``everybod``...), or (for tokens with an apostrophe) when the
+    part before the apostrophe does (``it's`` -> ``it``, ipron). It yields counts: the number of
+    tokens that match each category.
+
+Examples
+--------
+>>> sorted(marker_sets(["I don’t know, it’s the #the https://t.co/a"], mode="convokit")[0])
+['article', 'ipron', 'ppron']
+>>> marker_counts(["I don’t know, it’s the #the https://t.co/a"])["m_article"]
+[1]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+from socialens.enrich.text import strip_entities, unescape
+from socialens.errors import EnrichError
+
+__all__ = [
+    "MARKERS",
+    "MARKER_COLUMNS",
+    "MODES",
+    "load_patterns",
+    "ConvoKitAnnotator",
+    "tokenize",
+    "token_categories",
+    "marker_sets",
+    "marker_counts",
+]
+
+#: The eight categories, in ConvoKit's order and with its names.
+MARKERS = ("article", "auxverb", "conj", "adverb", "ppron", "ipron", "preps", "quant")
+#: The ``post_features`` column of each category.
+MARKER_COLUMNS = {
+    "article": "m_article",
+    "auxverb": "m_auxverb",
+    "conj": "m_conj",
+    "adverb": "m_adverb",
+    "ppron": "m_ppron",
+    "ipron": "m_ipron",
+    "preps": "m_preposition",
+    "quant": "m_quant",
+}
+MODES = ("default", "convokit")
+
+_PATTERN_FILE = "coord-liwc-patterns.txt"
+
+
+@lru_cache(maxsize=1)
+def load_patterns() -> dict[str, list[tuple[str, bool]]]:
+    """The shipped pattern file as ``{category: [(word, closed), ...]}``.
+
+    ``closed`` is True for ``\\bword\\b`` (the whole word) and False for ``\\bword`` (any word that
+    starts with it). Duplicates are kept, as in the file.
+    """
+    text = resources.files("socialens.enrich").joinpath("data", _PATTERN_FILE).read_text("utf-8")
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        cat, pattern = line.strip().split("\t")
+        items = []
+        for alt in pattern.split("|"):
+            word = alt.removeprefix("\\b")
+            closed = word.endswith("\\b")
+            items.append((word.removesuffix("\\b"), closed))
+        out[cat] = items
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# convokit mode
+
+
+class _Node:
+    """A trie node: literal character edges, an optional word-boundary edge, categories ending here."""
+
+    __slots__ = ("edges", "boundary", "cats")
+
+    def __init__(self) -> None:
+        self.edges: dict[str, _Node] = {}
+        self.boundary: _Node | None = None
+        self.cats: frozenset[str] | None = None
+
+
+class ConvoKitAnnotator:
+    """ConvoKit 5.0.0's per-utterance marker annotation, re-implemented from its documented behaviour.
+
+    The state machine (checked against ConvoKit's output on 7,020 real tweets and its tokenization
+    probes, see ``docs/methods.md``):
+
+    * the text is ``text.lower() + " "``, read one character at a time; word characters are ASCII
+      ``a-z``, ``0-9`` and ``_``;
+    * a match (re)starts at a word character that follows a non-word character, unless that
+      character is an apostrophe and a match is still alive;
+    * a live match follows literal characters of the patterns (letters and ``'``); at a non-word
+      character right after a word character it may cross a word boundary of a closed pattern;
+      otherwise it dies;
+    * a category is recorded when a match reaches the end of a pattern, and also when a literal
+      non-word character (``'``) is read at a point where a closed pattern could have ended.
+    """
+
+    WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+    def __init__(self, patterns: dict[str, list[tuple[str, bool]]] | None = None):
+        self.patterns = patterns if patterns is not None else load_patterns()
+        self.root_ = self._build(self.patterns)
+
+    @staticmethod
+    def _build(patterns: dict[str, list[tuple[str, bool]]]) -> _Node:
+        root = _Node()
+        ends: dict[int, set[str]] = {}
+        nodes: dict[int, _Node] = {}
+        for cat, items in patterns.items():
+            for word, closed in items:
+                node = root
+                for ch in word:
+                    node = node.edges.setdefault(ch, _Node())
+                if closed:
+                    if node.boundary is None:
+                        node.boundary = _Node()
+                    node = node.boundary
+                ends.setdefault(id(node), set()).add(cat)
+                nodes[id(node)] = node
+        for key, cats in ends.items():
+            nodes[key].cats = frozenset(cats)
+        return root
+
+    def categories(self, text: str) -> set[str]:
+        """The set of categories ConvoKit would assign to ``text``."""
+        word = self.WORD_CHARS
+        root = self.root_
+        found: set[str] = set()
+        node: _Node | None = None
+        prev = None
+        for ch in text.lower() + " ":
+            if ch in word and prev not in word and (prev != "'" or node is None):
+                node = root
+            if node is not None:
+                nxt = node.edges.get(ch)
+                if nxt is not None:
+                    if ch not in word and node.boundary is not None and node.boundary.cats:
+                        found |= node.boundary.cats
+                    node = nxt
+                elif ch not in word and prev in word and node.boundary is not None:
+                    node = node.boundary
+                else:
+                    node = None
+                if node is not None and node.cats:
+                    found |= node.cats
+            prev = ch
+        return found
+
+
+@lru_cache(maxsize=1)
+def _convokit() -> ConvoKitAnnotator:
+    return ConvoKitAnnotator()
+
+
+# ---------------------------------------------------------------------------------------------
+# default mode
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+# A word: Unicode letters/digits/underscore, with inner apostrophes ("don't", "rock'n'roll").
+_TOKEN_RE = re.compile(r"\w+(?:'\w+)*")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[str, frozenset[str]], dict[int, dict[str, frozenset[str]]]]:
+    closed: dict[str, set[str]] = {}
+    stems: dict[int, dict[str, set[str]]] = {}
+    for cat, items in load_patterns().items():
+        for word, is_closed in items:
+            if is_closed:
+                closed.setdefault(word, set()).add(cat)
+            else:
+                stems.setdefault(len(word), {}).setdefault(word, set()).add(cat)
+    return (
+        {w: frozenset(c) for w, c in closed.items()},
+        {n: {w: frozenset(c) for w, c in d.items()} for n, d in sorted(stems.items())},
+    )
+
+
+def tokenize(text: str) -> list[str]:
+    """Word tokens of ``text`` as the default mode reads them (case kept).
+
+    >>> tokenize("Don’t read #hashtags, @mentions or http://t.co/x &amp; años")
+    ["Don't", 'read', 'or', 'años']
+    """
+    text = unescape(text).translate(_APOSTROPHES)
+    text = strip_entities(text, url=" ", mention=" ", hashtag=" ")
+    return _TOKEN_RE.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def token_categories(token: str) -> frozenset[str]:
+    """Categories of one lower-case token in the default mode.
+
+    >>> sorted(token_categories("it's"))
+    ['auxverb', 'ipron']
+    >>> sorted(token_categories("everything's"))
+    ['ipron']
+    """
+    closed, stems = _lexicon()
+    cats: set[str] = set()
+
+    def match(w: str) -> None:
+        c = closed.get(w)
+        if c:
+            cats.update(c)
+        for n, d in stems.items():
+            if n > len(w):
+                break
+            c = d.get(w[:n])
+            if c:
+                cats.update(c)
+
+    match(token)
+    if "'" in token:
+        match(token.split("'", 1)[0])
+    return frozenset(cats)
+
+
+def _default_counts(text: str) -> tuple[dict[str, int], int]:
+    tokens = tokenize(text)
+    counts = dict.fromkeys(MARKERS, 0)
+    shouting = not any(ch.islower() for ch in text)
+    for tok in tokens:
+        if tok == "US" and not shouting:
+            continue  # the country, not the pronoun
+        for cat in token_categories(tok.lower()):
+            counts[cat] += 1
+    return counts, len(tokens)
+
+
+def marker_sets(texts: Sequence[str | None], mode: str = "default") -> list[set[str] | None]:
+    """The set of categories present in each text (``None`` for ``None``)."""
+    _check_mode(mode)
+    out: list[set[str] | None] = []
+    if mode == "convokit":
+        ann = _convokit()
+        for t in texts:
+            out.append(None if t is None else ann.categories(t))
+    else:
+        for t in texts:
+            if t is None:
+                out.append(None)
+            else:
+                counts, _ = _default_counts(t)
+                out.append({c for c, n in counts.items() if n})
+    return out
+
+
+def marker_counts(texts: Sequence[str | None], mode: str = "default") -> dict[str, list]:
+    """Per-category columns (``m_article`` ... ``m_quant``) and ``n_tokens`` for each text.
+
+    In ``default`` mode a column is the number of tokens in the category; in ``convokit`` mode it
+    is 0/1 (ConvoKit records presence only) and ``n_tokens`` is still the default tokenizer's count.
+    ``None`` texts give ``None``.
+    """
+    _check_mode(mode)
+    out: dict[str, list] = {col: [] for col in MARKER_COLUMNS.values()}
+    out["n_tokens"] = []
+    ann = _convokit() if mode == "convokit" else None
+    for t in texts:
+        if t is None:
+            for v in out.values():
+                v.append(None)
+            continue
+        counts, n = _default_counts(t)
+        if ann is not None:
+            present = ann.categories(t)
+            counts = {c: int(c in present) for c in MARKERS}
+        for cat, col in MARKER_COLUMNS.items():
+            out[col].append(counts[cat])
+        out["n_tokens"].append(n)
+    return out
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise EnrichError(f"unknown markers mode {mode!r}; use one of {', '.join(MODES)}")

@@ -1,0 +1,306 @@
+"""The incremental enrichment runner: posts -> ``post_features`` (+ ``post_entities``).
+
+:func:`enrich_batch` is the pure per-batch function (an Arrow record batch of posts in, an Arrow
+record batch of features and one of entities out). It has no connection and no state, so the same
+function can run under Spark's ``mapInArrow`` or a pandas UDF. :func:`enrich` streams the posts of a
+workspace that have no features at the current ``feature_version`` through it, batch by batch, and
+writes each batch in its own transaction: memory stays bounded by ``batch_size``, an interrupted run
+keeps what it finished, and running again only does what is left (a ``FEATURE_VERSION`` bump
+recomputes everything; rows of older versions are kept).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from socialens.enrich.entities import extract_entities
+from socialens.enrich.language import detect_languages
+from socialens.enrich.markers import MARKER_COLUMNS, MODES, marker_counts
+from socialens.enrich.sharing import METHODS, classify_sharing
+from socialens.enrich.tone import tone_scores
+from socialens.errors import EnrichError
+
+__all__ = [
+    "FEATURE_VERSION",
+    "FEATURE_SCHEMA",
+    "ENTITY_SCHEMA",
+    "EnrichResult",
+    "feature_version",
+    "enrich_batch",
+    "enrich",
+]
+
+#: Bump when any feature's definition changes; enrichment then recomputes every post.
+FEATURE_VERSION = "1"
+
+FEATURE_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("feature_version", pa.string()),
+        ("markers_mode", pa.string()),
+        ("lang", pa.string()),
+        ("lang_confidence", pa.float64()),
+        ("is_english", pa.bool_()),
+        ("tone_compound", pa.float64()),
+        ("tone_pos", pa.float64()),
+        ("tone_neu", pa.float64()),
+        ("tone_neg", pa.float64()),
+        ("tone_label", pa.string()),
+        *[(col, pa.int32()) for col in MARKER_COLUMNS.values()],
+        ("n_tokens", pa.int32()),
+        ("personal_score", pa.float64()),
+        ("sharing_label", pa.string()),
+        ("has_media", pa.bool_()),
+        ("computed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+ENTITY_SCHEMA = pa.schema([("post_id", pa.string()), ("kind", pa.string()), ("value", pa.string())])
+
+
+def feature_version(markers_mode: str = "default") -> str:
+    """The ``feature_version`` written for a markers mode: ``"1"`` or ``"1+convokit"``."""
+    if markers_mode not in MODES:
+        raise EnrichError(f"unknown markers mode {markers_mode!r}; use one of {', '.join(MODES)}")
+    return FEATURE_VERSION if markers_mode == "default" else f"{FEATURE_VERSION}+{markers_mode}"
+
+
+def _column(batch: pa.RecordBatch, name: str, default=None) -> list:
+    if name in batch.schema.names:
+        return batch.column(name).to_pylist()
+    return [default] * batch.num_rows
+
+
+def enrich_batch(
+    batch: pa.RecordBatch,
+    *,
+    markers_mode: str = "default",
+    sharing_method: str = "model",
+    handles: Mapping[tuple[str, str], str] | None = None,
+    computed_at: datetime | None = None,
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    """Features and entities of a batch of posts (a pure function).
+
+    Parameters
+    ----------
+    batch : pyarrow.RecordBatch
+        Columns ``post_id`` and ``text``; optional ``lang`` (the source's tag), ``known_urls`` and
+        ``known_mentions`` (lists of the entities already stored).
+    markers_mode : {"default", "convokit"}
+    sharing_method : {"model", "baseline"}
+    handles : mapping, optional
+        ``{(platform, handle_lower): account_id}`` to resolve mentions.
+    computed_at : datetime, optional
+        Time stamp of the run (default: now, UTC).
+
+    Returns
+    -------
+    (features, entities) : tuple of pyarrow.RecordBatch
+        ``features`` has :data:`FEATURE_SCHEMA`, one row per input row in input order;
+        ``entities`` has :data:`ENTITY_SCHEMA`.
+
+    Examples
+    --------
+    >>> b = pa.RecordBatch.from_pydict({"post_id": ["twitter:1"], "text": ["Go #Ducks! :)"]})
+    >>> f, e = enrich_batch(b)
+    >>> f.column("tone_label").to_pylist(), e.column("value").to_pylist()
+    (['positive'], ['ducks'])
+    """
+    version = feature_version(markers_mode)
+    if sharing_method not in METHODS:
+        raise EnrichError(f"unknown sharing method {sharing_method!r}; use one of {METHODS}")
+    computed_at = computed_at or datetime.now(UTC)
+    post_ids = _column(batch, "post_id")
+    texts = _column(batch, "text")
+    n = len(post_ids)
+    platforms = [p.split(":", 1)[0] if p else "" for p in post_ids]
+
+    lang = detect_languages(texts, _column(batch, "lang"))
+    english = lang["is_english"]
+    scored = [t if (t is not None and e) else None for t, e in zip(texts, english, strict=True)]
+    tone = tone_scores(scored)
+    sharing = classify_sharing(scored, sharing_method)
+    markers = marker_counts(texts, markers_mode)
+    ents = extract_entities(
+        texts, platforms=platforms, handles=handles,
+        known_urls=_column(batch, "known_urls"), known_mentions=_column(batch, "known_mentions"),
+    )
+    cols = {
+        "post_id": post_ids,
+        "feature_version": [version] * n,
+        "markers_mode": [markers_mode] * n,
+        **lang,
+        **tone,
+        **markers,
+        **sharing,
+        "has_media": ents.has_media,
+        "computed_at": [computed_at] * n,
+    }
+    features = pa.RecordBatch.from_pydict(
+        {f.name: cols[f.name] for f in FEATURE_SCHEMA}, schema=FEATURE_SCHEMA
+    )
+    rows = sorted((pid, k, v) for pid, es in zip(post_ids, ents.rows, strict=True) for k, v in es)
+    entities = pa.RecordBatch.from_pydict(
+        {
+            "post_id": [r[0] for r in rows],
+            "kind": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+        },
+        schema=ENTITY_SCHEMA,
+    )
+    return features, entities
+
+
+@dataclass
+class EnrichResult:
+    """What one :func:`enrich` call did."""
+
+    feature_version: str
+    markers_mode: str
+    enriched: int = 0
+    skipped_already_done: int = 0
+    entities_added: int = 0
+    non_english: int = 0
+    by_tone_label: Counter = field(default_factory=Counter)
+    by_sharing_label: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {
+            "feature_version": self.feature_version,
+            "markers_mode": self.markers_mode,
+            "enriched": self.enriched,
+            "skipped_already_done": self.skipped_already_done,
+            "entities_added": self.entities_added,
+            "non_english": self.non_english,
+            "by_tone_label": dict(sorted(self.by_tone_label.items())),
+            "by_sharing_label": dict(sorted(self.by_sharing_label.items())),
+        }
+
+
+_TODO = """
+    FROM posts p
+    WHERE NOT EXISTS (SELECT 1 FROM post_features f
+                      WHERE f.post_id = p.post_id AND f.feature_version = $version)
+"""
+_SELECT = """
+    SELECT p.post_id, p.text, p.lang, e.known_urls, e.known_mentions
+    FROM posts p
+    LEFT JOIN (
+        SELECT post_id,
+               list(value) FILTER (WHERE kind = 'url') AS known_urls,
+               list(value) FILTER (WHERE kind = 'mention') AS known_mentions
+        FROM post_entities WHERE kind IN ('url', 'mention') GROUP BY post_id
+    ) e USING (post_id)
+    WHERE NOT EXISTS (SELECT 1 FROM post_features f
+                      WHERE f.post_id = p.post_id AND f.feature_version = $version)
+"""
+_FEATURE_COLS = ", ".join(f.name for f in FEATURE_SCHEMA)
+
+
+def enrich(
+    ws,
+    *,
+    batch_size: int = 5000,
+    markers_mode: str = "default",
+    sharing_method: str = "model",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> EnrichResult:
+    """Compute ``post_features`` for every post not yet enriched at the current version.
+
+    Parameters
+    ----------
+    ws : Workspace
+    batch_size : int
+        Posts per Arrow batch and per transaction (memory is bounded by it).
+    markers_mode : {"default", "convokit"}
+        How style markers are read (see :mod:`socialens.enrich.markers`). The convokit mode is
+        stored under its own ``feature_version`` (``"1+convokit"``), beside the default one.
+    sharing_method : {"model", "baseline"}
+        Personal/professional classifier (see :mod:`socialens.enrich.sharing`).
+    on_progress : callable, optional
+        ``on_progress(done, total)`` after each batch.
+
+    Returns
+    -------
+    EnrichResult
+
+    Examples
+    --------
+    >>> import socialens, tempfile, os
+    >>> ws = socialens.open(os.path.join(tempfile.mkdtemp(), "w.duckdb"))
+    >>> enrich(ws).enriched
+    0
+    >>> ws.close()
+    """
+    if ws.read_only:
+        raise EnrichError(f"{ws.path} is open read-only; open it writable to enrich")
+    if batch_size < 1:
+        raise EnrichError(f"batch_size must be at least 1, not {batch_size}")
+    if sharing_method not in METHODS:
+        raise EnrichError(
+            f"unknown sharing method {sharing_method!r}; use one of {', '.join(METHODS)}"
+        )
+    version = feature_version(markers_mode)
+    con = ws.con
+    params = {"version": version}
+    total_posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    todo = con.execute("SELECT count(*)" + _TODO, params).fetchone()[0]
+    result = EnrichResult(version, markers_mode, skipped_already_done=total_posts - todo)
+    if todo == 0:
+        return result
+    handles = {
+        (platform, handle.lower()): account_id
+        for account_id, platform, handle in con.execute(
+            "SELECT account_id, platform, handle FROM accounts WHERE handle IS NOT NULL"
+        ).fetchall()
+    }
+    run_tag = f"enrich:{version}"
+    computed_at = datetime.now(UTC)
+    reader_con = con.cursor()
+    try:
+        reader = reader_con.execute(_SELECT, params).to_arrow_reader(batch_size)
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            features, entities = enrich_batch(
+                batch, markers_mode=markers_mode, sharing_method=sharing_method,
+                handles=handles, computed_at=computed_at,
+            )
+            with ws.transaction() as tx:
+                tx.register("_features_arrow", features)
+                tx.register("_entities_arrow", entities)
+                try:
+                    tx.execute(
+                        f"INSERT INTO post_features ({_FEATURE_COLS}) "
+                        f"SELECT {_FEATURE_COLS} FROM _features_arrow"
+                    )
+                    before = tx.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+                    tx.execute(
+                        "INSERT OR IGNORE INTO post_entities "
+                        "SELECT post_id, kind, value, ? FROM _entities_arrow",
+                        [run_tag],
+                    )
+                    after = tx.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+                finally:
+                    tx.unregister("_features_arrow")
+                    tx.unregister("_entities_arrow")
+            result.enriched += features.num_rows
+            result.entities_added += after - before
+            result.non_english += features.num_rows - sum(
+                1 for v in features.column("is_english").to_pylist() if v
+            )
+            result.by_tone_label.update(
+                v for v in features.column("tone_label").to_pylist() if v is not None
+            )
+            result.by_sharing_label.update(
+                v for v in features.column("sharing_label").to_pylist() if v is not None
+            )
+            if on_progress is not None:
+                on_progress(result.enriched, todo)
+    finally:
+        reader_con.close()
+    return result

@@ -1,0 +1,360 @@
+"""Personal vs professional: does a post share the member's private life?
+
+The labels and their rules are the codebook of ``../shared/data/sharing_labels/README.md``
+(rules R1–R18): PROFESSIONAL (job, office, policy; also the residual class), PERSONAL (the member's
+own private life: family, pets, sports fandom, food, leisure, own milestones and faith) and MIXED
+(clearly both). Two classifiers share one feature set:
+
+``baseline``
+    A transparent lexicon + rules classifier. Each cue group below is a list of words or patterns
+    taken from the codebook's definitions; a post's personal evidence is the weighted sum of the
+    personal cues it contains. Label: PERSONAL when the evidence is >= 1, MIXED when in addition it
+    has strong professional cues (>= 2 policy/office words), otherwise PROFESSIONAL. Score:
+    ``1 - 2 ** -evidence``.
+
+``model`` (the default)
+    A multinomial logistic regression (L2, class-balanced weights, fitted with L-BFGS) on the cue
+    group counts and on word, hashtag and mention indicators (vocabulary: tokens that occur in at
+    least 2 training posts). Its coefficients ship in ``socialens/enrich/data/sharing_model.json``
+    with their provenance; nothing is downloaded. Score: P(PERSONAL) + P(MIXED); label: the most
+    probable class.
+
+Both were evaluated with stratified cross-validation on the 400-post DEV set (see
+``docs/methods.md`` and ``eval/sharing.py``); the hidden test set was never used.
+
+Examples
+--------
+>>> r = classify_sharing(["Happy birthday to my wife Kris!", "Voted for the highway bill today."],
+...                      method="baseline")
+>>> r["sharing_label"]
+['PERSONAL', 'PROFESSIONAL']
+>>> r["personal_score"]
+[0.646447, 0.0]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from socialens.enrich.text import strip_urls, unescape
+from socialens.errors import EnrichError
+
+__all__ = [
+    "LABELS",
+    "CUES",
+    "METHODS",
+    "cue_counts",
+    "model_tokens",
+    "BaselineSharingClassifier",
+    "SharingModel",
+    "shipped_model",
+    "classify_sharing",
+]
+
+LABELS = ("PERSONAL", "PROFESSIONAL", "MIXED")
+METHODS = ("model", "baseline")
+
+
+def _words(*ws: str) -> str:
+    return r"(?<![\w#@])(?:" + "|".join(ws) + r")(?!\w)"
+
+
+_FAMILY = (
+    r"wife|husband|spouse|son|sons|daughter|daughters|kids|children|grandkids|grandchildren|"
+    r"grandson|grandsons|granddaughter|granddaughters|grandbaby|family|mom|mother|dad|father|"
+    r"parents|brother|brothers|sister|sisters|grandmother|grandfather|grandma|grandpa|niece|"
+    r"nephew|nephews|boy|girls|fianc[eé]e?|in-laws|pug|dog|dogs|puppy|pup|cat|cats|birthday|bday|"
+    r"anniversary|wedding|church|parish|alma mater"
+)
+_GENERIC_OUR = r"kids|children|grandchildren|grandkids|families|family|sons|daughters|parents"
+
+#: Cue groups: name -> (pattern, weight towards "personal"; 0 for professional cues).
+CUES: dict[str, tuple[re.Pattern, float]] = {
+    # R2/R3: the member's own family, pets and milestones: "my wife", "our 31st anniversary",
+    # but not "our kids" meaning the next generation.
+    "own_family": (
+        re.compile(
+            r"(?<!\w)my\s+(?:[\w'’-]+\s+){0,2}?(?:" + _FAMILY + r")(?:'s|’s)?(?!\w)"
+            r"|(?<!\w)our\s+(?:[\w'’-]+\s+){0,2}?(?!(?:" + _GENERIC_OUR + r")(?!\w))(?:"
+            + _FAMILY + r")(?:'s|’s)?(?!\w)",
+            re.IGNORECASE,
+        ),
+        1.0,
+    ),
+    "family_words": (
+        re.compile(
+            _words(
+                "wife", "husband", "grandkids", "grandson", "granddaughter", "grandma", "grandpa",
+                "honeymoon", "puppy", "my boy", "my girl", "son of",
+            ),
+            re.IGNORECASE,
+        ),
+        0.5,
+    ),
+    # R9a: fandom: cheering, wishing luck, games, titles, #GoTeam hashtags (case-sensitive #Go).
+    "sports_fandom": (
+        re.compile(
+            _words(
+                "game", "games", "gameday", "game day", "game time", "football", "baseball",
+                "basketball", "hockey", "soccer", "softball", "playoffs?", "super bowl",
+                "world series", "world cup", "stanley cup", "touchdown", "march ?madness",
+                "final four", "elite 8", "sweet 16", "fans?", "rooting", "cheering", "go team",
+                "tailgat\\w*", "#?uswnt", "nba ?finals", "ncaa\\w*", "fifa\\w*", "championships?",
+                "champions", "champs",
+            ),
+            re.IGNORECASE,
+        ),
+        0.6,
+    ),
+    "go_hashtag": (re.compile(r"#Go[A-Z]\w*|#(?:Beat|Roll)[A-Z]\w*|\bGo #?[A-Z][\w]*!"), 1.0),
+    "good_luck": (re.compile(_words("good luck", "best of luck", "luck to"), re.IGNORECASE), 0.4),
+    # R11/R16: own food enjoyment, leisure, pop culture.
+    "food_leisure": (
+        re.compile(
+            _words(
+                "pie", "bbq", "barbecue", "pizza", "cookies", "cupcakes?", "yumm?y", "delicious",
+                "noodles", "ice cream", "dinner with my", "vacation", "hiking", "beach", "movie",
+                "concert", "piano", "guitar", "fishing trip", "card game", "foosball", "#tbt",
+            ),
+            re.IGNORECASE,
+        ),
+        0.5,
+    ),
+    # R15: own faith.
+    "own_faith": (
+        re.compile(_words("mass", "he is risen", "bible", "psalm", "amen"), re.IGNORECASE),
+        0.5,
+    ),
+    # R1: professional evidence (office, policy, legislation).
+    "professional": (
+        re.compile(
+            _words(
+                "bill", "bills", "act", "law", "laws", "vote", "voted", "votes", "voting",
+                "senate", "congress", "hearing", "committee", "legislation", "amendment",
+                "policy", "policies", "federal", "funding", "budget", "tax", "taxes",
+                "constituents?", "office", "staff", "meeting", "met with", "roundtable",
+                "testify\\w*", "discuss\\w*", "announce\\w*", "confirm\\w*", "support",
+                "jobs", "economy", "health ?care", "veterans?", "administration", "president",
+                "obama", "statement", "town ?hall", "capitol", "state legislature",
+                "equality", "awareness", "#\\w*act\\b", "reasons i'm for", "right to",
+            ),
+            re.IGNORECASE,
+        ),
+        0.0,
+    ),
+}
+
+_PROFESSIONAL_FOR_MIXED = 2
+
+
+def cue_counts(texts: Sequence[str]) -> np.ndarray:
+    """Matrix ``(n_texts, n_cue_groups)`` of cue occurrence counts, in :data:`CUES` order."""
+    out = np.zeros((len(texts), len(CUES)), dtype=float)
+    for i, t in enumerate(texts):
+        t = strip_urls(unescape(t or ""), " ")
+        for j, (pattern, _) in enumerate(CUES.values()):
+            out[i, j] = len(pattern.findall(t))
+    return out
+
+
+class BaselineSharingClassifier:
+    """The lexicon + rules baseline (no fitting; ``fit`` exists for the estimator interface)."""
+
+    def __init__(self, mixed_professional_cues: int = _PROFESSIONAL_FOR_MIXED):
+        self.mixed_professional_cues = mixed_professional_cues
+
+    def fit(self, texts=None, labels=None) -> BaselineSharingClassifier:
+        return self
+
+    def evidence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Personal evidence (weighted cue sum) and professional cue count of each text."""
+        c = cue_counts(texts)
+        weights = np.array([w for _, w in CUES.values()])
+        personal = (np.minimum(c, 2) * weights).sum(axis=1)
+        professional = c[:, list(CUES).index("professional")]
+        return personal, professional
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        p, q = self.evidence(texts)
+        return [
+            ("MIXED" if qi >= self.mixed_professional_cues else "PERSONAL") if pi >= 1 else
+            "PROFESSIONAL"
+            for pi, qi in zip(p, q, strict=True)
+        ]
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        p, _ = self.evidence(texts)
+        return 1.0 - np.power(2.0, -p)
+
+
+_TOKEN_RE = re.compile(r"[#@]?\w+(?:'\w+)*")
+
+
+def model_tokens(text: str) -> set[str]:
+    """The word, #hashtag and @mention types of a text, lower-case (URLs removed).
+
+    >>> sorted(model_tokens("Go #USA! @ussoccer_wnt http://t.co/x"))
+    ['#usa', '@ussoccer_wnt', 'go']
+    """
+    t = strip_urls(unescape(text or ""), " ").replace("\u2019", "'")
+    return {w.lower() for w in _TOKEN_RE.findall(t)}
+
+
+class SharingModel:
+    """Multinomial logistic regression on cue counts and token indicators.
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 penalty (scikit-learn's convention: the data term is a sum over posts).
+    min_df : int
+        A token enters the vocabulary when it occurs in at least this many training posts.
+    class_weight : {"balanced", None}
+        Weight each class inversely to its frequency.
+    """
+
+    def __init__(self, C: float = 1.0, min_df: int = 2, class_weight: str | None = "balanced"):
+        self.C = C
+        self.min_df = min_df
+        self.class_weight = class_weight
+
+    # -- features ---------------------------------------------------------------------------
+    def _design(self, texts: Sequence[str]) -> np.ndarray:
+        cues = np.log1p(cue_counts(texts))
+        index = self.vocabulary_
+        tok = np.zeros((len(texts), len(index)))
+        for i, t in enumerate(texts):
+            for w in model_tokens(t):
+                j = index.get(w)
+                if j is not None:
+                    tok[i, j] = 1.0
+        return np.hstack([cues, tok])
+
+    # -- estimator interface ----------------------------------------------------------------
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> SharingModel:
+        from scipy.optimize import minimize
+
+        df: dict[str, int] = {}
+        for t in texts:
+            for w in model_tokens(t):
+                df[w] = df.get(w, 0) + 1
+        vocab = sorted(w for w, n in df.items() if n >= self.min_df)
+        self.vocabulary_ = {w: i for i, w in enumerate(vocab)}
+        self.classes_ = list(LABELS)
+        X = self._design(texts)
+        y = np.array([self.classes_.index(lab) for lab in labels])
+        n, d = X.shape
+        k = len(self.classes_)
+        Y = np.eye(k)[y]
+        if self.class_weight == "balanced":
+            counts = np.bincount(y, minlength=k).astype(float)
+            w_class = np.where(counts > 0, n / (k * np.maximum(counts, 1)), 0.0)
+            sw = w_class[y]
+        else:
+            sw = np.ones(n)
+
+        def loss(theta):
+            W = theta[: d * k].reshape(d, k)
+            b = theta[d * k:]
+            Z = X @ W + b
+            Z -= Z.max(axis=1, keepdims=True)
+            logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            f = -(sw * (Y * logp).sum(axis=1)).sum() + 0.5 / self.C * (W * W).sum()
+            P = np.exp(logp)
+            G = (P - Y) * sw[:, None]
+            gW = X.T @ G + W / self.C
+            gb = G.sum(axis=0)
+            return f, np.concatenate([gW.ravel(), gb])
+
+        res = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 2000})
+        self.coef_ = res.x[: d * k].reshape(d, k)
+        self.intercept_ = res.x[d * k:]
+        self.n_iter_ = int(res.nit)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        Z = self._design(texts) @ self.coef_ + self.intercept_
+        Z -= Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        return P / P.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes_[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(PERSONAL) + P(MIXED): the probability that the post shares private life."""
+        P = self.predict_proba(texts)
+        return P[:, self.classes_.index("PERSONAL")] + P[:, self.classes_.index("MIXED")]
+
+    # -- persistence ------------------------------------------------------------------------
+    def to_dict(self, provenance: dict | None = None) -> dict:
+        names = list(CUES) + list(self.vocabulary_)
+        return {
+            "format": "socialens.sharing_model/1",
+            "params": {"C": self.C, "min_df": self.min_df, "class_weight": self.class_weight},
+            "classes": self.classes_,
+            "cue_groups": list(CUES),
+            "vocabulary": list(self.vocabulary_),
+            "intercept": [round(float(v), 6) for v in self.intercept_],
+            "coef": {nm: [round(float(v), 6) for v in row]
+                     for nm, row in zip(names, self.coef_, strict=True)},
+            "provenance": provenance or {},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SharingModel:
+        if d.get("format") != "socialens.sharing_model/1":
+            raise EnrichError("not a SociaLens sharing model file (format mismatch)")
+        if d["cue_groups"] != list(CUES):
+            raise EnrichError(
+                "the sharing model was fitted with other cue groups than this version defines; "
+                "refit it with `python -m eval.sharing --write-model`"
+            )
+        m = cls(**d["params"])
+        m.classes_ = list(d["classes"])
+        m.vocabulary_ = {w: i for i, w in enumerate(d["vocabulary"])}
+        names = list(d["cue_groups"]) + list(d["vocabulary"])
+        m.coef_ = np.array([d["coef"][nm] for nm in names], dtype=float)
+        m.intercept_ = np.array(d["intercept"], dtype=float)
+        m.provenance_ = d.get("provenance", {})
+        return m
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> SharingModel:
+    """The model fitted on the whole DEV set, as shipped in the package."""
+    path = resources.files("socialens.enrich").joinpath("data", "sharing_model.json")
+    return SharingModel.from_dict(json.loads(path.read_text("utf-8")))
+
+
+def classify_sharing(texts: Sequence[str | None], method: str = "model") -> dict[str, list]:
+    """``personal_score`` (0..1) and ``sharing_label`` of each text (``None`` for ``None``)."""
+    if method not in METHODS:
+        raise EnrichError(f"unknown sharing method {method!r}; use one of {', '.join(METHODS)}")
+    idx = [i for i, t in enumerate(texts) if t is not None]
+    score: list = [None] * len(texts)
+    label: list = [None] * len(texts)
+    if idx:
+        sub = [texts[i] for i in idx]
+        if method == "model":
+            m = shipped_model()
+            P = m.predict_proba(sub)  # computed once: label and score both come from it
+            s = P[:, m.classes_.index("PERSONAL")] + P[:, m.classes_.index("MIXED")]
+            lab = [m.classes_[i] for i in P.argmax(axis=1)]
+        else:
+            clf = BaselineSharingClassifier()
+            s = clf.score(sub)
+            lab = clf.predict(sub)
+        for j, i in enumerate(idx):
+            v = float(s[j])
+            score[i] = min(1.0, max(0.0, round(v, 6))) if math.isfinite(v) else None
+            label[i] = lab[j]
+    return {"personal_score": score, "sharing_label": label}

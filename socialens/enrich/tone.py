@@ -1,0 +1,106 @@
+"""Tone: VADER sentiment (Hutto & Gilbert 2014) with text preparation that keeps what VADER reads.
+
+VADER scores case (ALL-CAPS emphasis), punctuation (``!!!``), emoji and emoticons, negation and
+degree words, so the text is **not** lower-cased, stripped of punctuation or of emoji. Preparation
+only does what helps it read a social media post:
+
+* HTML entities are decoded (``&lt;3`` becomes the heart emoticon ``<3``, ``&amp;`` becomes ``&``);
+* URLs (also glued to the previous word) are removed: their characters are not words;
+* @mentions are replaced by the neutral token ``@user``, so that a handle such as ``@love`` or
+  ``@HappyValley`` is not scored as a sentiment word, while the number of words around it stays.
+
+The 3-class label uses the thresholds recommended by VADER's authors: ``compound >= 0.05`` is
+``positive``, ``compound <= -0.05`` is ``negative``, anything in between ``neutral``.
+
+Examples
+--------
+>>> s = tone_scores(["I LOVE this :) &lt;3", "@love the vote is at noon"])
+>>> [round(x, 3) for x in s["tone_compound"]]
+[0.907, 0.0]
+>>> s["tone_label"]
+['positive', 'neutral']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from socialens.enrich.text import MENTION_RE, strip_urls, unescape
+
+__all__ = [
+    "POSITIVE_THRESHOLD",
+    "NEGATIVE_THRESHOLD",
+    "TONE_COLUMNS",
+    "prepare_for_vader",
+    "tone_label",
+    "tone_scores",
+    "analyzer",
+]
+
+#: compound >= this is ``positive`` (Hutto & Gilbert's recommended threshold).
+POSITIVE_THRESHOLD = 0.05
+#: compound <= this is ``negative``.
+NEGATIVE_THRESHOLD = -0.05
+
+TONE_COLUMNS = ("tone_compound", "tone_pos", "tone_neu", "tone_neg", "tone_label")
+
+
+@lru_cache(maxsize=1)
+def analyzer():
+    """The shared VADER analyzer (its lexicon and emoji lexicon ship in the vaderSentiment wheel)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def prepare_for_vader(text: str) -> str:
+    """Decode entities, drop URLs, neutralise @mentions; keep case, punctuation and emoji.
+
+    >>> prepare_for_vader("Great news @SenCapito!! http://t.co/x &amp; more :)")
+    'Great news @user!!  & more :)'
+    """
+    text = unescape(text)
+    text = strip_urls(text, " ")
+    if "@" in text:
+        text = MENTION_RE.sub("@user", text)
+    return text
+
+
+def tone_label(compound: float) -> str:
+    """``positive`` / ``neutral`` / ``negative`` from a compound score (thresholds ±0.05)."""
+    if compound >= POSITIVE_THRESHOLD:
+        return "positive"
+    if compound <= NEGATIVE_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+def tone_scores(texts: Sequence[str | None]) -> dict[str, list]:
+    """VADER scores for each text.
+
+    Parameters
+    ----------
+    texts : sequence of str or None
+        Post texts as stored. ``None`` gives ``None`` in every column.
+
+    Returns
+    -------
+    dict
+        ``tone_compound`` (−1..1), ``tone_pos``, ``tone_neu``, ``tone_neg`` (proportions, 0..1)
+        and ``tone_label``: one list per column, aligned with ``texts``.
+    """
+    sia = analyzer()
+    out: dict[str, list] = {c: [] for c in TONE_COLUMNS}
+    for text in texts:
+        if text is None:
+            for c in TONE_COLUMNS:
+                out[c].append(None)
+            continue
+        s = sia.polarity_scores(prepare_for_vader(text))
+        out["tone_compound"].append(s["compound"])
+        out["tone_pos"].append(s["pos"])
+        out["tone_neu"].append(s["neu"])
+        out["tone_neg"].append(s["neg"])
+        out["tone_label"].append(tone_label(s["compound"]))
+    return out

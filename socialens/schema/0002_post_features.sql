@@ -1,0 +1,28 @@
+-- 0002_post_features: per-post enrichment (socialens.enrich). Documented in docs/data_format.md.
+CREATE TABLE post_features (
+    post_id         VARCHAR NOT NULL,
+    feature_version VARCHAR NOT NULL,
+    markers_mode    VARCHAR NOT NULL,
+    lang            VARCHAR,
+    lang_confidence DOUBLE,
+    is_english      BOOLEAN NOT NULL,
+    tone_compound   DOUBLE,
+    tone_pos        DOUBLE,
+    tone_neu        DOUBLE,
+    tone_neg        DOUBLE,
+    tone_label      VARCHAR,
+    m_article       INTEGER,
+    m_auxverb       INTEGER,
+    m_conj          INTEGER,
+    m_adverb        INTEGER,
+    m_ppron         INTEGER,
+    m_ipron         INTEGER,
+    m_preposition   INTEGER,
+    m_quant         INTEGER,
+    n_tokens        INTEGER,
+    personal_score  DOUBLE,
+    sharing_label   VARCHAR,
+    has_media       BOOLEAN NOT NULL,
+    computed_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (post_id, feature_version)
+);

@@ -1,0 +1,164 @@
+"""The incremental runner: integration from canonical files, idempotence, batch invariance."""
+
+import json
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import socialens
+from socialens.enrich import FEATURE_VERSION, enrich, enrich_batch, feature_version
+from socialens.enrich.runner import FEATURE_SCHEMA
+from socialens.errors import EnrichError
+
+POSTS = [
+    {"post_id": "twitter:1", "account_id": "twitter:10", "created_at": "2015-07-01T10:00:00Z",
+     "text": "So proud of my daughter today! Happy birthday Wendy :) #Family"},
+    {"post_id": "twitter:2", "account_id": "twitter:10", "created_at": "2015-07-01T11:00:00Z",
+     "text": "Voted against the bill. It's a terrible deal for @SenOther's state "
+             "#HonorOurHeroeshttps://t.co/AbC", "urls": ["https://www.senate.gov/x"]},
+    {"post_id": "twitter:3", "account_id": "twitter:11", "created_at": "2015-07-02T09:00:00Z",
+     "text": "El eliminar a #Cuba de la lista de estados patrocinadores del terrorismo seria otro "
+             "gran paso en falso."},
+    {"post_id": "twitter:4", "account_id": "twitter:11", "created_at": "2015-07-02T09:30:00Z",
+     "text": None},
+    {"post_id": "twitter:5", "account_id": "twitter:11", "created_at": "2015-07-02T10:30:00Z",
+     "text": "Good luck @Cavs! #GoCavs pic.twitter.com/xyz", "mentions": ["Cavs"]},
+]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "canon"
+    d.mkdir()
+    (d / "people.csv").write_text("person_id,name\np1,Ann\np2,Bob\n")
+    (d / "accounts.csv").write_text(
+        "account_id,person_id,handle\ntwitter:10,p1,SenAnn\ntwitter:11,p2,SenOther\n"
+    )
+    (d / "posts.jsonl").write_text("\n".join(json.dumps(p) for p in POSTS) + "\n")
+    return d
+
+
+@pytest.fixture
+def ws(tmp_path, folder):
+    w = socialens.open(tmp_path / "w.duckdb")
+    w.ingest(folder)
+    yield w
+    w.close()
+
+
+def test_integration_from_canonical_folder(ws):
+    progress = []
+    r = enrich(ws, batch_size=2, on_progress=lambda done, total: progress.append((done, total)))
+    assert r.enriched == 5 and r.skipped_already_done == 0
+    assert progress[-1] == (5, 5) and len(progress) == 3
+    f = ws.sql("SELECT * FROM post_features ORDER BY post_id").set_index("post_id")
+    assert list(f.columns) == [c.name for c in FEATURE_SCHEMA if c.name != "post_id"]
+    assert (f.feature_version == FEATURE_VERSION).all()
+    assert f.loc["twitter:1", "sharing_label"] == "PERSONAL"
+    assert f.loc["twitter:1", "tone_label"] == "positive"
+    assert f.loc["twitter:2", "tone_label"] == "negative"
+    assert f.loc["twitter:2", "sharing_label"] == "PROFESSIONAL"
+    # Spanish: flagged, not scored as English; markers still counted
+    assert not f.loc["twitter:3", "is_english"] and f.loc["twitter:3", "lang"] == "es"
+    assert f.isna().loc["twitter:3", "tone_compound"] and f.isna().loc["twitter:3", "sharing_label"]
+    # empty text: no scores, no crash
+    assert f.isna().loc["twitter:4", "n_tokens"] and f.isna().loc["twitter:4", "tone_label"]
+    assert bool(f.loc["twitter:5", "has_media"])
+    assert r.non_english == 1
+    assert r.by_sharing_label["PERSONAL"] >= 1
+
+    e = set(map(tuple, ws.sql("SELECT post_id, kind, value FROM post_entities").values.tolist()))
+    assert ("twitter:2", "hashtag", "honorourheroes") in e
+    assert ("twitter:2", "mention_account", "twitter:11") in e
+    assert ("twitter:2", "domain", "senate.gov") in e  # from the ingested expanded URL
+    assert ("twitter:5", "media", "pic.twitter.com/xyz") in e
+    runs = ws.sql("SELECT DISTINCT run_id FROM post_entities WHERE kind = 'domain'").run_id
+    assert list(runs) == [f"enrich:{FEATURE_VERSION}"]
+
+
+def test_idempotent_and_incremental(ws, tmp_path):
+    enrich(ws)
+    n_ent = ws.count("post_entities")
+    again = enrich(ws)
+    assert again.enriched == 0 and again.skipped_already_done == 5
+    assert ws.count("post_features") == 5 and ws.count("post_entities") == n_ent
+    # a new post is enriched alone
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "posts.jsonl").write_text(json.dumps(
+        {"post_id": "twitter:6", "account_id": "twitter:10",
+         "created_at": "2015-07-03T10:00:00Z", "text": "Great hearing today."}) + "\n")
+    ws.ingest(more)
+    r = enrich(ws)
+    assert r.enriched == 1 and r.skipped_already_done == 5
+
+
+def test_convokit_mode_is_its_own_version(ws):
+    enrich(ws)
+    r = enrich(ws, markers_mode="convokit")
+    assert r.enriched == 5 and r.feature_version == feature_version("convokit") == "1+convokit"
+    rows = ws.sql("SELECT DISTINCT markers_mode FROM post_features ORDER BY 1").markers_mode
+    assert list(rows) == ["convokit", "default"]
+
+
+def test_bad_arguments(ws, tmp_path):
+    with pytest.raises(EnrichError, match="markers mode"):
+        enrich(ws, markers_mode="nope")
+    with pytest.raises(EnrichError, match="batch_size"):
+        enrich(ws, batch_size=0)
+    ws.close()
+    ro = socialens.open(tmp_path / "w.duckdb", read_only=True)
+    try:
+        with pytest.raises(EnrichError, match="read-only"):
+            enrich(ro)
+    finally:
+        ro.close()
+
+
+_texts = st.lists(st.one_of(st.none(), st.text(max_size=60),
+                            st.sampled_from([p["text"] for p in POSTS])), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_texts, st.randoms(use_true_random=False), st.integers(1, 4))
+def test_batch_function_is_row_wise(texts, rnd, split):
+    """Permuting rows or splitting them into batches does not change any row's features."""
+    ids = [f"twitter:{i}" for i in range(len(texts))]
+    batch = pa.RecordBatch.from_pydict({"post_id": ids, "text": texts})
+    f, _ = enrich_batch(batch)
+    base = {r["post_id"]: r for r in f.to_pylist()}
+    order = list(range(len(texts)))
+    rnd.shuffle(order)
+    rows = []
+    for start in range(0, len(order), split):
+        part = order[start:start + split]
+        b = pa.RecordBatch.from_pydict({"post_id": [ids[i] for i in part],
+                                        "text": [texts[i] for i in part]})
+        fb, _ = enrich_batch(b, computed_at=f.column("computed_at")[0].as_py())
+        rows += fb.to_pylist()
+    assert {r["post_id"]: r for r in rows} == base
+    for r in rows:
+        if r["tone_compound"] is not None:
+            assert -1 <= r["tone_compound"] <= 1
+        if r["personal_score"] is not None:
+            assert 0 <= r["personal_score"] <= 1
+
+
+def test_cli_enrich(ws, tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    path = str(ws.path)
+    ws.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["enrich", "-w", path])
+    assert r.exit_code == 0, r.output
+    assert "enriched 5 posts" in r.output
+    r = runner.invoke(app, ["enrich", "-w", path, "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["skipped_already_done"] == 5
+    r = runner.invoke(app, ["enrich", "-w", path, "--markers-mode", "liwc"])
+    assert r.exit_code == 1
+    assert "unknown markers mode 'liwc'" in r.output
