@@ -158,7 +158,10 @@ def load_directory(
             raise SiteError(str(exc)) from None
         table, params = _unranked_table(ws, as_of, leaders)
     members = _members_without_counts(ws, table, params, leaders)
-    table = pd.concat([table, members], ignore_index=True) if len(members) else table
+    if len(members):
+        members = members.reindex(columns=table.columns)
+        table = (pd.concat([table.astype(object), members.astype(object)], ignore_index=True)
+                 if len(table) else members)
     listed_mask = table["opt_in"].fillna(False).astype(bool)
     n_not_listed = int((~listed_mask).sum())
     if not include_all:
@@ -367,11 +370,16 @@ def query_posts(ws_or_con, ids: list[str], *, person: str | None = None, since=N
     ``ws_or_con`` is a Workspace or a DuckDB connection (the web app passes one cursor per
     thread)."""
     con = ws_or_con.con if isinstance(ws_or_con, Workspace) else ws_or_con
-    where = "a.person_id IN (SELECT unnest($ids)) AND a.kind IN ('personal', 'delegate')"
-    params: dict[str, Any] = {"ids": ids, "n": int(limit), "o": int(offset)}
+    where = "a.kind IN ('personal', 'delegate')"
+    params: dict[str, Any] = {"n": int(limit), "o": int(offset)}
     if person is not None:
+        if person not in ids:
+            return []
         where += " AND a.person_id = $person"
         params["person"] = person
+    else:
+        where += " AND a.person_id IN (SELECT unnest($ids))"
+        params["ids"] = ids
     if since is not None:
         where += " AND p.created_at >= $since"
         params["since"] = since
