@@ -125,11 +125,17 @@ def map_snapshot(rec: dict, tz: str | None = None) -> Rows:
 
 def _str_list(rec: dict, name: str) -> list[str]:
     v = rec.get(name)
-    if v is None:
+    if not v:
         return []
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+    if not isinstance(v, list):
         raise RecordError(f"{name} must be a list of strings", name)
-    return [x for x in v if x.strip()]
+    out = []
+    for x in v:
+        if not isinstance(x, str):
+            raise RecordError(f"{name} must be a list of strings", name)
+        if x.strip():
+            out.append(x)
+    return out
 
 
 def _opt_id(rec: dict, name: str) -> str | None:
@@ -156,10 +162,10 @@ def map_post(rec: Any, tz: str | None = None) -> Rows:
     attrs = rec.get("attrs")
     if attrs is not None and not isinstance(attrs, dict):
         raise RecordError("attrs must be a JSON object", "attrs")
-    entities = sorted(
-        {("hashtag", normalize_hashtag(t)) for t in _str_list(rec, "hashtags")}
-        | {("mention", normalize_mention(m)) for m in _str_list(rec, "mentions")}
-        | {("url", u.strip()) for u in _str_list(rec, "urls")}
+    entities = dict.fromkeys(  # de-duplicated, in order of appearance
+        [("hashtag", normalize_hashtag(t)) for t in _str_list(rec, "hashtags")]
+        + [("mention", normalize_mention(m)) for m in _str_list(rec, "mentions")]
+        + [("url", u.strip()) for u in _str_list(rec, "urls")]
     )
     row = {
         "post_id": post_id,

@@ -234,14 +234,18 @@ class Loader:
         if not batch:
             return
         cols = self._cols(spec.table)
-        arrays = {}
-        for name, typ in cols:
-            values = [p.row.get(name) for p in batch]
-            if typ == "JSON":
-                values = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
-            arrays[name] = pa.array(values, type=_ARROW_TYPES[typ])
-        arrays["_i"] = pa.array(range(len(batch)), type=pa.int64())
-        stage = pa.table(arrays)
+        plain = [(n, t) for n, t in cols if t != "JSON"]
+        stage = pa.Table.from_pylist(
+            [p.row for p in batch],
+            schema=pa.schema([(n, _ARROW_TYPES[t]) for n, t in plain]),
+        )
+        for name, _ in (c for c in cols if c[1] == "JSON"):
+            stage = stage.append_column(name, pa.array(
+                [None if (v := p.row.get(name)) is None
+                 else json.dumps(v, ensure_ascii=False, sort_keys=True) for p in batch],
+                type=pa.string()))
+        stage = stage.append_column("_i", pa.array(range(len(batch)), type=pa.int64()))
+        stage = stage.append_column("_line", pa.array([p.line for p in batch], type=pa.int64()))
         con = self.con
         con.register("_stage_arrow", stage)
         try:
@@ -250,11 +254,9 @@ class Loader:
             con.unregister("_stage_arrow")
         # 1. unresolved references -> quarantine (primary) or skip (secondary)
         for ref in spec.refs:
-            bad = con.execute(
-                f"""SELECT _i, "{ref.column}" FROM _stage s
-                    WHERE s."{ref.column}" IS NOT NULL AND NOT EXISTS (
-                      SELECT 1 FROM "{ref.table}" t WHERE t."{ref.table_column}" = s."{ref.column}")"""
-            ).fetchall()
+            missing = (f"""s."{ref.column}" IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM "{ref.table}" t WHERE t."{ref.table_column}" = s."{ref.column}")""")
+            bad = con.execute(f'SELECT _i, "{ref.column}" FROM _stage s WHERE {missing}').fetchall()
             if bad:
                 for i, value in bad:
                     p = batch[i]
@@ -267,49 +269,66 @@ class Loader:
                         )
                     else:
                         self._secondary(target, f"skipped: unknown {ref.column}")
-                con.execute(
-                    f"""DELETE FROM _stage s WHERE s."{ref.column}" IS NOT NULL AND NOT EXISTS (
-                          SELECT 1 FROM "{ref.table}" t WHERE t."{ref.table_column}" = s."{ref.column}")"""
-                )
-        # 2. keys already in the workspace -> duplicates
+                con.execute(f"DELETE FROM _stage s WHERE {missing}")
+        names = ", ".join(f'"{n}"' for n, _ in cols)
+        if spec.merge or spec.null_safe_key:
+            loaded = self._insert_checked(spec, cols, names, batch)
+        else:
+            loaded = self._insert_or_ignore(spec, names, batch)
+        n_primary = sum(1 for i in loaded if batch[i].primary)
+        self.report.n_loaded += n_primary
+        self._secondary(target, "loaded", len(loaded) - n_primary)
+        if target == "posts" and loaded:
+            self._insert_entities([batch[i].row for i in loaded])
+        con.execute("DROP TABLE IF EXISTS _stage")
+
+    def _count_duplicates(self, target: str, batch: list[_Pending], dup_idx) -> None:
+        for i in dup_idx:
+            if batch[i].primary:
+                self.report.n_duplicate += 1
+            else:
+                self._secondary(target, "duplicate")
+
+    def _insert_or_ignore(self, spec: TargetSpec, names: str, batch: list[_Pending]) -> list[int]:
+        """Tables with a primary key: let the key's index find duplicates (no table scan)."""
+        keys = ", ".join(f'"{k}"' for k in spec.key)
+        remaining = [i for (i,) in self.con.execute("SELECT _i FROM _stage ORDER BY _i").fetchall()]
+        inserted = self.con.execute(
+            f"""INSERT OR IGNORE INTO "{spec.table}" ({names}, run_id, source_line)
+                SELECT {names}, ?, _line FROM _stage ORDER BY _i RETURNING {keys}""",
+            [self.run_id],
+        ).fetchall()
+        new = set(map(tuple, inserted))
+        loaded, dups = [], []
+        for i in remaining:
+            key = tuple(batch[i].row.get(k) for k in spec.key)
+            (loaded if key in new else dups).append(i)
+        self._count_duplicates(spec.table, batch, dups)
+        return loaded
+
+    def _insert_checked(self, spec: TargetSpec, cols, names: str, batch: list[_Pending]) -> list[int]:
+        """Tables without a usable primary key (NULL-able key parts) or that merge duplicates."""
+        con = self.con
         eq = " IS NOT DISTINCT FROM " if spec.null_safe_key else " = "
         cond = " AND ".join(f't."{k}"{eq}s."{k}"' for k in spec.key)
-        dups = con.execute(
+        dups = [i for (i,) in con.execute(
             f'SELECT _i FROM _stage s WHERE EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {cond})'
-        ).fetchall()
+        ).fetchall()]
         if dups:
             if spec.merge:
                 self._merge(spec, cols, batch)
-            for (i,) in dups:
-                if batch[i].primary:
-                    self.report.n_duplicate += 1
-                else:
-                    self._secondary(target, "duplicate")
+            self._count_duplicates(spec.table, batch, dups)
             con.execute(
                 f'DELETE FROM _stage s WHERE EXISTS (SELECT 1 FROM "{spec.table}" t WHERE {cond})'
             )
-        # 3. the rest is new
         loaded = [i for (i,) in con.execute("SELECT _i FROM _stage ORDER BY _i").fetchall()]
         if loaded:
-            names = ", ".join(f'"{n}"' for n, _ in cols)
-            lines = pa.table({"_i": pa.array(loaded, pa.int64()),
-                              "_line": pa.array([batch[i].line for i in loaded], pa.int64())})
-            con.register("_lines_arrow", lines)
-            try:
-                con.execute(
-                    f"""INSERT INTO "{spec.table}" ({names}, run_id, source_line)
-                        SELECT {names}, ?, l._line FROM _stage s JOIN _lines_arrow l USING (_i)
-                        ORDER BY _i""",
-                    [self.run_id],
-                )
-            finally:
-                con.unregister("_lines_arrow")
-            n_primary = sum(1 for i in loaded if batch[i].primary)
-            self.report.n_loaded += n_primary
-            self._secondary(target, "loaded", len(loaded) - n_primary)
-            if target == "posts":
-                self._insert_entities([batch[i].row for i in loaded])
-        con.execute("DROP TABLE IF EXISTS _stage")
+            con.execute(
+                f"""INSERT INTO "{spec.table}" ({names}, run_id, source_line)
+                    SELECT {names}, ?, _line FROM _stage ORDER BY _i""",
+                [self.run_id],
+            )
+        return loaded
 
     def _merge(self, spec: TargetSpec, cols: list[tuple[str, str]], batch: list[_Pending]) -> None:
         """Fill NULL columns of existing rows from duplicates that have a value there.
@@ -334,11 +353,15 @@ class Loader:
         self._secondary(spec.table, "merged", len(rows) - n)
 
     def _insert_entities(self, rows: list[dict]) -> None:
-        ents = {(r["post_id"], kind, value) for r in rows for kind, value in r.get("_entities", ())}
-        if not ents:
+        post_ids, kinds, values = [], [], []
+        for r in rows:  # entities are unique per post (the mappers de-duplicate them)
+            for kind, value in r.get("_entities", ()):
+                post_ids.append(r["post_id"])
+                kinds.append(kind)
+                values.append(value)
+        if not post_ids:
             return
-        post_ids, kinds, values = zip(*sorted(ents), strict=True)
-        tbl = pa.table({"post_id": list(post_ids), "kind": list(kinds), "value": list(values)})
+        tbl = pa.table({"post_id": post_ids, "kind": kinds, "value": values})
         self.con.register("_ents_arrow", tbl)
         try:
             self.con.execute(
