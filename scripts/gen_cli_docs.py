@@ -38,7 +38,7 @@ def render() -> str:
             lines += ["| option | meaning | default |", "|---|---|---|"]
             for o in opts:
                 flags = ", ".join(f"`{f}`" for f in o.opts + o.secondary_opts)
-                default = "" if o.default in (None, False) or callable(o.default) else f"`{o.default}`"
+                default = "" if o.default is None or o.default is False or callable(o.default) else f"`{o.default}`"
                 helptext = (o.help or "").replace("|", "\\|")
                 lines.append(f"| {flags} | {helptext} | {default} |")
             lines.append("")

@@ -152,6 +152,8 @@ def enrich(
         str, typer.Option("--sharing", help="Personal/professional classifier: model or baseline.")
     ] = "model",
     batch_size: Annotated[int, typer.Option(help="Posts per batch and transaction.")] = 5000,
+    workers: Annotated[int, typer.Option(
+        help="Processes computing features in parallel (0 = one per CPU).")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Compute post features (tone, style markers, personal/professional, entities, language).
@@ -167,7 +169,8 @@ def enrich(
             progress.update(task, completed=done, total=total)
 
         result = run_enrich(ws, batch_size=batch_size, markers_mode=markers_mode,
-                            sharing_method=sharing_method, on_progress=on_progress)
+                            sharing_method=sharing_method, on_progress=on_progress,
+                            workers=workers)
     if json_out:
         out.print_json(json.dumps(result.as_dict()))
         return

@@ -11,8 +11,9 @@ recomputes everything; rows of older versions are kept).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -208,6 +209,7 @@ def enrich(
     markers_mode: str = "default",
     sharing_method: str = "model",
     on_progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> EnrichResult:
     """Compute ``post_features`` for every post not yet enriched at the current version.
 
@@ -223,6 +225,12 @@ def enrich(
         Personal/professional classifier (see :mod:`socialens.enrich.sharing`).
     on_progress : callable, optional
         ``on_progress(done, total)`` after each batch.
+    workers : int
+        Processes computing batches in parallel (0 = one per CPU). Features are pure functions of
+        the text, so the result is identical whatever the number; batches are still written in
+        order, one transaction each, by this process. Worker processes are *spawned*, so a script
+        that calls this with ``workers != 1`` needs the usual ``if __name__ == "__main__":`` guard
+        (the CLI and notebooks need nothing).
 
     Returns
     -------
@@ -240,6 +248,9 @@ def enrich(
         raise EnrichError(f"{ws.path} is open read-only; open it writable to enrich")
     if batch_size < 1:
         raise EnrichError(f"batch_size must be at least 1, not {batch_size}")
+    if workers < 0:
+        raise EnrichError(f"workers must be 0 (one per CPU) or more, not {workers}")
+    workers = workers or os.cpu_count() or 1
     if sharing_method not in METHODS:
         raise EnrichError(
             f"unknown sharing method {sharing_method!r}; use one of {', '.join(METHODS)}"
@@ -263,13 +274,10 @@ def enrich(
     reader_con = con.cursor()
     try:
         reader = reader_con.execute(_SELECT, params).to_arrow_reader(batch_size)
-        for batch in reader:
-            if batch.num_rows == 0:
-                continue
-            features, entities = enrich_batch(
-                batch, markers_mode=markers_mode, sharing_method=sharing_method,
-                handles=handles, computed_at=computed_at,
-            )
+        batches = (b for b in reader if b.num_rows)
+        kwargs = {"markers_mode": markers_mode, "sharing_method": sharing_method,
+                  "handles": handles, "computed_at": computed_at}
+        for features, entities in _computed(batches, kwargs, workers):
             with ws.transaction() as tx:
                 tx.register("_features_arrow", features)
                 tx.register("_entities_arrow", entities)
@@ -304,3 +312,25 @@ def enrich(
     finally:
         reader_con.close()
     return result
+
+
+def _computed(batches: Iterator[pa.RecordBatch], kwargs: dict, workers: int) -> Iterator:
+    """``enrich_batch`` over ``batches``, in order; in a process pool when ``workers > 1``, with at
+    most ``2 * workers`` batches in flight so memory stays bounded."""
+    if workers <= 1:
+        for batch in batches:
+            yield enrich_batch(batch, **kwargs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent holds a DuckDB connection and its threads
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(enrich_batch, batch, **kwargs))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -162,3 +162,17 @@ def test_cli_enrich(ws, tmp_path):
     r = runner.invoke(app, ["enrich", "-w", path, "--markers-mode", "liwc"])
     assert r.exit_code == 1
     assert "unknown markers mode 'liwc'" in r.output
+
+
+def test_parallel_workers_give_identical_features(tmp_path, tiny_dir):
+    import socialens
+    from socialens.enrich import enrich
+
+    frames = []
+    for workers in (1, 2):
+        with socialens.open(tmp_path / f"w{workers}.duckdb") as w:
+            w.ingest(tiny_dir)
+            res = enrich(w, batch_size=100, workers=workers)
+            assert res.enriched == 507
+            frames.append(w.sql("SELECT * EXCLUDE (computed_at) FROM post_features ORDER BY post_id"))
+    assert frames[0].equals(frames[1])
