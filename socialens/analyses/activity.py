@@ -32,7 +32,7 @@ from socialens.analyses.common import (
     snapshots_at,
     to_time,
 )
-from socialens.analyses.result import Result
+from socialens.analyses.result import Result, thin
 from socialens.errors import AnalysisError
 from socialens.stats import bootstrap_ci, gini, group_comparison, top_share
 from socialens.workspace import Workspace
@@ -264,7 +264,10 @@ def _rate_chart(df: pd.DataFrame, col: str, title: str) -> alt.Chart:
     data = df[["rank", "person_id", "name", "title", "leader", col]].copy()
     data["who"] = np.where(data["leader"], "leader", "other")
     data["rate"] = data[col].clip(lower=0.01)
-    data = data[["rank", "person_id", "name", "title", "who", "rate"]]
+    data = thin(data[["rank", "person_id", "name", "title", "who", "rate"]],
+                keep=data["who"] == "leader")
+    if len(data) < len(df):
+        title += f" — {len(data)} of {len(df)} people shown, all leaders included"
     return (
         alt.Chart(data, title=title)
         .mark_circle(size=40)

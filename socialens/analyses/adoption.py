@@ -23,7 +23,7 @@ from socialens.analyses.common import (
     select_leaders,
     to_time,
 )
-from socialens.analyses.result import Result, num
+from socialens.analyses.result import MAX_CHART_POINTS, Result, num, thin
 from socialens.errors import AnalysisError
 from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
@@ -160,7 +160,10 @@ def _curves(df: pd.DataFrame, t) -> pd.DataFrame:
 
 
 def _chart(curves: pd.DataFrame) -> alt.Chart:
-    data = curves.copy()
+    per_group = max(50, MAX_CHART_POINTS // max(1, curves["group"].nunique()))
+    data = pd.concat([thin(g, per_group) for _, g in curves.groupby("group", sort=False)]) \
+        if len(curves) else curves.copy()
+    data = data.copy()
     data["at"] = data["at"].dt.tz_convert("UTC").dt.tz_localize(None)
     return (
         alt.Chart(data, title="Cumulative adoption by level")

@@ -12,7 +12,27 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-__all__ = ["Result", "to_jsonable", "num"]
+__all__ = ["Result", "to_jsonable", "num", "thin", "MAX_CHART_POINTS"]
+
+#: Charts embed their data; beyond this many points they are thinned (tables keep every row).
+MAX_CHART_POINTS = 1500
+
+
+def thin(df: pd.DataFrame, max_points: int = MAX_CHART_POINTS, *, keep=None) -> pd.DataFrame:
+    """At most ``max_points`` rows, evenly spaced in the current order, always keeping the first
+    and last rows and every row where the boolean Series ``keep`` is true (e.g. leaders).
+
+    >>> len(thin(pd.DataFrame({"x": range(10_000)}), 100))
+    100
+    """
+    n = len(df)
+    if n <= max_points:
+        return df
+    must = np.zeros(n, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    budget = max(2, max_points - int(must.sum()))
+    idx = np.unique(np.linspace(0, n - 1, budget).round().astype(int))
+    must[idx] = True
+    return df[must]
 
 
 def to_jsonable(value: Any) -> Any:

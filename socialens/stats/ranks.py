@@ -45,9 +45,9 @@ def median_rank_pvalue(observed_median: float, n_group: int, n_total: int) -> fl
     over the value of ``r_(m)``: ``P(r_(m) = a) = C(a-1, m-1) C(N-a, n-m) / C(N, n)`` and, given
     it, the other ``n-m`` ranks are a uniform subset of ``a+1..N``.
 
-    >>> round(median_rank_pvalue(3, 3, 5), 4)   # P(median of 3 of 5 <= 3) = 1/2
-    0.5
-    >>> median_rank_pvalue(5, 1, 10)
+    >>> round(median_rank_pvalue(3, 3, 5), 4)   # P(at least 2 of 3 in the top 3 of 5) = 7/10
+    0.7
+    >>> round(median_rank_pvalue(5, 1, 10), 12)
     0.5
     """
     n, N = int(n_group), int(n_total)
