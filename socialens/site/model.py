@@ -162,7 +162,7 @@ def load_directory(
         members = members.reindex(columns=table.columns)
         table = (pd.concat([table.astype(object), members.astype(object)], ignore_index=True)
                  if len(table) else members)
-    listed_mask = table["opt_in"].fillna(False).astype(bool)
+    listed_mask = table["opt_in"].map(lambda v: False if pd.isna(v) else bool(v)).astype(bool)
     n_not_listed = int((~listed_mask).sum())
     if not include_all:
         table = table[listed_mask]
