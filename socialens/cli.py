@@ -141,6 +141,66 @@ def ingest(
         raise _fail("nothing could be loaded; see the reasons above")
 
 
+# -- collect ---------------------------------------------------------------------------------
+@command()
+def collect(
+    platform: Annotated[str, typer.Argument(help="bluesky, mastodon, rss or x.")],
+    workspace: WorkspaceOpt = None,
+    roster: Annotated[Path | None, typer.Option(
+        help="Roster file (CSV/YAML) to ingest before collecting.")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        help="API root instead of the platform's (a self-hosted server, a test server).")] = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for the raw pages (default: <workspace>.raw/<platform>/).")] = None,
+    max_pages: Annotated[int | None, typer.Option(
+        help="Pages of posts per account in this run; later runs continue.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Do not page back further than this time (ISO 8601 or a date).")] = None,
+    follows: Annotated[bool, typer.Option(
+        "--follows/--no-follows", help="Also collect whom each account follows.")] = True,
+    max_retries: Annotated[int, typer.Option(help="Retries per request (429, 5xx, timeouts).")] = 5,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 30.0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Collect the roster's accounts live: profiles (snapshots), new posts, follows.
+
+    Raw pages are written to --out before they are ingested. Tokens come only from the
+    environment: SOCIALENS_MASTODON_TOKEN (optional), SOCIALENS_X_BEARER_TOKEN (x). Exits 1 when
+    the run stopped early; the next run continues where it stopped.
+    """
+    from socialens.collect import collect as run_collect
+
+    with _open(workspace) as ws, _progress() as progress:
+        task = progress.add_task(f"collecting {platform}", total=None)
+        rep = run_collect(ws, platform, roster=roster, base_url=base_url, out=out_dir,
+                          max_pages=max_pages, since=since, follows=follows,
+                          max_retries=max_retries, timeout=timeout,
+                          on_account=lambda label: progress.update(task, description=label))
+    if json_out:
+        out.print_json(json.dumps(rep.as_dict(), default=str))
+    else:
+        table = Table(title=f"collect {platform}", show_edge=False)
+        for col in ("account", "status", "requests", "pages", "posts", "follows"):
+            table.add_column(col, justify="left" if col in ("account", "status") else "right")
+        for a in rep.accounts:
+            table.add_row(a.account, a.status, str(a.requests), str(a.pages), str(a.posts_seen),
+                          str(a.follows_seen))
+        out.print(table)
+        f, t = rep.fetch, rep.ingest_totals
+        out.print(f"requests {f.get('requests', 0)}, retries {f.get('retries', 0)}, waited "
+                  f"{f.get('slept_seconds', 0)} s; ingested: read {t['read']}, loaded "
+                  f"{t['loaded']}, duplicate {t['duplicate']}, quarantined {t['quarantined']}",
+                  highlight=False)
+        out.print(f"raw pages: {rep.run_dir}", highlight=False)
+        for a in rep.accounts:
+            if a.note:
+                out.print(f"  note: {a.account}: {a.note}", highlight=False, markup=False)
+        for note in rep.notes:
+            out.print(f"  note: {note}", highlight=False, markup=False)
+    if not rep.complete:
+        raise _fail(f"the collection stopped early: {rep.stopped}")
+
+
 # -- enrich ----------------------------------------------------------------------------------
 @command()
 def enrich(

@@ -15,6 +15,7 @@ __all__ = [
     "RecordError",
     "AnalysisError",
     "EnrichError",
+    "CollectError",
 ]
 
 
@@ -57,3 +58,11 @@ class AnalysisError(SocialensError, ValueError):
 
 class EnrichError(SocialensError, ValueError):
     """Enrichment cannot run with the given parameters (unknown mode, read-only workspace...)."""
+
+
+class CollectError(SocialensError, RuntimeError):
+    """A live collection cannot start or had to stop (bad platform, missing token, server failing).
+
+    Raw pages fetched before the error are kept on disk and ingested; the message says how to
+    continue.
+    """

@@ -229,6 +229,9 @@ def _expand(line: int, doc: Any) -> Iterator[tuple[int, str, Any]]:
     observed = _stamp(doc)
     body = _body(doc)
     kind = _kind(body)
+    if kind is None and observed is not None and isinstance(body, dict) \
+            and any(body.get(k) == [] for k in _LISTS):
+        return  # a collected page with no items (the end of a feed): nothing to read
     if kind is None:
         yield line, raw_json(doc), ("?", doc, observed, None)
         return

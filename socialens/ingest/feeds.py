@@ -5,6 +5,10 @@ or ``atom:link`` in RSS), else the ``_socialens.url`` of a collected page, else 
 roster maps that same URL to a person (see :mod:`socialens.ingest.roster`), so a feed loaded after
 the roster lands on the roster's account and its person.
 
+Besides feed files, JSON Lines of collected pages (``socialens collect rss``) are read: each line is
+``{"_socialens": {"url", "client", "retrieved_at"}, "response": "<the feed's XML as text>"}``; the
+page URL names the feed when it has no self link, and every entry of a page is reported at its line.
+
 Each entry: post ``blog:<entry id>`` (the ``<guid>``/``<id>``, else the entry link), time from
 ``published`` (else ``updated``; an entry with neither is quarantined), text = title, a blank line,
 and the summary/content converted from HTML; categories become hashtags, links in the content urls.
@@ -25,13 +29,15 @@ from socialens.ingest._platform import (
     Rows,
     account_row,
     entities,
+    first_json_value,
     head_text,
     html_to_text,
+    is_jsonl_path,
     mapped,
     post_row,
     raw_json,
 )
-from socialens.ingest.sources import SourceRecord, open_binary
+from socialens.ingest.sources import SourceRecord, iter_jsonl, open_binary
 
 __all__ = ["detect", "tasks", "parse_feed", "map_entry", "feed_account_id"]
 
@@ -40,10 +46,18 @@ _ROOT = re.compile(r"<(rss|feed|rdf:RDF)[\s>]", re.I)
 _HREF = re.compile(r"""href=["']([^"']+)["']""")
 
 
+def _collected_feed(v: Any) -> bool:
+    """A page written by ``socialens collect rss``: ``{"_socialens": {...}, "response": "<rss ..."}``."""
+    return isinstance(v, dict) and isinstance(v.get("_socialens"), dict) \
+        and isinstance(v.get("response"), str) and bool(_ROOT.search(v["response"][:8192]))
+
+
 def detect(path: Path) -> bool:
     if not path.is_file():
         return False
     head = head_text(path, 8192).lstrip()
+    if head.startswith("{") and is_jsonl_path(path):
+        return _collected_feed(first_json_value(path))
     return head.startswith("<") and bool(_ROOT.search(head))
 
 
@@ -100,23 +114,42 @@ def map_entry(e: Any, feed_url: str, feed: Any) -> Rows:
     ]
 
 
+def _feed_items(data: bytes, url: str | None, line: int | None) -> Iterator:
+    """The entries of one feed document; ``line`` is the JSONL line of a collected page (all its
+    entries share it), None for a plain feed file (an entry's line is its position)."""
+    feed_url, d = parse_feed(data, url)
+    if not d.entries and d.get("bozo"):
+        yield SourceRecord(line or 1, data[:2000].decode("utf-8", "replace"),
+                           error=f"not a well-formed feed: {d.get('bozo_exception')}")
+        return
+    if not feed_url:
+        for i, e in enumerate(d.entries, start=1):
+            yield SourceRecord(line or i, raw_json(dict(e), 5000), error=(
+                "the feed has no self link and no site link, so its account cannot be named; "
+                "add <atom:link rel=\"self\" href=...> or ingest a collected copy"))
+        return
+    for i, e in enumerate(d.entries, start=1):
+        yield line or i, raw_json({k: dict.get(e, k) for k in ("id", "link", "title", "published", "updated")}), (e, feed_url, d.feed)
+
+
 def records(path: Path) -> Iterator:
     def items():
+        head = head_text(path, 8192).lstrip()
+        if head.startswith("{") and is_jsonl_path(path):  # collected pages, one feed per line
+            for rec in iter_jsonl(path):
+                if rec.error is not None:
+                    yield rec
+                elif not _collected_feed(rec.data):
+                    yield SourceRecord(rec.line, rec.raw, error=(
+                        "not a collected feed page ({\"_socialens\": ..., \"response\": \"<rss...\"})"))
+                else:
+                    meta = rec.data["_socialens"]
+                    yield from _feed_items(rec.data["response"].encode("utf-8"),
+                                           meta.get("url"), rec.line)
+            return
         with open_binary(path) as f:
             data = f.read()
-        feed_url, d = parse_feed(data)
-        if not d.entries and d.get("bozo"):
-            yield SourceRecord(1, data[:2000].decode("utf-8", "replace"),
-                               error=f"not a well-formed feed: {d.get('bozo_exception')}")
-            return
-        if not feed_url:
-            for i, e in enumerate(d.entries, start=1):
-                yield SourceRecord(i, raw_json(dict(e), 5000), error=(
-                    "the feed has no self link and no site link, so its account cannot be named; "
-                    "add <atom:link rel=\"self\" href=...> or ingest a collected copy"))
-            return
-        for i, e in enumerate(d.entries, start=1):
-            yield i, raw_json({k: dict.get(e, k) for k in ("id", "link", "title", "published", "updated")}), (e, feed_url, d.feed)
+        yield from _feed_items(data, None, None)
     return mapped(items(), lambda it: map_entry(*it), what="feed entry")
 
 

@@ -278,28 +278,52 @@ def _stamp(v: Any) -> tuple[datetime | None, str | None]:
     return maybe_time(meta.get("retrieved_at")), _host(meta.get("url")) if meta.get("url") else None
 
 
+_FOLLOW_URL = re.compile(r"/api/v1/accounts/[^/?#]+/(following|followers)(?:[/?#]|$)")
+
+
+def _follow_context(doc: Any, observed: datetime | None) -> tuple[str, str, datetime | None] | None:
+    """``(subject account id, following|followers, observed_at)`` of a collected follows page.
+
+    ``socialens collect mastodon`` stamps ``/api/v1/accounts/:id/following`` pages with
+    ``_socialens.subject`` (the account id of ``:id``, which the local id alone cannot name).
+    """
+    meta = doc.get("_socialens") if isinstance(doc, dict) else None
+    if not isinstance(meta, dict) or not meta.get("subject"):
+        return None
+    m = _FOLLOW_URL.search(str(meta.get("url") or ""))
+    return (str(meta["subject"]), m.group(1), observed) if m else None
+
+
 def _expand(line: int, doc: Any, single_line: bool) -> Iterator[tuple[int, str, Any]]:
     observed, server = _stamp(doc)
     body = _body(doc)
     kind = _kind(body)
     if kind == "outbox":
         for i, act in enumerate(body.get("orderedItems") or [], start=1):
-            yield (line if single_line else i), raw_json(act), ("activity", act, None, None)
+            yield (line if single_line else i), raw_json(act), ("activity", act, None, None, None)
         return
+    follow = _follow_context(doc, observed)
     items = body if isinstance(body, list) else [body]
     for i, it in enumerate(items, start=1):
         k = "status" if _is_status(it) else "account" if _is_account(it) else "?"
-        yield (line if single_line else i), raw_json(it), (k, it, observed, server)
+        yield (line if single_line else i), raw_json(it), (k, it, observed, server, follow)
 
 
 def _map(item: Any) -> Rows:
-    kind, d, observed, server = item
+    kind, d, observed, server, follow = item
     if kind == "activity":
         return map_activity(d)
     if kind == "status":
         return map_status(d, observed, server)
     if kind == "account":
-        return map_account(d, observed)
+        rows = map_account(d, observed)
+        if follow:
+            subject, direction, seen = follow
+            other = rows[0][1]["account_id"]
+            src, dst = (subject, other) if direction == "following" else (other, subject)
+            rows.append(("edges", {"src": src, "dst": dst, "kind": "follows", "weight": 1.0,
+                                   "observed_at": seen, "window_start": None, "window_end": None}))
+        return rows
     raise RecordError("neither a Mastodon Status nor an Account entity")
 
 

@@ -26,6 +26,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", _sql("0001_initial")),
     ("0002_post_features", _sql("0002_post_features")),
     ("0003_sim_truth", _sql("0003_sim_truth")),
+    ("0004_collect_state", _sql("0004_collect_state")),
     ("0005_ingest_merged", _sql("0005_ingest_merged")),
 ]
 
