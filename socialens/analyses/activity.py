@@ -149,7 +149,8 @@ def activity(
                 "posts_per_week_leaders_vs_others": group_comparison(
                     df.loc[df["leader"], "posts_per_week"], df.loc[~df["leader"], "posts_per_week"],
                     alternative="greater", seed=seed),
-                "leaders": [{"name": r.name, "title": r.title, "rank": int(r.rank),
+                "leaders": [{"name": r.name, "person_id": r.person_id, "title": r.title,
+                             "rank": int(r.rank),
                              "posts_per_week": r.posts_per_week}
                             for r in df[df["leader"]].itertuples()],
             }

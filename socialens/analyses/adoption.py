@@ -83,7 +83,9 @@ def adoption(
         "share_adopted": N / len(roster),
         "n_leaders_in_roster": int(roster["leader"].sum()),
         "n_leaders_adopted": n_lead,
-        "first_adopter": {"name": adopters.iloc[0]["name"], "title": adopters.iloc[0]["title"],
+        "first_adopter": {"name": adopters.iloc[0]["name"],
+                          "person_id": adopters.iloc[0]["person_id"],
+                          "title": adopters.iloc[0]["title"],
                           "adopted_at": adopters.iloc[0]["adopted_at"]},
         "adoption_source_counts": adopters["adoption_source"].value_counts().to_dict(),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,15 +26,19 @@ from socialens.workspace import Workspace
 __all__ = ["write_report", "render_report", "redact", "founding_answer", "verdicts"]
 
 HIDDEN = "(not listed)"
-_IDENTIFYING = ("name", "handle", "account_id", "person_id", "url", "first_account_id")
+#: columns and summary keys that could identify a person (titles and departments can: "CEO")
+_IDENTIFYING = ("name", "handle", "account_id", "person_id", "url", "first_account_id", "title",
+                "department", "display_name", "bio")
 
 
 def redact(results: dict[str, Result], ws: Workspace) -> dict[str, Result]:
     """Copies of ``results`` in which people with ``opt_in = false`` are anonymised: in tables,
     in the summary and in the data behind the charts."""
-    ids = set(ws.sql("SELECT person_id FROM people WHERE NOT opt_in")["person_id"])
+    hidden = ws.sql("SELECT person_id, name FROM people WHERE NOT opt_in")
+    ids = set(hidden["person_id"])
     if not ids:
         return results
+    names = sorted({n for n in hidden["name"].dropna() if n.strip()}, key=len, reverse=True)
     out = {}
     for name, r in results.items():
         tables = {t: _redact_df(df, ids) for t, df in r.tables.items()}
@@ -44,8 +49,13 @@ def redact(results: dict[str, Result], ws: Workspace) -> dict[str, Result]:
                 chart = chart.copy()
                 chart.data = _redact_df(data, ids)
             figures[fname] = chart
+        headline = r.headline
+        for n in names:  # longest first, so "Ann Lee" goes before "Ann"
+            headline = headline.replace(n, HIDDEN)
+        # "Name (Title)" in headlines: a title can identify as well as a name
+        headline = re.sub(re.escape(HIDDEN) + r" \([^)]*\)", HIDDEN, headline)
         out[name] = Result(r.name, r.title, dict(r.params), _redact_obj(r.summary, ids), tables,
-                           figures, r.headline, list(r.notes))
+                           figures, headline, list(r.notes))
     return out
 
 

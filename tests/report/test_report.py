@@ -38,9 +38,14 @@ def test_everything_from_data_is_escaped(tiny_ws, tmp_path):
 
 
 def test_people_who_did_not_opt_in_are_not_named(tiny_ws, tmp_path):
+    # make the hidden person prominent: first adopter, top of the directory, a unique title
+    tiny_ws.con.execute("UPDATE people SET opt_in = false WHERE person_id IN ('s3', 'ceo')")
+    tiny_ws.con.execute("UPDATE roles SET title = 'Chief Secret Officer' WHERE person_id = 'ceo'")
+    tiny_ws.con.execute("UPDATE people SET department = 'Skunkworks' WHERE person_id = 'ceo'")
     paths = write_report(tiny_ws, tmp_path / "out")
     text = paths["html"].read_text() + paths["json"].read_text()
-    assert "Sid Three" not in text and "sidthree" not in text
+    for secret in ("Sid Three", "sidthree", "Tony H", "tonyh", "Chief Secret Officer", "Skunkworks"):
+        assert secret not in text, secret
     assert "(not listed)" in text
     full = write_report(tiny_ws, tmp_path / "all", include_all=True)
-    assert "Sid Three" in full["html"].read_text()
+    assert "Sid Three" in full["html"].read_text() and "Tony H" in full["html"].read_text()
