@@ -32,7 +32,7 @@ test: setup chromium
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check socialens tests scripts
+	$(VENV)/bin/ruff check socialens tests scripts bench eval
 
 bench: setup
 	$(PY) -m bench

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 from hypothesis import given
