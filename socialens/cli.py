@@ -329,15 +329,16 @@ def report(
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-out"),
 ) -> None:
-    """Build a workspace from the bundled US Congress dataset, analyze it and write the report."""
+    """Build a workspace from the bundled US Congress dataset, analyze it, write the report and
+    publish the directory site."""
     from socialens.datasets.demo import run_demo
 
     with _progress() as progress:
         task = progress.add_task("demo", total=None)
         res = run_demo(out_dir, on_step=lambda msg: progress.update(task, description=msg))
     out.print(res["answer"], highlight=False)
-    out.print(f"\nworkspace: {res['workspace']}\nreport:    {res['html']}\nsummary:   {res['json']}",
-              highlight=False)
+    out.print(f"\nworkspace: {res['workspace']}\nreport:    {res['html']}\nsummary:   {res['json']}"
+              f"\nsite:      {res['site']}", highlight=False)
 
 
 # -- simulate --------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def dataset_dir() -> Path:
 
 def run_demo(out_dir: str | Path, *, on_step: Callable[[str], None] | None = None) -> dict:
     """Build ``out_dir/workspace.duckdb`` from the bundled data (fresh each time), run the
-    analyses and write ``report.html`` and ``summary.json``.
+    analyses, write ``report.html`` and ``summary.json``, and publish the directory site into
+    ``out_dir/site/``.
 
     Returns a dict with the paths, the results and ``answer`` (the founding question in words).
     """
@@ -72,7 +73,14 @@ def run_demo(out_dir: str | Path, *, on_step: Callable[[str], None] | None = Non
         sources = (data / "SOURCES.md").read_text(encoding="utf-8") if (data / "SOURCES.md").exists() else None
         paths = write_report(ws, out, results=results, sources=sources,
                              title="SociaLens demo: the US Congress on Twitter")
+        step("publishing the directory site")
+        from socialens.site.build import publish
+
+        site = publish(ws, out / "site", title="US Congress on Twitter: the directory",
+                       **DEMO_PARAMS["directory"])
     return {
+        "site": out / "site" / "index.html",
+        "published": site,
         "workspace": ws_path,
         "html": paths["html"],
         "json": paths["json"],

@@ -19,8 +19,8 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_the_three_files(demo):
     out, output = demo
-    for name in ("workspace.duckdb", "report.html", "summary.json"):
-        assert (out / name).exists()
+    for name in ("workspace.duckdb", "report.html", "summary.json", "site/index.html"):
+        assert (out / name).exists(), name
     assert "Most followed? YES" in output and "First to adopt? YES" in output
 
 
@@ -52,6 +52,13 @@ def test_demo_report_says_it_in_words(demo):
     assert first[0] == "1"
     assert soup.find("section", id="provenance").find("table")
     assert "SOURCES" in soup.get_text() or "congress-legislators" in soup.get_text()
+
+
+def test_demo_site_ranks_by_followers(demo):
+    out, output = demo
+    assert "site/index.html" in output
+    html = (out / "site" / "index.html").read_text()
+    assert "Paul D. Ryan" in html and "Nancy Pelosi" in html
 
 
 def test_demo_ingest_is_clean(demo):
