@@ -65,6 +65,14 @@ def _is_v2_user(d: Any) -> bool:
     )
 
 
+def _unwrap(v: Any) -> Any:
+    """A page collected by ``socialens collect x`` (``{"_socialens": {...}, "response": page}``) as
+    a twarc-style page: the response with the stamp inside it."""
+    if isinstance(v, dict) and isinstance(v.get("_socialens"), dict) and isinstance(v.get("response"), dict):
+        return {**v["response"], "_socialens": v["_socialens"]}
+    return v
+
+
 def detect(path: Path) -> bool:
     """twarc2 JSONL (pages or flattened tweets) or twarc-csv."""
     if is_csv_path(path):
@@ -75,7 +83,7 @@ def detect(path: Path) -> bool:
         )
     if not is_jsonl_path(path):
         return False
-    v = first_json_value(path)
+    v = _unwrap(first_json_value(path))
     if not isinstance(v, dict):
         return False
     if "data" in v:
@@ -212,7 +220,7 @@ def _page_time(page: dict) -> datetime | None:
 
 
 def _follow_edges(page: dict, users: list[dict], observed_at: datetime | None) -> dict[str, Rows]:
-    meta = page.get("__twarc") or {}
+    meta = page.get("__twarc") or page.get("_socialens") or {}
     m = _FOLLOW_URL.search(str(meta.get("url") or "")) if isinstance(meta, dict) else None
     if not m:
         return {}
@@ -230,6 +238,11 @@ def _follow_edges(page: dict, users: list[dict], observed_at: datetime | None) -
 
 def _expand(rec: SourceRecord) -> Iterator[SourceRecord | tuple[int, str, Any]]:
     """One JSONL line → one item per tweet/user (pages) or the line itself (flattened)."""
+    if rec.error is None:
+        rec = SourceRecord(rec.line, rec.raw, data=_unwrap(rec.data))
+    if rec.error is None and isinstance(rec.data, dict) and "_socialens" in rec.data \
+            and "data" not in rec.data and not rec.data.get("errors"):
+        return  # a collected page with no results (meta.result_count 0): nothing to read
     if rec.error is not None or not isinstance(rec.data, dict) or "data" not in rec.data:
         yield rec
         return
@@ -332,7 +345,7 @@ def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterato
     if is_csv_path(path):
         yield path, "posts", csv_records(path)
         return
-    v = first_json_value(path)
+    v = _unwrap(first_json_value(path))
     data = v.get("data") if isinstance(v, dict) else None
     first = data[0] if isinstance(data, list) and data else data
     target = "accounts" if _is_v2_user(first) and "text" not in first else "posts"

@@ -117,10 +117,24 @@ def test_nothing_new_costs_one_page(ws, bsky, org, sleeps):
     assert bsky.calls["getAuthorFeed"] == 3
 
 
-def test_retry_after_5xx_and_timeouts(ws, bsky, org, sleeps):
+class _Sleeps(list):
+    """Records waits; really sleeps the short ones, so that the single-threaded fake server has
+    finished the slow (timed-out) response before the retry arrives."""
+
+    def append(self, seconds):
+        super().append(seconds)
+        if seconds < 1.0:
+            import time
+
+            time.sleep(seconds)
+
+
+@pytest.mark.slow  # ~6 s: two real request timeouts of 1 s
+def test_retry_after_5xx_and_timeouts(ws, bsky, org):
+    sleeps = _Sleeps()
     bsky.fail("getAuthorFeed", [(429, {"Retry-After": "7"}), (503, {}), (502, {})])
-    bsky.fail("getProfile", [("sleep", 0.6)])
-    rep = run(ws, bsky, sleeps, roster=org, timeout=0.3, max_retries=5)
+    bsky.fail("getProfile", [("sleep", 1.2)])  # slower than the 1 s timeout
+    rep = run(ws, bsky, sleeps, roster=org, timeout=1.0, max_retries=5)
     assert rep.complete
     assert rep.fetch["retries"] == 4
     # Retry-After is honoured exactly; the other waits are exponential backoff with jitter in
@@ -128,10 +142,10 @@ def test_retry_after_5xx_and_timeouts(ws, bsky, org, sleeps):
     assert sleeps[1] == 7
     assert 0.5 <= sleeps[0] <= 1 and 1 <= sleeps[2] <= 2 and 2 <= sleeps[3] <= 4
     assert rep.fetch["by_status"] == {"200": 12, "400": 1, "429": 1, "503": 1, "502": 1}
-    again = []
+    again = _Sleeps()
     bsky.fail("getAuthorFeed", [(429, {"Retry-After": "7"}), (503, {}), (502, {})])
-    bsky.fail("getProfile", [("sleep", 0.6)])
-    run(ws, bsky, again, timeout=0.3, max_retries=5)
+    bsky.fail("getProfile", [("sleep", 1.2)])
+    run(ws, bsky, again, timeout=1.0, max_retries=5)
     assert again == sleeps  # seeded jitter: deterministic
 
 
