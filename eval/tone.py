@@ -21,9 +21,15 @@ TITLE = "Tone (VADER ground truth, TweetEval sentiment)"
 MIN_R = 0.87
 
 
-def vader_groundtruth():
-    path = require("vader_groundtruth", "tweets_GroundTruth.txt")
-    rows = [ln.rstrip("\r\n").split("\t") for ln in path.read_text("utf-8").splitlines() if ln]
+def vader_groundtruth(path=None):
+    """The 4,200 tweets and their mean human ratings; ``path`` may be a gzipped copy."""
+    import gzip
+    from pathlib import Path
+
+    path = Path(path) if path else require("vader_groundtruth", "tweets_GroundTruth.txt")
+    text = (gzip.open(path, "rt", encoding="utf-8").read() if path.suffix == ".gz"
+            else path.read_text("utf-8"))
+    rows = [ln.rstrip("\r\n").split("\t") for ln in text.splitlines() if ln]
     return [r[2] for r in rows], [float(r[1]) for r in rows]
 
 
@@ -36,8 +42,8 @@ def tweeteval():
     return texts, [names[v] for v in labels]
 
 
-def run_vader() -> dict:
-    texts, human = vader_groundtruth()
+def run_vader(path=None) -> dict:
+    texts, human = vader_groundtruth(path)
     ours = tone_scores(texts)["tone_compound"]
     sia = analyzer()
     plain = [sia.polarity_scores(t)["compound"] for t in texts]
