@@ -25,7 +25,7 @@ from socialens.analyses.common import (
 )
 from socialens.analyses.result import MAX_CHART_POINTS, Result, num, thin
 from socialens.errors import AnalysisError
-from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
+from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
 
 __all__ = ["adoption"]
@@ -95,6 +95,7 @@ def adoption(
         first_at = adopters["adopted_at"].min()
         summary.update(
             leaders_median_adoption_rank=med,
+            leaders_median_adoption_rank_ci=list(bootstrap_ci(np.median, lead["adoption_rank"], seed=seed)),
             others_median_adoption_rank=float(np.median(others["adoption_rank"])) if len(others) else None,
             p_value_median_rank=median_rank_pvalue(med, n_lead, N),
             leaders_median_adopted_at=first_at + pd.Timedelta(days=float(np.median(days[adopters["leader"]]))),

@@ -29,7 +29,7 @@ from socialens.analyses.common import (
 )
 from socialens.analyses.result import Result, num
 from socialens.errors import AnalysisError
-from socialens.stats import group_comparison, median_rank_pvalue, top_k_hypergeom
+from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
 
 __all__ = ["directory", "directory_table"]
@@ -149,6 +149,7 @@ def directory(
         med = float(np.median(lead["rank"]))
         summary.update(
             leaders_median_follower_rank=med,
+            leaders_median_follower_rank_ci=list(bootstrap_ci(np.median, lead["rank"], seed=seed)),
             others_median_follower_rank=float(np.median(others["rank"])) if len(others) else None,
             p_value_median_rank=median_rank_pvalue(med, n_lead, N),
             leaders=[{"name": r.name, "person_id": r.person_id, "title": r.title,

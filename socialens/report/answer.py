@@ -19,11 +19,19 @@ def _verdict(p: float | None, better: bool | None) -> str:
     return "no"
 
 
+def _ci(x: dict) -> str:
+    ci = x.get("leaders_median_rank_ci")
+    if not ci or ci[0] is None:
+        return ""
+    return f" (95 % CI {ci[0]:g}–{ci[1]:g})"
+
+
 def _rank_verdict(s: dict, kind: str, n_key: str, lead_key: str) -> dict:
     lead, others = s[f"leaders_median_{kind}_rank"], s.get(f"others_median_{kind}_rank")
     return {
         "verdict": _verdict(s["p_value_median_rank"], others is not None and lead < others),
         "leaders_median_rank": lead,
+        "leaders_median_rank_ci": s.get(f"leaders_median_{kind}_rank_ci"),
         "others_median_rank": others,
         "of": s[n_key], "n_leaders": s[lead_key],
         "p_value": s["p_value_median_rank"],
@@ -69,14 +77,14 @@ def founding_answer(results: dict[str, Result]) -> str:
         x = v["most_followed"]
         parts.append(
             f"Most followed? {x['verdict'].upper()}: the {x['n_leaders']} leaders' median follower "
-            f"rank is {x['leaders_median_rank']:g} of {x['of']} (others {x['others_median_rank']:g}; "
+            f"rank is {x['leaders_median_rank']:g}{_ci(x)} of {x['of']} (others {x['others_median_rank']:g}; "
             f"p = {x['p_value']:.2g} against random assignment)."
         )
     if "first" in v:
         x = v["first"]
         parts.append(
             f"First to adopt? {x['verdict'].upper()}: their median account-creation rank is "
-            f"{x['leaders_median_rank']:g} of {x['of']} (others {x['others_median_rank']:g}; "
+            f"{x['leaders_median_rank']:g}{_ci(x)} of {x['of']} (others {x['others_median_rank']:g}; "
             f"p = {x['p_value']:.2g})."
         )
     if "most_active" in v:

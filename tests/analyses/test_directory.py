@@ -45,3 +45,10 @@ def test_as_of_reads_roles_at_that_time(tiny_ws):
 def test_empty_workspace_is_a_clear_error(ws):
     with pytest.raises(AnalysisError, match="no account snapshots"):
         directory(ws)
+
+
+def test_median_rank_has_a_bootstrap_interval(tiny_ws):
+    s = directory(tiny_ws).summary
+    lo, hi = s["leaders_median_follower_rank_ci"]
+    assert lo <= s["leaders_median_follower_rank"] <= hi
+    assert 1 <= lo and hi <= s["n_listed"]
