@@ -154,14 +154,48 @@ CUES: dict[str, tuple[re.Pattern, float]] = {
 _PROFESSIONAL_FOR_MIXED = 2
 
 
+def _readable(text: str | None) -> str:
+    """The text both feature sets read: HTML entities decoded, URLs replaced by a space."""
+    return strip_urls(unescape(text or ""), " ")
+
+
+@lru_cache(maxsize=1)
+def _ascii_cues() -> list[tuple[re.Pattern, bool]]:
+    """Each cue pattern as run on an ASCII text: ``(pattern, on_lower_case_text)``.
+
+    For ASCII text, a case-insensitive pattern whose literal letters are all lower case matches at
+    exactly the same places in ``text.lower()`` without ``IGNORECASE`` (``\\w``, ``\\s``,
+    ``\\b`` and the lookarounds do not depend on case), and Python's regex engine skips
+    non-matching alternatives of a case-sensitive pattern much faster (2-4x on real posts).
+    """
+    out = []
+    for pattern, _ in CUES.values():
+        uncased = re.sub(r"\\.", "", pattern.pattern)
+        if pattern.flags & re.IGNORECASE and not re.search("[A-Z]", uncased):
+            out.append((re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE), True))
+        else:
+            out.append((pattern, False))
+    return out
+
+
+def _cue_counts(readable: Sequence[str]) -> np.ndarray:
+    out = np.zeros((len(readable), len(CUES)), dtype=float)
+    patterns = [p for p, _ in CUES.values()]
+    ascii_patterns = _ascii_cues()
+    for i, t in enumerate(readable):
+        if t.isascii():
+            low = t.lower()
+            for j, (pattern, on_lower) in enumerate(ascii_patterns):
+                out[i, j] = len(pattern.findall(low if on_lower else t))
+        else:
+            for j, pattern in enumerate(patterns):
+                out[i, j] = len(pattern.findall(t))
+    return out
+
+
 def cue_counts(texts: Sequence[str]) -> np.ndarray:
     """Matrix ``(n_texts, n_cue_groups)`` of cue occurrence counts, in :data:`CUES` order."""
-    out = np.zeros((len(texts), len(CUES)), dtype=float)
-    for i, t in enumerate(texts):
-        t = strip_urls(unescape(t or ""), " ")
-        for j, (pattern, _) in enumerate(CUES.values()):
-            out[i, j] = len(pattern.findall(t))
-    return out
+    return _cue_counts([_readable(t) for t in texts])
 
 
 class BaselineSharingClassifier:
@@ -203,8 +237,11 @@ def model_tokens(text: str) -> set[str]:
     >>> sorted(model_tokens("Go #USA! @ussoccer_wnt http://t.co/x"))
     ['#usa', '@ussoccer_wnt', 'go']
     """
-    t = strip_urls(unescape(text or ""), " ").replace("\u2019", "'")
-    return {w.lower() for w in _TOKEN_RE.findall(t)}
+    return _model_tokens(_readable(text))
+
+
+def _model_tokens(readable: str) -> set[str]:
+    return {w.lower() for w in _TOKEN_RE.findall(readable.replace("\u2019", "'"))}
 
 
 class SharingModel:
@@ -227,14 +264,18 @@ class SharingModel:
 
     # -- features ---------------------------------------------------------------------------
     def _design(self, texts: Sequence[str]) -> np.ndarray:
-        cues = np.log1p(cue_counts(texts))
+        readable = [_readable(t) for t in texts]  # computed once for cues and tokens
+        cues = np.log1p(_cue_counts(readable))
         index = self.vocabulary_
-        tok = np.zeros((len(texts), len(index)))
-        for i, t in enumerate(texts):
-            for w in model_tokens(t):
+        rows, cols = [], []
+        for i, t in enumerate(readable):
+            for w in _model_tokens(t):
                 j = index.get(w)
                 if j is not None:
-                    tok[i, j] = 1.0
+                    rows.append(i)
+                    cols.append(j)
+        tok = np.zeros((len(texts), len(index)))
+        tok[rows, cols] = 1.0
         return np.hstack([cues, tok])
 
     # -- estimator interface ----------------------------------------------------------------
