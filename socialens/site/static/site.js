@@ -82,7 +82,7 @@
       });
       cell(tr, "Followers", fmt(r.f), "num");
       cell(tr, "Posts", fmt(r.p), "num");
-      cell(tr, "Adopted", r.a ? r.a.slice(0, 10) : "");
+      cell(tr, "Adopted", r.a ? r.a.slice(0, 10) : "", "date");
       cell(tr, "Internal followers", fmt(r.i), "num");
       cell(tr, "Latest post", r.lp || "", "latest");
       frag.appendChild(tr);
