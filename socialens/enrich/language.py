@@ -24,8 +24,11 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from socialens.enrich.text import strip_entities, unescape
 
@@ -46,6 +49,93 @@ def identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """py3langid's byte-n-gram automaton as arrays: next state, row offsets, feature of a state."""
+    ident = identifier()
+    return (
+        np.frombuffer(ident.tk_nextmove, dtype=np.uint32),
+        np.asarray(ident._rowbase, dtype=np.int64),
+        np.asarray(ident.tk_output, dtype=np.int32),
+    )
+
+
+_CHUNK_BYTES = 1 << 21  # rows x longest text of one chunk of the automaton walk
+
+
+def _feature_visits(encoded: Sequence[bytes]) -> list[dict[int, int] | None]:
+    """py3langid's ``visit_counts`` for many texts at once (identical output, ~20x faster).
+
+    The automaton is walked one byte position at a time for a chunk of texts together (texts
+    sorted by length, so the texts still running are a prefix of the chunk). Each result lists the
+    features in order of first occurrence with their counts, as ``collections.Counter`` does, so
+    the scores computed from it are bit-identical; ``None`` when a text has no feature.
+    """
+    nextmove, rowbase, output = _automaton()
+    n = len(encoded)
+    out: list[dict[int, int] | None] = [None] * n
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    start = 0
+    while start < n and lengths[order[start]] > 0:
+        width = int(lengths[order[start]])
+        stop = min(n, start + max(1, _CHUNK_BYTES // width))
+        rows = order[start:stop]
+        lens = lengths[rows]
+        data = np.zeros((len(rows), width), dtype=np.uint8)
+        data[np.arange(width) < lens[:, None]] = np.frombuffer(
+            b"".join(encoded[i] for i in rows), dtype=np.uint8
+        )
+        features = np.full((len(rows), width), -1, dtype=np.int32)
+        state = np.zeros(len(rows), dtype=np.int64)
+        running = len(rows)
+        for pos in range(width):
+            while lens[running - 1] <= pos:
+                running -= 1
+            state[:running] = nextmove[rowbase[state[:running]] + data[:running, pos]]
+            features[:running, pos] = output[state[:running]]
+        # (row, feature) pairs with their count, ordered by row, then by first occurrence
+        row, pos = np.nonzero(features >= 0)
+        keys = row.astype(np.int64) * len(output) + features[row, pos]
+        pairs, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        by_first = np.argsort(first, kind="stable")
+        pairs, counts = pairs[by_first], counts[by_first]
+        pair_rows = pairs // len(output)
+        bounds = (np.flatnonzero(np.diff(pair_rows)) + 1).tolist()
+        feature_ids = (pairs % len(output)).tolist()
+        counts = counts.tolist()
+        for a, b in zip([0, *bounds], [*bounds, len(pairs)], strict=True):
+            if a < b:
+                out[rows[pair_rows[a]]] = dict(zip(feature_ids[a:b], counts[a:b], strict=True))
+        start = stop
+    return out
+
+
+def _classify_many(texts: Sequence[str]) -> list[tuple[str, float]]:
+    """``identifier().classify(text)`` for each text, bit for bit, with the automaton batched.
+
+    The rest is py3langid 0.4's ``LanguageIdentifier._decide`` (normalised probabilities, aliased
+    labels folded) on the same arrays; ``tests/enrich/test_language.py`` checks the identity.
+    """
+    ident = identifier()
+    encoded = [ident._encode(t) for t in texts]
+    out = []
+    for data, visits in zip(encoded, _feature_visits(encoded), strict=True):
+        if visits:
+            scores = ident._sparse_score(visits, ident.nb_ptc)
+        else:
+            scores = np.full(len(ident.nb_classes), 0.0, dtype=np.float32)
+        scores *= 1.0 / math.sqrt(len(data) or 1)
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+        for i, j in ident._alias_pairs:
+            scores[i] += scores[j]
+            scores[j] = 0.0
+        best = int(scores.argmax())
+        out.append((ident.nb_classes[best], float(scores[best])))
+    return out
 
 
 def normalize_tag(tag: str | None) -> str | None:
@@ -80,28 +170,31 @@ def detect_languages(
         ``lang_confidence`` (the identifier's probability for ``lang``; None when the source tag
         was used or the identifier was not run) and ``is_english`` (bool).
     """
-    ident = identifier()
-    out: dict[str, list] = {"lang": [], "lang_confidence": [], "is_english": []}
     tags = source_tags if source_tags is not None else [None] * len(texts)
+    # the texts the identifier reads, classified together: (source tag, text to classify)
+    prepared: list[tuple[str | None, str | None]] = []
     for text, tag in zip(texts, tags, strict=True):
         src = normalize_tag(tag)
+        clean = None
+        if src is None and text is not None:
+            clean = strip_entities(unescape(text), url=" ", mention=" ", hashtag=" ")
+            if sum(map(str.isalpha, clean)) < MIN_LETTERS:
+                clean = None
+        prepared.append((src, clean))
+    classified = iter(_classify_many([c for _, c in prepared if c is not None]))
+    out: dict[str, list] = {"lang": [], "lang_confidence": [], "is_english": []}
+    for src, clean in prepared:
         if src is not None:
             out["lang"].append(src)
             out["lang_confidence"].append(None)
             out["is_english"].append(src == "en")
             continue
-        if text is None:
+        if clean is None:  # no text, or too few letters to tell
             out["lang"].append(None)
             out["lang_confidence"].append(None)
             out["is_english"].append(True)
             continue
-        clean = strip_entities(unescape(text), url=" ", mention=" ", hashtag=" ")
-        if sum(ch.isalpha() for ch in clean) < MIN_LETTERS:
-            out["lang"].append(None)
-            out["lang_confidence"].append(None)
-            out["is_english"].append(True)
-            continue
-        lang, conf = ident.classify(clean)
+        lang, conf = next(classified)
         if lang == "zxx":  # "no linguistic content" (emoji, numbers)
             out["lang"].append(None)
             out["lang_confidence"].append(None)

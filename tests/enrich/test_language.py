@@ -1,6 +1,11 @@
 """Language identification: offline, flags confident non-English, defaults short posts to English."""
 
-from socialens.enrich.language import detect_languages, normalize_tag
+import csv
+import gzip
+from pathlib import Path
+
+from socialens.enrich import language
+from socialens.enrich.language import _classify_many, detect_languages, identifier, normalize_tag
 
 
 def test_spanish_is_flagged_english_is_not():
@@ -29,3 +34,13 @@ def test_pidgin_label_counts_as_english():
     # py3langid calls many short informal English tweets Nigerian Pidgin (pcm)
     r = detect_languages(["Come ON, Electoral College, fix this on December 19th - go rogue!"])
     assert r["is_english"] == [True]
+
+
+def test_batched_identifier_is_bit_identical_to_py3langid(monkeypatch):
+    path = Path(__file__).parent / "data" / "convokit_excerpt.csv.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    texts += ["", "🎉🎉🎉", "ÉTÉ À PARIS", "a", "Grüße aus München! " * 400, "x\ud800y"]
+    monkeypatch.setattr(language, "_CHUNK_BYTES", 3000)  # several chunks, one text per chunk
+    ident = identifier()
+    assert _classify_many(texts) == [ident.classify(t) for t in texts]
