@@ -161,12 +161,13 @@ def _readable(text: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def _ascii_cues() -> list[tuple[re.Pattern, bool]]:
-    """Each cue pattern as run on an ASCII text: ``(pattern, on_lower_case_text)``.
+    """Each cue pattern as run on a text whose cased letters are ASCII: ``(pattern, on_lower)``.
 
-    For ASCII text, a case-insensitive pattern whose literal letters are all lower case matches at
-    exactly the same places in ``text.lower()`` without ``IGNORECASE`` (``\\w``, ``\\s``,
-    ``\\b`` and the lookarounds do not depend on case), and Python's regex engine skips
-    non-matching alternatives of a case-sensitive pattern much faster (2-4x on real posts).
+    In such a text (see :func:`_case_is_ascii`), a case-insensitive pattern whose literal letters
+    are all lower case matches at exactly the same places in ``text.lower()`` without
+    ``IGNORECASE`` (``\\w``, ``\\s``, ``\\b`` and the lookarounds do not depend on case), and
+    Python's regex engine skips non-matching alternatives of a case-sensitive pattern much faster
+    (2-4x on real posts).
     """
     out = []
     for pattern, _ in CUES.values():
@@ -178,12 +179,29 @@ def _ascii_cues() -> list[tuple[re.Pattern, bool]]:
     return out
 
 
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+
+
+def _case_is_ascii(text: str) -> bool:
+    """Whether every character of ``text`` that has a case is ASCII (emoji, curly quotes, dashes
+    and letters of caseless scripts have none): then ``text.lower()`` only lower-cases ASCII
+    letters, and no character outside ASCII matches a pattern letter case-insensitively (as ``ſ``
+    matches ``s`` and the Kelvin sign matches ``k``).
+
+    >>> _case_is_ascii("It’s game day 🏈"), _case_is_ascii("Año nuevo")
+    (True, False)
+    """
+    if text.isascii():
+        return True
+    return all(c.lower() == c == c.upper() for c in set(_NON_ASCII_RE.findall(text)))
+
+
 def _cue_counts(readable: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(readable), len(CUES)), dtype=float)
     patterns = [p for p, _ in CUES.values()]
     ascii_patterns = _ascii_cues()
     for i, t in enumerate(readable):
-        if t.isascii():
+        if _case_is_ascii(t):
             low = t.lower()
             for j, (pattern, on_lower) in enumerate(ascii_patterns):
                 out[i, j] = len(pattern.findall(low if on_lower else t))
