@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from socialens.enrich.text import strip_entities, unescape
+from socialens.enrich.text import readable, strip_entities
 
 __all__ = ["ENGLISH_LIKE", "MIN_CONFIDENCE", "MIN_LETTERS", "identifier", "detect_languages", "normalize_tag"]
 
@@ -163,7 +163,10 @@ def normalize_tag(tag: str | None) -> str | None:
 
 
 def detect_languages(
-    texts: Sequence[str | None], source_tags: Sequence[str | None] | None = None
+    texts: Sequence[str | None],
+    source_tags: Sequence[str | None] | None = None,
+    *,
+    readable_texts: Sequence[str | None] | None = None,
 ) -> dict[str, list]:
     """Language of each text.
 
@@ -172,6 +175,8 @@ def detect_languages(
     texts : sequence of str or None
     source_tags : sequence of str or None, optional
         Language tags given by the source, aligned with ``texts``.
+    readable_texts : sequence of str or None, optional
+        :func:`socialens.enrich.text.readable` of each text, when the caller has them already.
 
     Returns
     -------
@@ -181,13 +186,15 @@ def detect_languages(
         was used or the identifier was not run) and ``is_english`` (bool).
     """
     tags = source_tags if source_tags is not None else [None] * len(texts)
+    if readable_texts is None:
+        readable_texts = [None if t is None else readable(t) for t in texts]
     # the texts the identifier reads, classified together: (source tag, text to classify)
     prepared: list[tuple[str | None, str | None]] = []
-    for text, tag in zip(texts, tags, strict=True):
+    for text, tag in zip(readable_texts, tags, strict=True):
         src = normalize_tag(tag)
         clean = None
         if src is None and text is not None:
-            clean = strip_entities(unescape(text), url=" ", mention=" ", hashtag=" ")
+            clean = strip_entities(text, url=None, mention=" ", hashtag=" ")
             if sum(map(str.isalpha, clean)) < MIN_LETTERS:
                 clean = None
         prepared.append((src, clean))

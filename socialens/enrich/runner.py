@@ -23,6 +23,7 @@ from socialens.enrich.entities import extract_entities
 from socialens.enrich.language import detect_languages
 from socialens.enrich.markers import MARKER_COLUMNS, MODES, marker_counts
 from socialens.enrich.sharing import METHODS, classify_sharing
+from socialens.enrich.text import readable
 from socialens.enrich.tone import tone_scores
 from socialens.errors import EnrichError
 
@@ -120,11 +121,14 @@ def enrich_batch(
     n = len(post_ids)
     platforms = [p.split(":", 1)[0] if p else "" for p in post_ids]
 
-    lang = detect_languages(texts, _column(batch, "lang"))
+    # entities decoded, URLs removed: computed once for language, tone and sharing
+    views = [None if t is None else readable(t) for t in texts]
+    lang = detect_languages(texts, _column(batch, "lang"), readable_texts=views)
     english = lang["is_english"]
     scored = [t if (t is not None and e) else None for t, e in zip(texts, english, strict=True)]
-    tone = tone_scores(scored)
-    sharing = classify_sharing(scored, sharing_method)
+    scored_views = [v if e else None for v, e in zip(views, english, strict=True)]
+    tone = tone_scores(scored, readable_texts=scored_views)
+    sharing = classify_sharing(scored, sharing_method, readable_texts=scored_views)
     markers = marker_counts(texts, markers_mode)
     ents = extract_entities(
         texts, platforms=platforms, handles=handles,

@@ -43,7 +43,7 @@ from importlib import resources
 
 import numpy as np
 
-from socialens.enrich.text import strip_urls, unescape
+from socialens.enrich.text import readable
 from socialens.errors import EnrichError
 
 __all__ = [
@@ -156,7 +156,7 @@ _PROFESSIONAL_FOR_MIXED = 2
 
 def _readable(text: str | None) -> str:
     """The text both feature sets read: HTML entities decoded, URLs replaced by a space."""
-    return strip_urls(unescape(text or ""), " ")
+    return readable(text or "")
 
 
 @lru_cache(maxsize=1)
@@ -281,12 +281,13 @@ class SharingModel:
         self.class_weight = class_weight
 
     # -- features ---------------------------------------------------------------------------
-    def _design(self, texts: Sequence[str]) -> np.ndarray:
-        readable = [_readable(t) for t in texts]  # computed once for cues and tokens
-        cues = np.log1p(_cue_counts(readable))
+    def _design(self, texts: Sequence[str], readable_texts: Sequence[str] | None = None):
+        if readable_texts is None:
+            readable_texts = [_readable(t) for t in texts]  # once for cues and tokens
+        cues = np.log1p(_cue_counts(readable_texts))
         index = self.vocabulary_
         rows, cols = [], []
-        for i, t in enumerate(readable):
+        for i, t in enumerate(readable_texts):
             for w in _model_tokens(t):
                 j = index.get(w)
                 if j is not None:
@@ -340,7 +341,10 @@ class SharingModel:
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        Z = self._design(texts) @ self.coef_ + self.intercept_
+        return self._proba(self._design(texts))
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        Z = X @ self.coef_ + self.intercept_
         Z -= Z.max(axis=1, keepdims=True)
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
@@ -394,8 +398,17 @@ def shipped_model() -> SharingModel:
     return SharingModel.from_dict(json.loads(path.read_text("utf-8")))
 
 
-def classify_sharing(texts: Sequence[str | None], method: str = "model") -> dict[str, list]:
-    """``personal_score`` (0..1) and ``sharing_label`` of each text (``None`` for ``None``)."""
+def classify_sharing(
+    texts: Sequence[str | None],
+    method: str = "model",
+    *,
+    readable_texts: Sequence[str | None] | None = None,
+) -> dict[str, list]:
+    """``personal_score`` (0..1) and ``sharing_label`` of each text (``None`` for ``None``).
+
+    ``readable_texts``, optional, are :func:`socialens.enrich.text.readable` of each text, when the
+    caller has them already.
+    """
     if method not in METHODS:
         raise EnrichError(f"unknown sharing method {method!r}; use one of {', '.join(METHODS)}")
     idx = [i for i, t in enumerate(texts) if t is not None]
@@ -405,7 +418,9 @@ def classify_sharing(texts: Sequence[str | None], method: str = "model") -> dict
         sub = [texts[i] for i in idx]
         if method == "model":
             m = shipped_model()
-            P = m.predict_proba(sub)  # computed once: label and score both come from it
+            sub_readable = None if readable_texts is None else [readable_texts[i] for i in idx]
+            # computed once: label and score both come from it
+            P = m._proba(m._design(sub, sub_readable))
             s = P[:, m.classes_.index("PERSONAL")] + P[:, m.classes_.index("MIXED")]
             lab = [m.classes_[i] for i in P.argmax(axis=1)]
         else:

@@ -26,6 +26,7 @@ __all__ = [
     "MENTION_RE",
     "HASHTAG_RE",
     "unescape",
+    "readable",
     "find_urls",
     "iter_urls",
     "strip_urls",
@@ -88,22 +89,33 @@ def strip_urls(text: str, replacement: str = " ") -> str:
     return URL_RE.sub(replacement, text)
 
 
+def readable(text: str) -> str:
+    """``text`` with HTML entities decoded and every URL replaced by a space: the view that tone,
+    language identification and the sharing classifier start from (computed once per post).
+
+    >>> readable("Mom &amp; Dad http://t.co/x")
+    'Mom & Dad  '
+    """
+    return strip_urls(unescape(text), " ")
+
+
 def strip_entities(
-    text: str, *, url: str = " ", mention: str | None = " ", hashtag: str | None = None
+    text: str, *, url: str | None = " ", mention: str | None = " ", hashtag: str | None = None
 ) -> str:
     """Replace URLs, mentions and (optionally) hashtags.
 
     Parameters
     ----------
     text : str
-    url : str
-        Replacement of each URL.
+    url : str or None
+        Replacement of each URL; ``None`` keeps URLs (or says they are already removed).
     mention : str or None
         Replacement of each @mention; ``None`` keeps mentions.
     hashtag : str or None
         Replacement of each #hashtag; ``None`` keeps hashtags.
     """
-    text = strip_urls(text, url)
+    if url is not None:
+        text = strip_urls(text, url)
     if mention is not None and "@" in text:
         text = MENTION_RE.sub(mention, text)
     if hashtag is not None and ("#" in text or "\uFF03" in text):

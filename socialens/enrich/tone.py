@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from socialens.enrich.text import MENTION_RE, strip_urls, unescape
+from socialens.enrich.text import MENTION_RE, readable
 
 __all__ = [
     "POSITIVE_THRESHOLD",
@@ -60,8 +60,10 @@ def prepare_for_vader(text: str) -> str:
     >>> prepare_for_vader("Great news @SenCapito!! http://t.co/x &amp; more :)")
     'Great news @user!!  & more :)'
     """
-    text = unescape(text)
-    text = strip_urls(text, " ")
+    return _neutral_mentions(readable(text))
+
+
+def _neutral_mentions(text: str) -> str:
     if "@" in text:
         text = MENTION_RE.sub("@user", text)
     return text
@@ -76,13 +78,17 @@ def tone_label(compound: float) -> str:
     return "neutral"
 
 
-def tone_scores(texts: Sequence[str | None]) -> dict[str, list]:
+def tone_scores(
+    texts: Sequence[str | None], *, readable_texts: Sequence[str | None] | None = None
+) -> dict[str, list]:
     """VADER scores for each text.
 
     Parameters
     ----------
     texts : sequence of str or None
         Post texts as stored. ``None`` gives ``None`` in every column.
+    readable_texts : sequence of str or None, optional
+        :func:`socialens.enrich.text.readable` of each text, when the caller has them already.
 
     Returns
     -------
@@ -92,12 +98,14 @@ def tone_scores(texts: Sequence[str | None]) -> dict[str, list]:
     """
     sia = analyzer()
     out: dict[str, list] = {c: [] for c in TONE_COLUMNS}
-    for text in texts:
+    if readable_texts is None:
+        readable_texts = [None if t is None else readable(t) for t in texts]
+    for text in readable_texts:
         if text is None:
             for c in TONE_COLUMNS:
                 out[c].append(None)
             continue
-        s = sia.polarity_scores(prepare_for_vader(text))
+        s = sia.polarity_scores(_neutral_mentions(text))
         out["tone_compound"].append(s["compound"])
         out["tone_pos"].append(s["pos"])
         out["tone_neu"].append(s["neu"])
