@@ -168,9 +168,16 @@ class Loader:
 
     # -- public -------------------------------------------------------------------------------
     def run(self, records: Iterable[tuple[int, str, list[tuple[str, dict]] | None, Any]]) -> FileReport:
-        """Load ``(line, raw, rows, error)`` items; ``error`` is a reason string or a RecordError."""
+        """Load ``(line, raw, rows, error)`` items; ``error`` is a reason string or a RecordError.
+
+        Each batch is committed on its own, so memory stays bounded however large the file. The
+        run is recorded in ``ingest_runs`` before the first batch (``finished_at`` NULL) and
+        completed at the end, so rows of an interrupted run still point to their file; a run that
+        changed nothing is removed again.
+        """
         started = datetime.now(UTC)
-        with self.ws.transaction():
+        self._begin(started)
+        try:
             for line, raw, rows, error in records:
                 self.report.n_read += 1
                 if error is not None:
@@ -182,10 +189,15 @@ class Loader:
                     self._buffers[target].append(_Pending(line, raw, i == 0, row))
                 self._n_buffered += 1
                 if self._n_buffered >= BATCH_SIZE:
-                    self._flush()
-            self._flush()
-            self._flush_quarantine()
-            self._finish(started)
+                    with self.ws.transaction():
+                        self._flush()
+            with self.ws.transaction():
+                self._flush()
+                self._flush_quarantine()
+                self._finish()
+        except BaseException:
+            self._abandon()
+            raise
         return self.report
 
     # -- internals ----------------------------------------------------------------------------
@@ -399,21 +411,39 @@ class Loader:
             self.con.unregister("_q_arrow")
         self._new_quarantined += after - before
 
-    def _finish(self, started: datetime) -> None:
+    def _begin(self, started: datetime) -> None:
         from socialens import __version__
 
+        r = self.report
+        self.con.execute(
+            """INSERT INTO ingest_runs (run_id, started_at, finished_at, source_path, sha256,
+                 format, target, timezone, n_read, n_loaded, n_duplicate, n_quarantined,
+                 socialens_version, n_merged)
+               VALUES (?, ?, NULL, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, 0)""",
+            [self.run_id, started, r.path, r.sha256, r.format, r.target, self.timezone,
+             __version__],
+        )
+
+    def _abandon(self) -> None:
+        """An error or interrupt: keep the run (with its counts so far) if it loaded anything."""
+        try:
+            self._finish(complete=False)
+        except Exception:  # pragma: no cover - the original error matters more
+            pass
+
+    def _finish(self, complete: bool = True) -> None:
         r = self.report
         changed = r.n_loaded or r.n_merged or self._new_quarantined or any(
             c.get("loaded") or c.get("merged") for c in r.secondary.values()
         )
-        if changed:
-            self.con.execute(
-                """INSERT INTO ingest_runs (run_id, started_at, finished_at, source_path, sha256,
-                     format, target, timezone, n_read, n_loaded, n_duplicate, n_quarantined,
-                     socialens_version, n_merged)
-                   VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [self.run_id, started, r.path, r.sha256, r.format, r.target, self.timezone,
-                 r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, __version__, r.n_merged],
-            )
-            r.run_id = self.run_id
-            r.recorded = True
+        if not changed:
+            self.con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [self.run_id])
+            return
+        self.con.execute(
+            f"""UPDATE ingest_runs SET finished_at = {'now()' if complete else 'NULL'},
+                  n_read = ?, n_loaded = ?, n_duplicate = ?, n_quarantined = ?, n_merged = ?
+                WHERE run_id = ?""",
+            [r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, r.n_merged, self.run_id],
+        )
+        r.run_id = self.run_id
+        r.recorded = True
