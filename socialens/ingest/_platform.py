@@ -28,6 +28,8 @@ __all__ = [
     "Rows",
     "head_text",
     "first_json_value",
+    "is_json_lines",
+    "json_file_records",
     "csv_header",
     "is_jsonl_path",
     "is_csv_path",
@@ -70,6 +72,43 @@ def is_jsonl_path(path: Path) -> bool:
 
 def is_csv_path(path: Path) -> bool:
     return _strip_gz(path.name.lower()).endswith((".csv", ".tsv"))
+
+
+def is_json_lines(path: Path) -> bool:
+    """True when the file is JSON Lines: its first line is a complete JSON value (a pretty-printed
+    single document's first line is not)."""
+    first = head_text(path).lstrip().split("\n", 1)[0]
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def json_file_records(
+    path: Path, expand: Callable[[int, Any, bool], Iterable[SourceRecord]], *, lines: bool
+) -> Iterator[SourceRecord]:
+    """The records of a file that is either JSON Lines of pages (``lines``) or one JSON document.
+
+    ``expand(line, value, is_line)`` turns one page (or the whole document, with line 1) into
+    records; a broken line or an undecodable document becomes a record with an error.
+    """
+    from socialens.ingest.sources import iter_jsonl
+
+    if lines:
+        for rec in iter_jsonl(path):
+            if rec.error is not None:
+                yield rec
+            else:
+                yield from expand(rec.line, rec.data, True)
+        return
+    with open_binary(path) as f:
+        try:
+            doc = json.loads(f.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            yield SourceRecord(1, "", error=f"not a valid UTF-8 JSON document: {exc}")
+            return
+    yield from expand(1, doc, False)
 
 
 def first_json_value(path: Path) -> Any:

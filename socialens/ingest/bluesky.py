@@ -30,8 +30,10 @@ from socialens.ingest._platform import (
     account_row,
     entities,
     first_json_value,
+    is_json_lines,
     is_jsonl_path,
     iso_time,
+    json_file_records,
     mapped,
     maybe_time,
     need,
@@ -39,7 +41,6 @@ from socialens.ingest._platform import (
     raw_json,
     snapshot_row,
 )
-from socialens.ingest.sources import SourceRecord, iter_jsonl, open_binary
 
 __all__ = ["detect", "tasks", "map_post_view", "map_feed_item", "map_profile", "records"]
 
@@ -263,39 +264,9 @@ def _map(item: Any) -> Rows:
 
 
 def records(path: Path) -> Iterator:
-    def items():
-        text_head = first_json_value(path)
-        if isinstance(text_head, dict) and not _one_document(path):
-            for rec in iter_jsonl(path):
-                if rec.error is not None:
-                    yield rec
-                else:
-                    yield from _expand(rec.line, rec.data)
-            return
-        import json
-
-        with open_binary(path) as f:
-            try:
-                doc = json.loads(f.read().decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                yield SourceRecord(1, "", error=f"not a valid UTF-8 JSON document: {exc}")
-                return
-        yield from _expand(1, doc)
-    return mapped(items(), _map, what="Bluesky item")
-
-
-def _one_document(path: Path) -> bool:
-    """A pretty-printed single response (its first line is not a whole JSON value)."""
-    import json
-
-    from socialens.ingest._platform import head_text
-
-    first = head_text(path).lstrip().split("\n", 1)[0]
-    try:
-        json.loads(first)
-    except json.JSONDecodeError:
-        return True
-    return False
+    lines = isinstance(first_json_value(path), dict) and is_json_lines(path)
+    items = json_file_records(path, lambda line, data, _: _expand(line, data), lines=lines)
+    return mapped(items, _map, what="Bluesky item")
 
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:

@@ -18,7 +18,6 @@ activities).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -33,10 +32,11 @@ from socialens.ingest._platform import (
     as_id,
     entities,
     first_json_value,
-    head_text,
     html_to_text,
+    is_json_lines,
     is_jsonl_path,
     iso_time,
+    json_file_records,
     mapped,
     maybe_time,
     need,
@@ -44,7 +44,6 @@ from socialens.ingest._platform import (
     raw_json,
     snapshot_row,
 )
-from socialens.ingest.sources import SourceRecord, iter_jsonl, open_binary
 
 __all__ = ["detect", "tasks", "map_status", "map_account", "map_activity", "account_id_for",
            "records"]
@@ -328,28 +327,8 @@ def _map(item: Any) -> Rows:
 
 
 def records(path: Path) -> Iterator:
-    def items():
-        first = head_text(path).lstrip().split("\n", 1)[0]
-        try:
-            json.loads(first)
-            lines = True
-        except json.JSONDecodeError:
-            lines = False
-        if lines:
-            for rec in iter_jsonl(path):
-                if rec.error is not None:
-                    yield rec
-                else:
-                    yield from _expand(rec.line, rec.data, True)
-            return
-        with open_binary(path) as f:
-            try:
-                doc = json.loads(f.read().decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                yield SourceRecord(1, "", error=f"not a valid UTF-8 JSON document: {exc}")
-                return
-        yield from _expand(1, doc, False)
-    return mapped(items(), _map, what="Mastodon item")
+    items = json_file_records(path, _expand, lines=is_json_lines(path))
+    return mapped(items, _map, what="Mastodon item")
 
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:

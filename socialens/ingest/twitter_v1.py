@@ -33,6 +33,7 @@ from socialens.ingest._platform import (
     entities,
     first_json_value,
     html_to_text,
+    is_json_lines,
     is_jsonl_path,
     mapped,
     maybe_time,
@@ -224,7 +225,7 @@ def _map(item: Any) -> Rows:
 def records(path: Path) -> Iterator:
     """``(line, raw, rows, error)`` for every status or user in the file."""
     head = first_json_value(path)
-    whole_doc = not (isinstance(head, dict) and _is_line_json(path))
+    whole_doc = not (isinstance(head, dict) and is_json_lines(path))
 
     def items():
         if whole_doc:
@@ -247,21 +248,6 @@ def records(path: Path) -> Iterator:
             for d in its:
                 yield rec.line, rec.raw if len(its) == 1 else raw_json(d), (kind, d, observed)
     return mapped(items(), _map, what="v1.1 object")
-
-
-def _is_line_json(path: Path) -> bool:
-    """True when the file is JSON Lines (its first line is a complete JSON value)."""
-    import json
-
-    from socialens.ingest._platform import head_text
-
-    text = head_text(path).lstrip()
-    first = text.split("\n", 1)[0]
-    try:
-        json.loads(first)
-    except json.JSONDecodeError:
-        return False
-    return True
 
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
