@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -205,10 +205,3 @@ def adoption_dates(ws: Workspace, platform: str | None = None,
 def post_time_range(ws: Workspace) -> tuple[datetime | None, datetime | None]:
     row = ws.con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
     return row[0], row[1]
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-ONE_WEEK = timedelta(days=7)
