@@ -311,7 +311,15 @@ def post_row(
     url: str | None = None,
     attrs: dict | None = None,
     ents: list[tuple[str, str]] | None = None,
+    visibility: str | None = "public",
 ) -> tuple[str, dict]:
+    """The ``posts`` row of one post.
+
+    ``visibility`` is the post's audience (``public``, ``unlisted``, ``followers``, ``direct``, or
+    None for unknown). It defaults to ``public`` for platforms whose posts have no audience
+    setting (a public tweet, a Bluesky post, a feed entry); readers of platforms that have one
+    (Mastodon, protected X accounts) pass what the source says.
+    """
     if created_at is None:
         raise RecordError("the post has no creation time", "created_at")
     lang = clean_str(lang)
@@ -327,6 +335,7 @@ def post_row(
         "repost_of": repost_of,
         "url": clean_str(url),
         "attrs": _clean_attrs(attrs),
+        "visibility": visibility,
         "_entities": ents or [],
     }
     for name, v in (("like_count", like_count), ("repost_count", repost_count),

@@ -17,6 +17,7 @@ from socialens.ingest.sources import iter_csv, iter_jsonl
 from socialens.ingest.values import (
     ACCOUNT_KINDS,
     EDGE_KINDS,
+    VISIBILITIES,
     clean_str,
     normalize_hashtag,
     normalize_mention,
@@ -147,6 +148,22 @@ def _opt_id(rec: dict, name: str) -> str | None:
     return clean_str(v)
 
 
+def _visibility(rec: dict) -> str | None:
+    """``visibility``: absent means public (the canonical format's documented default); the value
+    ``unknown`` means NULL (never published)."""
+    if "visibility" not in rec:
+        return "public"
+    v = clean_str(rec.get("visibility"))
+    if v is None or v.lower() == "unknown":
+        return None
+    v = v.lower()
+    if v not in VISIBILITIES:
+        raise RecordError(
+            f"visibility {v!r} is not one of {', '.join(VISIBILITIES)} or unknown", "visibility"
+        )
+    return v
+
+
 _POST_INT = ("like_count", "repost_count", "reply_count", "quote_count")
 
 
@@ -179,6 +196,7 @@ def map_post(rec: Any, tz: str | None = None) -> Rows:
         "repost_of": _opt_id(rec, "repost_of"),
         "url": clean_str(rec.get("url")),
         "attrs": attrs or None,
+        "visibility": _visibility(rec),
         "_entities": [e for e in entities if e[1]],
     }
     for name in _POST_INT:

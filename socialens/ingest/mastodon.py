@@ -175,7 +175,8 @@ def map_status(s: Any, observed_at: datetime | None = None, server: str | None =
         like_count=s.get("favourites_count"), repost_count=s.get("reblogs_count"),
         reply_count=s.get("replies_count"), quote_count=s.get("quotes_count"),
         url=s.get("url") or s.get("uri"),
-        attrs={"uri": s.get("uri"), "visibility": s.get("visibility"),
+        visibility=_api_visibility(s.get("visibility")),
+        attrs={"uri": s.get("uri"),
                "spoiler_text": s.get("spoiler_text") or None,
                "sensitive": s.get("sensitive") or None, "edited_at": s.get("edited_at"),
                "application": (s.get("application") or {}).get("name")
@@ -194,6 +195,39 @@ def map_status(s: Any, observed_at: datetime | None = None, server: str | None =
 
 
 # -- ActivityPub outbox -----------------------------------------------------------------------
+_PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
+#: Mastodon's API names for a status's audience (``private`` is followers-only).
+_API_VISIBILITY = {"public": "public", "unlisted": "unlisted", "private": "followers",
+                   "direct": "direct"}
+
+
+def _api_visibility(value: Any) -> str | None:
+    """The Mastodon API's ``visibility`` as ours; None (unknown) when absent or unrecognised."""
+    return _API_VISIBILITY.get(str(value).lower()) if isinstance(value, str) else None
+
+
+def _audience(*objs: Any) -> str | None:
+    """An ActivityPub object's audience from its ``to``/``cc`` addressing (as Mastodon writes it):
+    Public in ``to`` = public, Public only in ``cc`` = unlisted, a followers collection without
+    Public = followers, only named actors = direct; None when there is no addressing at all."""
+    for obj in objs:
+        if not isinstance(obj, dict) or ("to" not in obj and "cc" not in obj):
+            continue
+
+        def _list(v):
+            return [v] if isinstance(v, str) else [x for x in v or [] if isinstance(x, str)]
+
+        to, cc = _list(obj.get("to")), _list(obj.get("cc"))
+        if _PUBLIC & set(to):
+            return "public"
+        if _PUBLIC & set(cc):
+            return "unlisted"
+        if any(x.rstrip("/").endswith("/followers") for x in to + cc):
+            return "followers"
+        return "direct"
+    return None
+
+
 def _actor_id(actor: Any) -> str:
     """``https://host/users/name`` → ``mastodon:host/@name``."""
     url = actor.get("id") if isinstance(actor, dict) else actor
@@ -230,7 +264,7 @@ def map_activity(act: Any) -> Rows:
         return [post_row(PLATFORM, _note_id(need(act, "id", "activity")).split(":", 1)[1], actor,
                          iso_time(need(act, "published", "activity"), "published"),
                          repost_of=_note_id(target), url=act.get("id"),
-                         attrs={"kind": "announce"}), actor_row]
+                         visibility=_audience(act), attrs={"kind": "announce"}), actor_row]
     if typ != "Create":
         raise RecordError(f"activity type {typ!r} is not a post (Create or Announce)", "type")
     note = need(act, "object", "activity")
@@ -262,6 +296,7 @@ def map_activity(act: Any) -> Rows:
         reply_to_account_id=(_actor_id(reply) if isinstance(reply, str) and "/users/" in reply else None),
         quote_of=_note_id(quote) if isinstance(quote, str) and quote else None,
         url=note.get("url") if isinstance(note.get("url"), str) else note.get("id"),
+        visibility=_audience(note, act),
         attrs={"uri": note.get("id"), "summary": note.get("summary"),
                "sensitive": note.get("sensitive") or None, "updated": note.get("updated")},
         ents=entities(hashtags=[t.get("name") for t in tags if t.get("type") == "Hashtag"],

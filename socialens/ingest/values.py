@@ -24,10 +24,13 @@ __all__ = [
     "platform_of",
     "ACCOUNT_KINDS",
     "EDGE_KINDS",
+    "VISIBILITIES",
 ]
 
 ACCOUNT_KINDS = ("personal", "official", "delegate")
 EDGE_KINDS = ("follows", "reply", "mention", "repost", "quote", "interaction")
+#: A post's audience (``posts.visibility``); NULL means unknown. Only ``public`` is published.
+VISIBILITIES = ("public", "unlisted", "followers", "direct")
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}

@@ -28,6 +28,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0003_sim_truth", _sql("0003_sim_truth")),
     ("0004_collect_state", _sql("0004_collect_state")),
     ("0005_ingest_merged", _sql("0005_ingest_merged")),
+    ("0006_visibility_interactions", _sql("0006_visibility_interactions")),
 ]
 
 
