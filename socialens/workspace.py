@@ -9,6 +9,7 @@ migrations and writes nothing outside the file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,10 +80,7 @@ class Workspace:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
-            raise WorkspaceError(
-                f"cannot open {self.path} as a workspace: {exc}. Is it a DuckDB file, and is "
-                "another process writing to it?"
-            ) from exc
+            raise WorkspaceError(_open_error_message(self.path, read_only, exc)) from exc
         self.con.execute("SET TimeZone = 'UTC'")
         if read_only:
             pending = pending_migrations(self.con)
@@ -185,6 +183,53 @@ class Workspace:
             raise
         else:
             self.con.execute("COMMIT")
+
+
+_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _open_error_message(path: Path, read_only: bool, exc: Exception) -> str:
+    """What went wrong opening ``path``, and what to do, from DuckDB's error.
+
+    DuckDB lets one process open a file for writing, or several processes open it read-only, never
+    both: while a notebook holds a workspace open for writing, no other process can open it at all,
+    not even read-only. DuckDB's lock message names the holder's program and PID.
+    """
+    text = str(exc)
+    lock = _LOCK.search(text)
+    if lock:
+        holder = f"{lock['program']} (PID {lock['pid']})"
+        if "would be able to open this database in read-only mode" in text:
+            return (
+                f"{path} is open read-only in another process, {holder}, so it cannot be opened "
+                "for writing. Close it there (`ws.close()` in a notebook) and run the command "
+                "again; commands that only read (analyze, report, export, status, sql...) can run "
+                "alongside it."
+            )
+        if read_only:
+            return (
+                f"{path} is locked: another process, {holder}, has it open for writing, and "
+                "DuckDB lets no other process open it meanwhile, not even read-only. If that is "
+                "a notebook, close the workspace there with `ws.close()`, or open it there with "
+                f"`socialens.open({str(path)!r}, read_only=True)` (read-only commands such as "
+                "analyze, report, export, status and sql then run alongside it); then run this "
+                "command again."
+            )
+        return (
+            f"{path} is locked: another process, {holder}, has it open for writing, and only "
+            "one process can write to a workspace at a time. If that is a notebook, close the "
+            "workspace there with `ws.close()`, then run this command again."
+        )
+    if "different configuration" in text:
+        mode = "read-only" if read_only else "for writing"
+        return (
+            f"cannot open {path} {mode}: this process already has it open in the other mode. "
+            "Close the other workspace object first (`ws.close()`), or open both the same way."
+        )
+    return (
+        f"cannot open {path} as a workspace: {text}. Is it a DuckDB file, and is another process "
+        "writing to it?"
+    )
 
 
 def open_workspace(path: str | os.PathLike | None = None, *, read_only: bool = False) -> Workspace:

@@ -79,3 +79,66 @@ def test_times_are_utc(tiny_ws):
     df = tiny_ws.df("accounts")
     assert str(df["created_at"].dt.tz) == "UTC"
     assert isinstance(tiny_ws.con, duckdb.DuckDBPyConnection)
+
+
+class _Holder:
+    """Another process holding the workspace open (as a notebook would), until closed."""
+
+    CODE = ("import sys, duckdb\n"
+            "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n")
+
+    def __init__(self, path, mode):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), mode],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+
+
+def _workspace_file(tmp_path):
+    p = tmp_path / "w.duckdb"
+    socialens.open(p).close()
+    return p
+
+
+def test_locked_by_a_writer_names_the_process_and_what_to_do(tmp_path):
+    p = _workspace_file(tmp_path)
+    with _Holder(p, "rw") as holder:
+        # DuckDB allows no read-only open while another process holds the write lock
+        with pytest.raises(WorkspaceError) as info:
+            socialens.open(p, read_only=True)
+        msg = str(info.value)
+        assert f"(PID {holder.proc.pid})" in msg
+        assert "not even read-only" in msg
+        assert "ws.close()" in msg and f"socialens.open({str(p)!r}, read_only=True)" in msg
+        assert "IO Error" not in msg  # DuckDB's raw message is not passed on
+        with pytest.raises(WorkspaceError, match=rf"PID {holder.proc.pid}\).*one process can write"):
+            socialens.open(p)
+
+
+def test_read_only_holder_lets_read_only_opens_through(tmp_path):
+    p = _workspace_file(tmp_path)
+    with _Holder(p, "ro") as holder:
+        with socialens.open(p, read_only=True) as w:
+            assert w.count("people") == 0
+        with pytest.raises(WorkspaceError, match=rf"open read-only in another process, .*"
+                                                 rf"PID {holder.proc.pid}"):
+            socialens.open(p)
+
+
+def test_same_process_other_mode_is_explained(tmp_path):
+    p = _workspace_file(tmp_path)
+    with socialens.open(p):
+        with pytest.raises(WorkspaceError, match="already has it open in the other mode"):
+            socialens.open(p, read_only=True)
