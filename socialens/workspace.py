@@ -137,7 +137,7 @@ class Workspace:
 
     def table_names(self) -> list[str]:
         rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "ORDER BY table_name"
         ).fetchall()
         return [r[0] for r in rows]

@@ -53,6 +53,8 @@ class IngestResult:
     """The outcome of one ``ingest`` call: one :class:`FileReport` per file."""
 
     files: list[FileReport] = field(default_factory=list)
+    #: interaction edges (reply/mention/repost/quote) derived from posts by this call, per kind
+    interactions: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -66,7 +68,8 @@ class IngestResult:
         return not (t["loaded"] == 0 and t["duplicate"] == 0 and t["read"] > 0) and bool(self.files)
 
     def as_dict(self) -> dict:
-        return {"totals": self.totals, "files": [f.as_dict() for f in self.files]}
+        return {"totals": self.totals, "files": [f.as_dict() for f in self.files],
+                "interactions": dict(self.interactions)}
 
 
 def detect_format(path: Path) -> str:
@@ -140,4 +143,8 @@ def ingest_paths(
                 timezone=timezone, on_progress=progress,
             )
             result.files.append(loader.run(records))
+    if any(f.recorded for f in result.files):
+        from socialens.network import derive_interactions
+
+        result.interactions = derive_interactions(ws)
     return result
