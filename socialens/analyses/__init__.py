@@ -1,6 +1,7 @@
 """Analyses: one module each, each a pure function ``f(workspace, **params) -> Result``.
 
-None of them writes into the workspace. :func:`run_all` runs several with shared parameters.
+None of them writes into the workspace. :func:`run_all` runs several with shared parameters; an
+unknown parameter raises :class:`ParameterError` (see :mod:`socialens.analyses.signature`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from socialens.analyses.activity import activity
 from socialens.analyses.adoption import adoption
 from socialens.analyses.directory import directory
 from socialens.analyses.result import Result
+from socialens.analyses.signature import ParameterError, split_params
 from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
-__all__ = ["REGISTRY", "Result", "directory", "adoption", "activity", "run_all", "summaries"]
+__all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity", "run_all",
+           "summaries"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -24,16 +27,50 @@ REGISTRY: dict[str, Callable[..., Result]] = {
 }
 
 
-def run_all(ws: Workspace, names: list[str] | None = None, **params) -> dict[str, Result]:
-    """Run the named analyses (default: all) with shared parameters; each ignores the ones it does
-    not take. Returns ``{name: Result}`` in registry order."""
+def run_all(ws: Workspace, names: list[str] | None = None, *,
+            unavailable: dict[str, str] | None = None, **params) -> dict[str, Result]:
+    """Run the named analyses (default: all) with shared parameters; each gets the ones it takes.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Analyses to run, from :data:`REGISTRY` (default: all).
+    unavailable : dict, optional
+        When given, an analysis that cannot run on this workspace (an
+        :class:`~socialens.errors.AnalysisError`, e.g. no follower snapshots) is left out and
+        ``unavailable[name]`` is set to the reason; without it the error is raised.
+    **params
+        Shared parameters. One that none of the named analyses takes raises
+        :class:`ParameterError`, which is never treated as "unavailable".
+
+    Returns
+    -------
+    dict
+        ``{name: Result}`` in registry order, for the analyses that ran.
+    """
     names = list(names or REGISTRY)
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise AnalysisError(f"unknown analysis {unknown}; choose from {', '.join(REGISTRY)}")
-    return {n: REGISTRY[n](ws, **params) for n in REGISTRY if n in names}
+    chosen = {n: REGISTRY[n] for n in REGISTRY if n in names}
+    per = split_params(chosen, params)
+    results = {}
+    for name, fn in chosen.items():
+        try:
+            results[name] = fn(ws, **per[name])
+        except ParameterError:
+            raise
+        except AnalysisError as exc:
+            if unavailable is None:
+                raise
+            unavailable[name] = str(exc)
+    return results
 
 
-def summaries(results: dict[str, Result]) -> dict:
-    """``{"analyses": {name: {"summary": ..., "params": ...}}}`` — the summary.json form."""
-    return {"analyses": {name: r.to_dict() for name, r in results.items()}}
+def summaries(results: dict[str, Result], unavailable: dict[str, str] | None = None) -> dict:
+    """``{"analyses": {name: {"summary": ..., "params": ...}}}`` — the summary.json form; with
+    ``unavailable`` also ``"not_available": {name: reason}``."""
+    out: dict = {"analyses": {name: r.to_dict() for name, r in results.items()}}
+    if unavailable:
+        out["not_available"] = dict(unavailable)
+    return out

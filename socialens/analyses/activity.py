@@ -33,6 +33,7 @@ from socialens.analyses.common import (
     to_time,
 )
 from socialens.analyses.result import Result, thin
+from socialens.analyses.signature import analysis_function
 from socialens.errors import AnalysisError
 from socialens.stats import bootstrap_ci, gini, group_comparison, top_share
 from socialens.workspace import Workspace
@@ -42,6 +43,7 @@ __all__ = ["activity"]
 WEEK = pd.Timedelta(days=7)
 
 
+@analysis_function
 def activity(
     ws: Workspace,
     *,
@@ -56,7 +58,6 @@ def activity(
     min_weeks: float = 1.0,
     rate: str = "auto",
     seed: int = 0,
-    **_ignored,
 ) -> Result:
     """Posting rates, their concentration, and leaders vs others.
 

@@ -24,6 +24,7 @@ from socialens.analyses.common import (
     to_time,
 )
 from socialens.analyses.result import MAX_CHART_POINTS, Result, num, thin
+from socialens.analyses.signature import analysis_function
 from socialens.errors import AnalysisError
 from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
@@ -31,6 +32,7 @@ from socialens.workspace import Workspace
 __all__ = ["adoption"]
 
 
+@analysis_function
 def adoption(
     ws: Workspace,
     *,
@@ -41,7 +43,6 @@ def adoption(
     account_filter: str | None = None,
     first_k: tuple[int, ...] = (10, 25),
     seed: int = 0,
-    **_ignored,
 ) -> Result:
     """Adoption order of the platform: leaders vs others.
 

@@ -28,11 +28,37 @@ from socialens.analyses.common import (
     to_time,
 )
 from socialens.analyses.result import Result, num
+from socialens.analyses.signature import analysis_function
 from socialens.errors import AnalysisError
 from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
 
-__all__ = ["directory", "directory_table"]
+__all__ = ["directory", "directory_table", "representative_accounts"]
+
+
+def representative_accounts(acc: pd.DataFrame) -> pd.DataFrame:
+    """One row per person: the whole row of the person's account with the most followers in the
+    snapshot; ties go to the higher posts counter (unknown last), then to more collected posts,
+    then to the smaller account id. Every column of a row comes from that one account.
+
+    >>> acc = pd.DataFrame({"person_id": ["p", "p"], "account_id": ["x:2", "x:1"],
+    ...                     "followers": [10, 10], "posts_count": [5, None],
+    ...                     "n_posts": [None, 3], "last_post_at": [None, "2017-01-01"]})
+    >>> representative_accounts(acc)[["person_id", "account_id", "n_posts", "last_post_at"]]
+      person_id account_id  n_posts last_post_at
+    0         p        x:2      NaN         None
+    """
+    keys = pd.DataFrame({
+        "person_id": acc["person_id"],
+        "followers": pd.to_numeric(acc["followers"], errors="coerce").fillna(-1),
+        "posts_count": pd.to_numeric(acc["posts_count"], errors="coerce").fillna(-1),
+        "n_posts": pd.to_numeric(acc["n_posts"], errors="coerce").fillna(-1),
+        "account_id": acc["account_id"],
+    }, index=acc.index)
+    order = keys.sort_values(["person_id", "followers", "posts_count", "n_posts", "account_id"],
+                             ascending=[True, False, False, False, True], kind="mergesort").index
+    best = acc.loc[order].drop_duplicates("person_id", keep="first")
+    return best.reset_index(drop=True)
 
 
 def directory_table(
@@ -64,15 +90,18 @@ def directory_table(
     snaps = snapshots_at(ws, snap_used, tolerance_days)
     acc_t = personal_accounts(ws, platform, account_filter)
     stats = post_stats(ws)
+    # n_posts: posts collected; unknown (not 0) for an account none of whose posts was collected
     accounts = (acc_t.left_join(stats, "account_id")
                      .select(acc_t.account_id, acc_t.person_id, acc_t.platform, acc_t.handle,
                              acc_t.created_at, acc_t.url,
-                             n_posts=stats.n_posts.fill_null(0), last_post_at=stats.last_post_at)
+                             n_posts=stats.n_posts, last_post_at=stats.last_post_at)
                      .to_pandas())
+    accounts["n_posts"] = accounts["n_posts"].astype("Int64")
     acc = accounts.merge(snaps, on="account_id", how="inner")
     acc = acc[acc["followers"].notna()]
-    acc = acc.sort_values(["person_id", "followers", "account_id"], ascending=[True, False, True])
-    best = acc.groupby("person_id", as_index=False).first()
+    # an account created after the snapshot cannot have been observed in it (bad data): not shown
+    acc = acc[~(acc["created_at"] > pd.Timestamp(snap_used)).fillna(False).astype(bool)]
+    best = representative_accounts(acc)
     n_acc = acc.groupby("person_id").size().rename("n_accounts").reset_index()
     df = roster.merge(best, on="person_id", how="inner").merge(n_acc, on="person_id")
     adopt = adoption_dates(ws, platform, account_filter)
@@ -94,6 +123,7 @@ def directory_table(
     return df[cols], params
 
 
+@analysis_function
 def directory(
     ws: Workspace,
     *,
@@ -105,7 +135,6 @@ def directory(
     top_k: tuple[int, ...] = (4, 10, 25),
     tolerance_days: float = 120,
     seed: int = 0,
-    **_ignored,
 ) -> Result:
     """Rank the organization's members by followers and test whether leaders rank high.
 
@@ -192,7 +221,10 @@ def directory(
         headline=headline,
         notes=[
             "Rank 1 = most followers; ties broken by person id. Each person is represented by "
-            "their most-followed personal account in the snapshot.",
+            "one account, their most-followed personal account in the snapshot (ties: higher "
+            "posts counter, then more collected posts, then account id); every number in a row "
+            "is that account's. Posts collected are unknown (empty), not 0, for an account none "
+            "of whose posts was collected.",
             "p-values are against random assignment of the leader label among the ranked "
             "members (exact order-statistic / hypergeometric distributions).",
         ],

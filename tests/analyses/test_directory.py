@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from socialens.analyses import directory
@@ -52,3 +53,72 @@ def test_median_rank_has_a_bootstrap_interval(tiny_ws):
     lo, hi = s["leaders_median_follower_rank_ci"]
     assert lo <= s["leaders_median_follower_rank"] <= hi
     assert 1 <= lo and hi <= s["n_listed"]
+
+
+def _write(folder, files: dict[str, str]):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text.strip() + "\n", encoding="utf-8")
+    return folder
+
+
+TWO_ACCOUNTS = {
+    "people.csv": """
+person_id,name,department,opt_in
+ann,Ann A,Exec,true
+bob,Bob B,Sales,true
+""",
+    "roles.csv": """
+person_id,title,level,is_leader,start_at
+ann,CEO,0,true,2000-01-01
+bob,Staff,2,false,2000-01-01
+""",
+    # Ann's most-followed account has no collected posts and no posts counter; her other one has
+    # both: groupby().first() took the first non-null value of each column, mixing the two.
+    "accounts.csv": """
+account_id,person_id,platform,handle,kind,created_at
+x:1,ann,x,ann_big,personal,2008-01-01T00:00:00Z
+x:2,ann,x,ann_small,personal,2009-01-01T00:00:00Z
+x:3,bob,x,bob,personal,2009-06-01T00:00:00Z
+x:4,bob,x,bob_later,personal,2010-02-01T00:00:00Z
+""",
+    "snapshots.csv": """
+account_id,observed_at,followers,following,posts_count
+x:1,2010-01-01T00:00:00Z,900,10,
+x:2,2010-01-01T00:00:00Z,50,5,700
+x:3,2010-01-01T00:00:00Z,80,8,300
+x:4,2010-01-01T00:00:00Z,5000,8,300
+""",
+    "posts.jsonl": """
+{"post_id": "x:10", "account_id": "x:2", "created_at": "2009-12-01T00:00:00Z", "text": "hi"}
+{"post_id": "x:11", "account_id": "x:2", "created_at": "2009-12-02T00:00:00Z", "text": "hi again"}
+""",
+}
+
+
+def test_one_row_is_one_account(ws, tmp_path):
+    ws.ingest(_write(tmp_path / "org", TWO_ACCOUNTS))
+    df = directory(ws).tables["ranking"].set_index("person_id")
+    ann = df.loc["ann"]
+    assert (ann["account_id"], ann["handle"], ann["followers"]) == ("x:1", "ann_big", 900)
+    # every number is x:1's: no posts collected and no counter are unknown, not x:2's values
+    assert pd.isna(ann["n_posts"]) and pd.isna(ann["last_post_at"]) and pd.isna(ann["posts_count"])
+    assert ann["n_accounts"] == 2
+    # x:4 was "created" after the snapshot that observed it: not shown, Bob is x:3
+    assert df.loc["bob", "account_id"] == "x:3" and df.loc["bob", "n_accounts"] == 1
+
+
+def test_ties_go_to_the_posts_counter_then_the_account_id():
+    from socialens.analyses.directory import representative_accounts
+
+    acc = pd.DataFrame({"person_id": ["p"] * 3, "account_id": ["x:3", "x:2", "x:1"],
+                        "followers": [10, 10, 10], "posts_count": [5, 7, 7],
+                        "n_posts": [1, 1, 1]})
+    assert list(representative_accounts(acc)["account_id"]) == ["x:1"]
+    acc["posts_count"] = [9, 7, 7]
+    assert list(representative_accounts(acc)["account_id"]) == ["x:3"]
+
+
+def test_a_misspelled_parameter_raises():
+    with pytest.raises(TypeError, match=r"'leader' \(did you mean 'leaders'\?\).*as_of"):
+        directory(None, leader="ids:x")

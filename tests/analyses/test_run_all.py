@@ -1,0 +1,48 @@
+"""run_all: shared parameters split per analysis, misspelled ones rejected, unavailable ones kept
+apart with their reason."""
+
+import pytest
+
+from socialens.analyses import REGISTRY, ParameterError, activity, adoption, directory, run_all
+from socialens.errors import SocialensError
+
+
+@pytest.mark.parametrize("fn", [directory, adoption, activity])
+def test_every_analysis_rejects_an_unknown_parameter(fn):
+    with pytest.raises(TypeError, match=r"unknown parameter 'leader' \(did you mean 'leaders'\?\)"
+                       r"; valid parameters: .*leaders") as info:
+        fn(None, leader="ids:x")
+    assert isinstance(info.value, SocialensError) and fn.__name__ in str(info.value)
+
+
+def test_every_registered_analysis_is_checked():
+    for name, fn in REGISTRY.items():
+        assert "_ignored" not in fn.parameters and "leaders" in fn.parameters, name
+        with pytest.raises(ParameterError):
+            fn(None, no_such_parameter=1)
+
+
+def test_run_all_gives_each_analysis_its_parameters(tiny_ws):
+    # window_start is activity's only; directory and adoption must not choke on it
+    res = run_all(tiny_ws, window_start="2008-07-01", leaders="level<=1")
+    assert list(res) == ["directory", "adoption", "activity"]
+    assert res["activity"].params["window_start"].startswith("2008-07-01")
+    assert res["directory"].params["leaders"] == "level<=1"
+
+
+def test_run_all_rejects_a_parameter_no_analysis_takes(tiny_ws):
+    with pytest.raises(ParameterError, match="'leader'.*did you mean 'leaders'"):
+        run_all(tiny_ws, leader="ids:ceo")
+    # window_start is not directory's
+    with pytest.raises(ParameterError, match="window_start"):
+        run_all(tiny_ws, ["directory"], window_start="2008-07-01")
+
+
+def test_unavailable_analyses_are_left_out_with_their_reason(tiny_ws):
+    tiny_ws.con.execute("DELETE FROM account_snapshots")
+    skipped = {}
+    res = run_all(tiny_ws, unavailable=skipped)
+    assert list(res) == ["adoption", "activity"]
+    assert set(skipped) == {"directory"} and "no account snapshots" in skipped["directory"]
+    with pytest.raises(SocialensError, match="no account snapshots"):
+        run_all(tiny_ws)
