@@ -291,7 +291,10 @@ def analyze(
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
+    from socialens.privacy import restrict
+
     with _open(workspace, read_only=True) as ws:
+        restrict(ws)  # summary.json is published output: public posts only
         results = run_all(ws, names=names, **params)
     for name, r in results.items():
         out.print(f"[bold]{name}[/]: {r.headline}", highlight=False)

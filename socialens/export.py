@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from socialens.errors import SocialensError
+from socialens.privacy import published
 from socialens.workspace import TABLES, Workspace
 
 __all__ = ["ExportError", "export_tables", "export_network", "export_convokit", "export_all",
@@ -42,6 +43,7 @@ def _out_dir(path: str | Path) -> Path:
     return p
 
 
+@published
 def export_tables(
     ws: Workspace, out_dir: str | Path, *, format: str = "csv", tables: Iterable[str] | None = None
 ) -> list[Path]:
@@ -126,6 +128,7 @@ def network_graph(ws: Workspace, *, kinds: Iterable[str] | None = None, as_of: s
     return g
 
 
+@published
 def export_network(
     ws: Workspace, path: str | Path, *, format: str | None = None,
     kinds: Iterable[str] | None = None, as_of: str | None = None,
@@ -155,6 +158,7 @@ def _type_name(v: Any) -> str:
     return f"<class '{type(v).__name__}'>"
 
 
+@published
 def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = None,
                     include_reposts: bool = False, batch_size: int = 10_000) -> Path:
     """Write a ConvoKit corpus directory of the workspace's posts.
@@ -256,6 +260,7 @@ def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = No
     return out
 
 
+@published
 def export_all(ws: Workspace, out_dir: str | Path, *, table_format: str = "csv",
                network_formats: Iterable[str] = NETWORK_FORMATS, convokit: bool = True,
                as_of: str | None = None) -> dict[str, list[Path]]:

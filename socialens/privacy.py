@@ -35,14 +35,20 @@ Examples
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from socialens.errors import SocialensError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
     from socialens.workspace import Workspace
 
-__all__ = ["PUBLISHABLE", "PrivacyError", "restrict", "lift", "is_restricted", "hidden_counts"]
+__all__ = ["PUBLISHABLE", "PrivacyError", "restrict", "lift", "is_restricted", "public_only",
+           "published", "hidden_counts"]
 
 #: The audiences whose posts may be published.
 PUBLISHABLE = ("public",)
@@ -54,65 +60,99 @@ class PrivacyError(SocialensError, ValueError):
     """The privacy boundary cannot be applied."""
 
 
-def _catalog(ws: Workspace) -> str:
-    name = ws.con.execute("SELECT current_database()").fetchone()[0]
+def _con(target):
+    con = getattr(target, "con", target)
+    if con is None:
+        raise PrivacyError("the workspace is closed")
+    return con
+
+
+def _catalog(con) -> str:
+    name = con.execute("SELECT current_database()").fetchone()[0]
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def _has_table(ws: Workspace, name: str) -> bool:
-    return bool(ws.con.execute(
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
         "AND table_catalog = current_database() AND table_name = ?", [name]
     ).fetchone()[0])
 
 
-def restrict(ws: Workspace) -> None:
-    """Shadow the post tables of ``ws``'s connection with views that hold public posts only.
+def restrict(target: Workspace | duckdb.DuckDBPyConnection) -> None:
+    """Shadow the post tables with views that hold public posts only.
 
-    Idempotent. Edges of kind reply/mention/repost/quote derived from a post that is not public are
-    hidden too (a direct message is a tie nobody else can see); observed ties (``follows``) stay.
+    ``target`` is a workspace or a DuckDB connection (temporary views belong to one connection:
+    a cursor made with ``con.cursor()`` needs its own call). Idempotent. Edges of kind
+    reply/mention/repost/quote derived from a post that is not public are hidden too (a direct
+    message is a tie nobody else can see); observed ties (``follows``) stay.
     """
-    if ws.con is None:
-        raise PrivacyError("the workspace is closed")
-    if is_restricted(ws):
+    con = _con(target)
+    if is_restricted(con):
         return
-    cat = _catalog(ws)
+    cat = _catalog(con)
     ok = "visibility IN (" + ", ".join(f"'{v}'" for v in PUBLISHABLE) + ")"
-    ws.con.execute(f"CREATE TEMP VIEW posts AS SELECT * FROM {cat}.main.posts WHERE {ok}")
-    ws.con.execute(
-        f"""CREATE TEMP VIEW post_entities AS SELECT e.* FROM {cat}.main.post_entities e
-            WHERE e.post_id IN (SELECT post_id FROM {cat}.main.posts WHERE {ok})""")
-    if _has_table(ws, "post_features"):
-        ws.con.execute(
-            f"""CREATE TEMP VIEW post_features AS SELECT f.* FROM {cat}.main.post_features f
-                WHERE f.post_id IN (SELECT post_id FROM {cat}.main.posts WHERE {ok})""")
-    ws.con.execute(
-        f"""CREATE TEMP VIEW edges AS SELECT e.* FROM {cat}.main.edges e
-            WHERE e.post_id IS NULL
-               OR e.post_id IN (SELECT post_id FROM {cat}.main.posts WHERE {ok})""")
-    ws._ibis = None  # ibis caches table schemas; start afresh
+    public = f"SELECT post_id FROM {cat}.main.posts WHERE {ok}"
+    con.execute(f"CREATE TEMP VIEW posts AS SELECT * FROM {cat}.main.posts WHERE {ok}")
+    con.execute(f"""CREATE TEMP VIEW post_entities AS SELECT e.* FROM {cat}.main.post_entities e
+                    WHERE e.post_id IN ({public})""")
+    if _has_table(con, "post_features"):
+        con.execute(f"""CREATE TEMP VIEW post_features AS SELECT f.* FROM {cat}.main.post_features f
+                        WHERE f.post_id IN ({public})""")
+    con.execute(f"""CREATE TEMP VIEW edges AS SELECT e.* FROM {cat}.main.edges e
+                    WHERE e.post_id IS NULL OR e.post_id IN ({public})""")
+    if hasattr(target, "_ibis"):
+        target._ibis = None  # ibis caches table schemas; start afresh
 
 
-def lift(ws: Workspace) -> None:
+def lift(target: Workspace | duckdb.DuckDBPyConnection) -> None:
     """Remove the views of :func:`restrict` (idempotent)."""
-    if ws.con is None:
+    con = getattr(target, "con", target)
+    if con is None:
         return
     for name in _VIEWS:
-        ws.con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
-    ws._ibis = None
+        con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+    if hasattr(target, "_ibis"):
+        target._ibis = None
 
 
-def is_restricted(ws: Workspace) -> bool:
-    """Whether :func:`restrict` is in force on ``ws``'s connection."""
-    return bool(ws.con.execute(
+def published(fn: Callable) -> Callable:
+    """Decorator of a publishing entry point ``fn(ws, ...)``: runs it inside :func:`public_only`."""
+
+    @functools.wraps(fn)
+    def inner(ws, *args, **kwargs):
+        with public_only(ws):
+            return fn(ws, *args, **kwargs)
+
+    return inner
+
+
+@contextmanager
+def public_only(ws: Workspace) -> Iterator[Workspace]:
+    """``with public_only(ws):`` — :func:`restrict` for the block, lifted afterwards unless it was
+    already in force (so a caller's own restriction is kept). Every publishing entry point (report,
+    publish, serve, export) runs inside it."""
+    was = is_restricted(ws)
+    restrict(ws)
+    try:
+        yield ws
+    finally:
+        if not was and ws.con is not None:
+            lift(ws)
+
+
+def is_restricted(target: Workspace | duckdb.DuckDBPyConnection) -> bool:
+    """Whether :func:`restrict` is in force on the connection."""
+    return bool(_con(target).execute(
         "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'posts'"
     ).fetchone()[0])
 
 
-def hidden_counts(ws: Workspace) -> dict[str, int]:
+def hidden_counts(target: Workspace | duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Posts kept out of published output, by audience (``unknown`` for NULL)."""
-    cat = _catalog(ws)
-    rows = ws.con.execute(
+    con = _con(target)
+    cat = _catalog(con)
+    rows = con.execute(
         f"""SELECT coalesce(visibility, 'unknown'), count(*) FROM {cat}.main.posts
             WHERE visibility IS NULL OR visibility NOT IN
               ({", ".join(f"'{v}'" for v in PUBLISHABLE)})

@@ -39,7 +39,12 @@ def test_network_roundtrip(loaded, tmp_path, fmt):
     ET.parse(path)  # well-formed XML
     g = nx.read_gexf(path) if fmt == "gexf" else nx.read_graphml(path)
     assert g.has_edge("twitter:1002", "twitter:1001") and g.has_edge("twitter:1001", "twitter:1009")
-    assert g.number_of_edges() == loaded.count("edges")
+    ties = loaded.sql("SELECT src, dst, kind, count(*) AS n FROM edges GROUP BY ALL")
+    assert g.number_of_edges() == len(ties)  # one edge per (src, dst, kind), n = edges merged
+    kinds = {d["kind"] for _, _, d in g.edges(data=True)}
+    assert kinds == set(ties.kind) and {"reply", "mention"} <= kinds  # derived from the posts
+    n = {(r.src, r.dst, r.kind): r.n for r in ties.itertuples()}
+    assert all(int(d["n"]) == n[(u, v, d["kind"])] for u, v, d in g.edges(data=True))
     node = g.nodes["twitter:1001"]
     assert node["person_id"] == "p1" and node["is_leader"] in (True, "true", "True")
     with pytest.raises(ExportError, match="unknown network format"):

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from socialens.analyses import run_all, summaries
 from socialens.analyses.result import Result, _fmt
 from socialens.errors import SocialensError
+from socialens.privacy import published
 from socialens.report.answer import founding_answer, verdicts
 from socialens.workspace import Workspace
 
@@ -110,6 +111,7 @@ def render_report(ws: Workspace, results: dict[str, Result], *, title: str | Non
     )
 
 
+@published
 def write_report(
     ws: Workspace,
     out_dir: str | Path,

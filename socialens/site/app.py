@@ -28,6 +28,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from socialens.errors import SocialensError
+from socialens.privacy import restrict
 from socialens.site.build import (
     ASSETS,
     Renderer,
@@ -153,6 +154,7 @@ class _State:
         from socialens.workspace import open_workspace
 
         self.ws = open_workspace(workspace, read_only=True)
+        restrict(self.ws)  # only public posts, whatever is read below or by any cursor
         self.include_all = include_all
         self.params = params
         self.d = load_directory(self.ws, include_all=include_all, title=title, **params)
@@ -168,6 +170,7 @@ class _State:
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._local.cur = self.ws.con.cursor()
+            restrict(cur)  # temporary views belong to one connection
             cur.execute("SET TimeZone = 'UTC'")
         return cur
 

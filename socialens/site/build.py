@@ -28,6 +28,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from socialens.privacy import published
 from socialens.site.feeds import department_feeds, mastodon_address, subscription_files
 from socialens.site.model import SORT_KEYS, Directory, SiteError, load_directory
 from socialens.site.security import CSP, json_for_script
@@ -144,6 +145,7 @@ def _prepare_out(out: Path) -> None:
         raise SiteError(f"cannot create {out}: {exc.strerror or exc}") from exc
 
 
+@published
 def publish(
     ws: Workspace,
     out_dir: str | Path,
