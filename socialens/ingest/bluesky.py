@@ -5,6 +5,8 @@ Shapes read, as the lexicons define them (see ``docs/formats.md``):
 * ``app.bsky.feed.getAuthorFeed`` / ``getTimeline``: ``{"feed": [feedViewPost], "cursor"}`` where a
   ``feedViewPost`` is ``{post: postView, reply?: {root, parent}, reason?: reasonRepost}``;
 * ``app.bsky.feed.getPosts``: ``{"posts": [postView]}``;
+* ``app.bsky.feed.getPostThread``: ``{"thread": threadViewPost}``, a post with its ``parent`` chain
+  and its ``replies`` (a post per view; deleted or blocked views are skipped);
 * ``app.bsky.actor.getProfile`` (one ``profileViewDetailed``) and ``getProfiles``
   (``{"profiles": [...]}``);
 * ``app.bsky.graph.getFollows`` / ``getFollowers``: ``{"subject": profileView, "follows"|"followers":
@@ -42,7 +44,8 @@ from socialens.ingest._platform import (
     snapshot_row,
 )
 
-__all__ = ["detect", "tasks", "map_post_view", "map_feed_item", "map_profile", "records"]
+__all__ = ["detect", "tasks", "map_post_view", "map_feed_item", "map_profile", "records",
+           "from_sdk_dump"]
 
 PLATFORM = "bluesky"
 _LISTS = ("feed", "posts", "profiles", "follows", "followers")
@@ -68,6 +71,8 @@ def _kind(v: Any) -> str | None:
                 return key
             if key in ("profiles", "follows", "followers") and _is_profile(first):
                 return key
+    if isinstance(v.get("thread"), dict) and _is_post_view(v["thread"].get("post")):
+        return "thread"
     if _is_profile(v):
         return "profile"
     return None
@@ -86,6 +91,45 @@ def detect(path: Path) -> bool:
 
 
 # -- mapping ----------------------------------------------------------------------------------
+def _camel(key: str) -> str:
+    if key == "py_type":
+        return "$type"
+    head, *rest = key.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest) if head else key
+
+
+def from_sdk_dump(value: Any) -> Any:
+    """An atproto SDK ``model_dump()`` (snake_case keys, ``py_type``) in the lexicon's JSON shape.
+
+    4CAT stores Bluesky posts this way; keys become camelCase (``like_count`` → ``likeCount``,
+    ``py_type`` → ``$type``), values are kept.
+
+    >>> from_sdk_dump({"like_count": 2, "record": {"created_at": "2024-11-03T15:17:43Z", "py_type": "app.bsky.feed.post"}})
+    {'likeCount': 2, 'record': {'createdAt': '2024-11-03T15:17:43Z', '$type': 'app.bsky.feed.post'}}
+    """
+    if isinstance(value, dict):
+        return {_camel(k) if isinstance(k, str) else k: from_sdk_dump(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_sdk_dump(v) for v in value]
+    return value
+
+
+def _thread_views(t: Any) -> Iterator[dict]:
+    """The post views of a threadViewPost: the post, its parents (nearest first), its replies."""
+    seen: set[str] = set()
+    stack = [t]
+    node = t.get("parent") if isinstance(t, dict) else None
+    while isinstance(node, dict):  # the parent chain, walked iteratively
+        stack.append(node)
+        node = node.get("parent")
+    while stack:
+        node = stack.pop(0)
+        pv = node.get("post") if isinstance(node, dict) else None
+        if not _is_post_view(pv) or pv["uri"] in seen:
+            continue
+        seen.add(pv["uri"])
+        yield pv
+        stack.extend(r for r in node.get("replies") or [] if isinstance(r, dict))
 def _did_of(uri: str) -> str | None:
     """``at://did:plc:abc/app.bsky.feed.post/3k`` → ``did:plc:abc``."""
     if not isinstance(uri, str) or not uri.startswith("at://"):
@@ -239,6 +283,10 @@ def _expand(line: int, doc: Any) -> Iterator[tuple[int, str, Any]]:
     if kind == "profile":
         yield line, raw_json(body), (kind, body, observed, None)
         return
+    if kind == "thread":
+        for pv in _thread_views(body["thread"]):
+            yield line, raw_json(pv), ("posts", pv, observed, None)
+        return
     subject = body.get("subject") if kind in ("follows", "followers") else None
     for it in body.get(kind) or []:
         yield line, raw_json(it), (kind, it, observed, subject)
@@ -271,5 +319,5 @@ def records(path: Path) -> Iterator:
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
     kind = _kind(first_json_value(path))
-    target = "posts" if kind in ("feed", "posts") else "accounts"
+    target = "posts" if kind in ("feed", "posts", "thread") else "accounts"
     yield path, target, records(path)
