@@ -1,7 +1,10 @@
 """Blogs: RSS 2.0 and Atom feeds (also RSS 0.9x/1.0), parsed with feedparser — a post per entry.
 
 The feed is one account, ``blog:<feed URL>``; the feed URL is the feed's ``rel="self"`` link (Atom,
-or ``atom:link`` in RSS), else the ``_socialens.url`` of a collected page, else the site link. A
+or ``atom:link`` in RSS), else the ``_socialens.url`` of a collected page, else the site link; a
+relative link is resolved against the page URL or the site link, and a feed that names itself only
+by relative links (``href="feed.xml"``) has no account: its entries are quarantined with that
+reason (collect it, or make the self link absolute). A
 roster maps that same URL to a person (see :mod:`socialens.ingest.roster`), so a feed loaded after
 the roster lands on the roster's account and its person.
 
@@ -9,7 +12,10 @@ Besides feed files, JSON Lines of collected pages (``socialens collect rss``) ar
 ``{"_socialens": {"url", "client", "retrieved_at"}, "response": "<the feed's XML as text>"}``; the
 page URL names the feed when it has no self link, and every entry of a page is reported at its line.
 
-Each entry: post ``blog:<entry id>`` (the ``<guid>``/``<id>``, else the entry link), time from
+Each entry: post ``blog:<entry id>`` (the ``<guid>``/``<id>``, else the entry link) when the id is an
+absolute URI (``http(s)://host/...``, ``tag:``, ``urn:``), which is unique across feeds; any other id
+(an RSS ``isPermaLink="false"`` guid such as ``2026-09-05-crash``, a number, a relative path) is
+only unique within its feed and is scoped by it: ``blog:<feed URL>#<entry id>``. Time from
 ``published`` (else ``updated``; an entry with neither is quarantined), text = title, a blank line,
 and the summary/content converted from HTML; categories become hashtags, links in the content urls.
 A feed document is parsed whole (feeds are small); the line of an entry is its 1-based position.
@@ -23,6 +29,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from socialens.errors import RecordError
 from socialens.ingest._platform import (
@@ -39,11 +46,13 @@ from socialens.ingest._platform import (
 )
 from socialens.ingest.sources import SourceRecord, iter_jsonl, open_binary
 
-__all__ = ["detect", "tasks", "parse_feed", "map_entry", "feed_account_id"]
+__all__ = ["detect", "tasks", "parse_feed", "map_entry", "feed_account_id", "entry_post_id"]
 
 PLATFORM = "blog"
 _ROOT = re.compile(r"<(rss|feed|rdf:RDF)[\s>]", re.I)
 _HREF = re.compile(r"""href=["']([^"']+)["']""")
+_ABSOLUTE = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s]", re.I)
+_GLOBAL_ID = re.compile(r"^(https?://[^/\s]+|tag:|urn:)", re.I)
 
 
 def _collected_feed(v: Any) -> bool:
@@ -73,12 +82,35 @@ def _time(st: Any) -> datetime | None:
 
 
 def parse_feed(data: bytes, url: str | None = None):
-    """``(feed_url, feedparser result)``; the feed URL as defined in the module docstring."""
+    """``(feed_url, feedparser result)``; the feed URL as defined in the module docstring (None
+    when the feed names itself only by relative links and nothing gives a base)."""
     import feedparser
 
     d = feedparser.parse(data)
     self_link = next((lk.get("href") for lk in d.feed.get("links", []) if lk.get("rel") == "self"), None)
-    return self_link or url or d.feed.get("link"), d
+    site = d.feed.get("link")
+    bases = [b for b in (url, site) if b and _ABSOLUTE.match(b)]
+    candidates = [self_link, url, site]
+    for link in candidates:
+        if not link:
+            continue
+        if _ABSOLUTE.match(link):
+            return link, d
+        if bases:
+            return urljoin(bases[0], link), d
+    return None, d
+
+
+def entry_post_id(entry_id: str, feed_url: str) -> str:
+    """The native post id of an entry: its id when globally unique, else scoped by the feed.
+
+    >>> entry_post_id("https://ada.example/2023/why", "https://ada.example/feed.xml")
+    'https://ada.example/2023/why'
+    >>> entry_post_id("2026-09-05-crash", "https://news.example/feed.xml")
+    'https://news.example/feed.xml#2026-09-05-crash'
+    """
+    entry_id = entry_id.strip()
+    return entry_id if _GLOBAL_ID.match(entry_id) else f"{feed_url.strip()}#{entry_id}"
 
 
 def map_entry(e: Any, feed_url: str, feed: Any) -> Rows:
@@ -101,7 +133,7 @@ def map_entry(e: Any, feed_url: str, feed: Any) -> Rows:
     text = "\n\n".join(x for x in (title, body) if x) or None
     account = feed_account_id(feed_url)
     return [
-        post_row(PLATFORM, eid, account, created, text=text, url=e.get("link"),
+        post_row(PLATFORM, entry_post_id(eid, feed_url), account, created, text=text, url=e.get("link"),
                  lang=e.get("language") or feed.get("language"),
                  attrs={"title": title, "author": e.get("author"),
                         "updated": _time(updated).isoformat() if updated and published else None},
@@ -123,10 +155,13 @@ def _feed_items(data: bytes, url: str | None, line: int | None) -> Iterator:
                            error=f"not a well-formed feed: {d.get('bozo_exception')}")
         return
     if not feed_url:
+        links = [lk.get("href") for lk in d.feed.get("links", []) if lk.get("href")]
+        why = (f"the feed names itself only by relative links ({', '.join(map(repr, links))})"
+               if links else "the feed has no self link and no site link")
         for i, e in enumerate(d.entries, start=1):
             yield SourceRecord(line or i, raw_json(dict(e), 5000), error=(
-                "the feed has no self link and no site link, so its account cannot be named; "
-                "add <atom:link rel=\"self\" href=...> or ingest a collected copy"))
+                f"{why}, so its account cannot be named; make its <atom:link rel=\"self\" "
+                "href=...> an absolute URL or ingest a copy collected with `socialens collect rss`"))
         return
     for i, e in enumerate(d.entries, start=1):
         yield line or i, raw_json({k: dict.get(e, k) for k in ("id", "link", "title", "published", "updated")}), (e, feed_url, d.feed)
