@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from socialens.errors import SocialensError
@@ -41,8 +42,34 @@ WorkspaceOpt = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]Error:[/] {escape(message)}", markup=True, highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[bold yellow]Warning:[/] {escape(message)}", highlight=False)
+
+
+def _say(message: str) -> None:
+    """Print text that may hold user-supplied paths, names or ids (never read as markup)."""
+    out.print(message, markup=False, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from socialens import __version__
+
+        _say(f"socialens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Do an organization's leaders model social media behaviour, and do its members follow?"""
 
 
 def command(*args, **kwargs):
@@ -63,10 +90,25 @@ def command(*args, **kwargs):
     return wrap
 
 
-def _open(workspace: Path | None, *, read_only: bool = False):
-    from socialens import open as open_ws
+#: Commands that may create the workspace they are given; every other needs an existing one.
+CREATES_WORKSPACE = ("init", "ingest", "collect", "simulate", "demo")
 
-    return open_ws(workspace, read_only=read_only)
+
+def _open(workspace: Path | None, *, read_only: bool = False, must_exist: bool = False):
+    """Open the workspace; read-only commands open it read-only (they run alongside a notebook
+    that opened it with ``read_only=True``). ``must_exist``: refuse to create a new file (a
+    mistyped ``-w`` would otherwise give an empty workspace)."""
+    from socialens import open as open_ws
+    from socialens.errors import WorkspaceError
+    from socialens.workspace import default_workspace_path
+
+    path = workspace if workspace is not None else default_workspace_path()
+    if (must_exist or read_only) and not path.exists():
+        raise WorkspaceError(
+            f"no workspace at {path}; create one with `socialens init -w {path}`, or load files "
+            f"into a new one with `socialens ingest FILES -w {path}`"
+        )
+    return open_ws(path, read_only=read_only)
 
 
 def _progress():
@@ -90,8 +132,7 @@ def _progress():
 def init(workspace: WorkspaceOpt = None) -> None:
     """Create a workspace (or bring an existing one up to the current schema)."""
     with _open(workspace) as ws:
-        out.print(f"workspace {ws.path} ready (migrations: {', '.join(ws.migrations)})",
-                  highlight=False)
+        _say(f"workspace {ws.path} ready (migrations: {', '.join(ws.migrations)})")
 
 
 # -- ingest ----------------------------------------------------------------------------------
@@ -124,7 +165,7 @@ def ingest(
         for col in ("file", "table", "read", "loaded", "duplicate", "quarantined"):
             table.add_column(col, justify="left" if col in ("file", "table") else "right")
         for f in result.files:
-            table.add_row(Path(f.path).name, f.target, str(f.n_read), str(f.n_loaded),
+            table.add_row(escape(Path(f.path).name), f.target, str(f.n_read), str(f.n_loaded),
                           str(f.n_duplicate), str(f.n_quarantined))
         t = result.totals
         table.add_row("total", "", str(t["read"]), str(t["loaded"]), str(t["duplicate"]),
@@ -134,9 +175,18 @@ def ingest(
             for reason, n in f.reasons.most_common(5):
                 out.print(f"  quarantined {n} × in {Path(f.path).name}: {reason}",
                           highlight=False, markup=False)
+        for f in result.files:
+            if f.api_errors:
+                kinds = "; ".join(f"{n} × {k}" for k, n in f.api_errors.most_common(5))
+                out.print(f"  API errors in {Path(f.path).name} (not records: neither read nor "
+                          f"quarantined): {sum(f.api_errors.values())} ({kinds})",
+                          highlight=False, markup=False)
+        if any(result.interactions.values()):
+            made = ", ".join(f"{n} {k}" for k, n in result.interactions.items() if n)
+            out.print(f"  interaction edges derived from posts: {made}", highlight=False)
         if t["quarantined"]:
-            out.print("  (all rejected records, with file, line and reason, are in the "
-                      "`quarantine` table)", highlight=False)
+            out.print("  (all rejected records, with file, line and reason: "
+                      "`socialens quarantine`)", highlight=False)
     if not result.ok:
         raise _fail("nothing could be loaded; see the reasons above")
 
@@ -183,7 +233,8 @@ def collect(
         for col in ("account", "status", "requests", "pages", "posts", "follows"):
             table.add_column(col, justify="left" if col in ("account", "status") else "right")
         for a in rep.accounts:
-            table.add_row(a.account, a.status, str(a.requests), str(a.pages), str(a.posts_seen),
+            table.add_row(escape(a.account), a.status, str(a.requests), str(a.pages),
+                          str(a.posts_seen),
                           str(a.follows_seen))
         out.print(table)
         f, t = rep.fetch, rep.ingest_totals
@@ -191,7 +242,7 @@ def collect(
                   f"{f.get('slept_seconds', 0)} s; ingested: read {t['read']}, loaded "
                   f"{t['loaded']}, duplicate {t['duplicate']}, quarantined {t['quarantined']}",
                   highlight=False)
-        out.print(f"raw pages: {rep.run_dir}", highlight=False)
+        _say(f"raw pages: {rep.run_dir}")
         for a in rep.accounts:
             if a.note:
                 out.print(f"  note: {a.account}: {a.note}", highlight=False, markup=False)
@@ -222,7 +273,7 @@ def enrich(
     """
     from socialens.enrich import enrich as run_enrich
 
-    with _open(workspace) as ws, _progress() as progress:
+    with _open(workspace, must_exist=True) as ws, _progress() as progress:
         task = progress.add_task("enriching posts", total=None)
 
         def on_progress(done: int, total: int) -> None:
@@ -234,16 +285,14 @@ def enrich(
     if json_out:
         out.print_json(json.dumps(result.as_dict()))
         return
-    out.print(
+    _say(
         f"enriched {result.enriched} posts (feature version {result.feature_version}, markers "
         f"{result.markers_mode}); {result.skipped_already_done} already done; "
-        f"{result.entities_added} entities added; {result.non_english} not English",
-        highlight=False,
+        f"{result.entities_added} entities added; {result.non_english} not English"
     )
     for name, counts in (("tone", result.by_tone_label), ("sharing", result.by_sharing_label)):
         if counts:
-            out.print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-                      highlight=False)
+            _say(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
 # -- analyze ---------------------------------------------------------------------------------
@@ -256,6 +305,28 @@ def _analysis_params(as_of, snapshot, leaders, window_start, window_end, platfor
         if v is not None:
             params[k] = v
     return params
+
+
+def _warn_snapshot(ws, snapshot: str | None) -> None:
+    """Warn when --snapshot is after the latest snapshot in the workspace (that one is used)."""
+    if snapshot is not None:
+        from socialens.analyses.common import snapshot_after_data
+
+        note = snapshot_after_data(ws, snapshot)
+        if note:
+            _warn(note)
+
+
+def _out_file(path: Path) -> Path:
+    """An output file whose folder is created if missing (a clear error if it cannot be)."""
+    if path.is_dir():
+        raise _fail(f"{path} is a folder; give a file name, e.g. {path / 'summary.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"cannot create the folder {path.parent} for {path}: "
+                    f"{exc.strerror or exc}") from None
+    return path
 
 
 AsOfOpt = Annotated[str | None, typer.Option(
@@ -284,10 +355,14 @@ def analyze(
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
     json_out: Annotated[Path | None, typer.Option(
-        "--json", help="Also write {analyses: {name: {summary, params}}} to this file.")] = None,
+        "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
+        "folder is created if missing).")] = None,
 ) -> None:
     """Run analyses and print their headline answers."""
     from socialens.analyses import run_all, summaries
+
+    if json_out:
+        _out_file(json_out)
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
@@ -295,12 +370,13 @@ def analyze(
 
     with _open(workspace, read_only=True) as ws:
         restrict(ws)  # summary.json is published output: public posts only
+        _warn_snapshot(ws, snapshot)
         results = run_all(ws, names=names, **params)
     for name, r in results.items():
-        out.print(f"[bold]{name}[/]: {r.headline}", highlight=False)
+        out.print(f"[bold]{escape(name)}[/]: {escape(r.headline)}", highlight=False)
     if json_out:
         json_out.write_text(json.dumps(summaries(results), indent=2, default=str) + "\n")
-        out.print(f"wrote {json_out}", highlight=False)
+        _say(f"wrote {json_out}")
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -323,8 +399,9 @@ def report(
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
     with _open(workspace, read_only=True) as ws:
+        _warn_snapshot(ws, snapshot)
         paths = write_report(ws, out_dir, title=title, **params)
-    out.print(f"report: {paths['html']}\nsummary: {paths['json']}", highlight=False)
+    _say(f"report: {paths['html']}\nsummary: {paths['json']}")
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -339,9 +416,9 @@ def demo(
     with _progress() as progress:
         task = progress.add_task("demo", total=None)
         res = run_demo(out_dir, on_step=lambda msg: progress.update(task, description=msg))
-    out.print(res["answer"], highlight=False)
-    out.print(f"\nworkspace: {res['workspace']}\nreport:    {res['html']}\nsummary:   {res['json']}"
-              f"\nsite:      {res['site']}", highlight=False)
+    _say(res["answer"])
+    _say(f"\nworkspace: {res['workspace']}\nreport:    {res['html']}\nsummary:   {res['json']}"
+         f"\nsite:      {res['site']}")
 
 
 # -- simulate --------------------------------------------------------------------------------
@@ -369,12 +446,12 @@ def simulate(
                   ingest=not no_ingest,
                   progress=lambda msg: progress.update(task, description=msg))
     rows = res.rows
-    out.print(f"simulated {res.config.people} people ({res.config.preset}, seed {res.seed}): "
-              f"{rows.get('accounts', 0)} accounts, {rows.get('posts', 0)} posts, "
-              f"{rows.get('edges', 0)} edges", highlight=False)
-    out.print(f"files:     {res.files}", highlight=False)
+    _say(f"simulated {res.config.people} people ({res.config.preset}, seed {res.seed}): "
+         f"{rows.get('accounts', 0)} accounts, {rows.get('posts', 0)} posts, "
+         f"{rows.get('edges', 0)} edges")
+    _say(f"files:     {res.files}")
     if res.workspace:
-        out.print(f"workspace: {res.workspace}", highlight=False)
+        _say(f"workspace: {res.workspace}")
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -388,17 +465,161 @@ def export(
     convokit: Annotated[bool, typer.Option(help="Also write a ConvoKit corpus folder.")] = True,
     as_of: Annotated[str | None, typer.Option(
         help="Time at which node roles (is_leader) are read; default now.")] = None,
+    kinds: Annotated[str | None, typer.Option(
+        help="Network edge kinds, comma-separated (follows, reply, mention, repost, quote, "
+             "interaction); default all.")] = None,
+    before: Annotated[str | None, typer.Option(
+        help="Network of the ties made before this time (ISO 8601), e.g. 2017-06-01.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Network of the ties made at or after this time.")] = None,
 ) -> None:
-    """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus."""
+    """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus.
+
+    Only public posts (and the ties they make) are exported."""
     from socialens.export import export_all
 
     fmts = [f.strip() for f in networks.split(",") if f.strip()]
     with _open(workspace, read_only=True) as ws:
         res = export_all(ws, out_dir, table_format=tables, network_formats=fmts,
-                         convokit=convokit, as_of=as_of)
+                         convokit=convokit, as_of=as_of, before=before, since=since,
+                         kinds=[k for k in kinds.split(",") if k.strip()] if kinds else None)
     for kind, paths in res.items():
         for p in paths:
-            out.print(f"{kind:9} {p}", highlight=False)
+            _say(f"{kind:9} {p}")
+
+
+# -- status / quarantine / sql --------------------------------------------------------------
+def _frame_table(df, title: str | None = None) -> Table:
+    """A DataFrame as a Rich table; cells are shown as text (never read as markup)."""
+    from socialens.status import to_jsonable
+
+    table = Table(title=title, show_edge=False)
+    for col in df.columns:
+        numeric = df[col].dtype.kind in "iuf"
+        table.add_column(escape(str(col)), justify="right" if numeric else "left")
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            v = to_jsonable(v)
+            cells.append("" if v is None else escape(v if isinstance(v, str) else json.dumps(v)))
+        table.add_row(*cells)
+    return table
+
+
+def _print_table(table: Table) -> None:
+    """Print a table at its natural width when the output is not a terminal (a pipe, a file):
+    cells are then never cut to 80 columns."""
+    if out.is_terminal:
+        out.print(table)
+    else:
+        Console(file=out.file, width=100_000, soft_wrap=True).print(table)
+
+
+@command()
+def status(
+    workspace: WorkspaceOpt = None,
+    runs: Annotated[int, typer.Option(help="Show this many of the latest ingest runs.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print everything as JSON.")] = False,
+) -> None:
+    """What the workspace holds: tables and row counts, ingest runs, quarantine reasons,
+    enrichment state and schema migrations."""
+    from socialens.status import status as run_status
+
+    with _open(workspace, read_only=True) as ws:
+        st = run_status(ws)
+    if json_out:
+        out.print_json(json.dumps(st.as_dict()))
+        return
+    _say(f"workspace {st.path} ({st.size_bytes / 1e6:.1f} MB), socialens {st.socialens_version}")
+    _say(f"migrations: {', '.join(st.migrations)}")
+    tables = Table(title="tables", show_edge=False)
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, n in st.tables.items():
+        tables.add_row(name, f"{n:,}")
+    _print_table(tables)
+    e = st.enrichment
+    _say(f"enrichment: {e['enriched']:,} of {e['posts']:,} posts have features at version "
+         f"{e['feature_version']}" + (f"; {e['pending']:,} pending (`socialens enrich`)"
+                                      if e["pending"] else ""))
+    if st.runs.empty:
+        _say("ingest runs: none yet (`socialens ingest FILES`)")
+    else:
+        shown = st.runs.head(runs).drop(columns=["started_at"])  # the run id starts with it
+        shown["source_path"] = [Path(x).name for x in shown["source_path"]]
+        shown = shown.rename(columns={"run_id": "run", "source_path": "file", "n_read": "read",
+                                      "n_loaded": "loaded", "n_duplicate": "duplicate",
+                                      "n_merged": "merged", "n_quarantined": "quarantined"})
+        title = f"ingest runs ({len(shown)} latest of {len(st.runs)})" \
+            if len(st.runs) > len(shown) else "ingest runs"
+        _print_table(_frame_table(shown, title))
+    if st.quarantine.empty:
+        _say("quarantine: empty")
+    else:
+        n = int(st.quarantine["n"].sum())
+        _print_table(_frame_table(st.quarantine, f"quarantine: {n:,} record{'s' * (n != 1)} by "
+                                  "reason (`socialens quarantine` lists them)"))
+
+
+@command()
+def quarantine(
+    workspace: WorkspaceOpt = None,
+    run: Annotated[str | None, typer.Option(
+        help="Only this ingest run: its id, a unique prefix of it, or 'latest'.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many records (0 = all).")] = 50,
+    raw: Annotated[bool, typer.Option("--raw", help="Also show each record as read.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+) -> None:
+    """List the records ingest rejected, with file, line, target table, field and reason."""
+    from socialens.status import quarantine as list_quarantine
+
+    if limit < 0:
+        raise _fail(f"--limit {limit} is negative; give 0 (all) or more")
+    with _open(workspace, read_only=True) as ws:
+        q = list_quarantine(ws, run=run, limit=limit or None, raw=raw)
+    if json_out:
+        out.print_json(json.dumps(q.as_dict()))
+        return
+    if q.total == 0:
+        _say("no quarantined records" + (f" in run {run}" if run else ""))
+        return
+    _print_table(_frame_table(q.rows, f"quarantine: {len(q.rows)} of {q.total} record"
+                              f"{'s' * (q.total != 1)}"
+                              + (f" (--limit {limit}; --limit 0 for all)"
+                                 if q.total > len(q.rows) else "")))
+
+
+@command()
+def sql(
+    query: Annotated[str, typer.Argument(help="The SQL query (DuckDB dialect).")],
+    workspace: WorkspaceOpt = None,
+    write: Annotated[bool, typer.Option(
+        "--write", help="Open the workspace for writing (default: read-only, so a query cannot "
+        "change it).")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="Print the result as CSV.")] = False,
+    json_out: Annotated[bool, typer.Option(
+        "--json", help="Print the result as a JSON list of objects.")] = False,
+) -> None:
+    """Run an SQL query on the workspace and print the result (a table, CSV or JSON).
+
+    The tables and their columns are in docs/data_format.md, e.g.
+    socialens sql "SELECT platform, count(*) AS n FROM accounts GROUP BY platform".
+    """
+    from socialens.status import run_sql, to_records
+
+    if csv_out and json_out:
+        raise _fail("choose one of --csv and --json")
+    with _open(workspace, read_only=not write, must_exist=True) as ws:
+        df = run_sql(ws, query)
+    if json_out:
+        out.print_json(json.dumps(to_records(df)))
+    elif csv_out:
+        typer.echo(df.to_csv(index=False), nl=False)
+    elif len(df.columns):
+        _print_table(_frame_table(df))
+        _say(f"{len(df)} row{'s' if len(df) != 1 else ''}")
+    else:
+        _say("done (no result rows)")
 
 
 # -- publish / serve (the directory site) ---------------------------------------------------
@@ -426,16 +647,58 @@ def publish(
     from socialens.site import publish as run_publish
 
     with _open(workspace, read_only=True) as ws:
+        _warn_snapshot(ws, snapshot)
         res = run_publish(ws, out_dir, include_all=include_all, report=with_report,
                           base_url=base_url, title=title, as_of=as_of, snapshot=snapshot,
                           leaders=leaders, platform=platform, account_filter=account_filter)
     if include_all:
         err.print(f"[bold yellow]Warning:[/] internal build: {res.n_not_listed} people who did not "
                   "opt in are listed; do not publish this site.", highlight=False)
-    out.print(f"site: {res.out_dir / 'index.html'} ({res.n_people} people, {len(res.files)} files, "
-              f"{res.total_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)", highlight=False)
+    _say(f"site: {res.out_dir / 'index.html'} ({res.n_people} people, {len(res.files)} files, "
+         f"{res.total_bytes / 1e6:.1f} MB, {res.seconds:.1f} s)")
+    n_relative = 0 if base_url else _relative_feed_links(res.out_dir / "subscriptions.opml")
+    if n_relative:
+        _warn(f"{n_relative} feed links in subscriptions.opml point into the site with relative "
+              "URLs, which a feed reader importing the file cannot follow; publish with "
+              "--base-url https://WHERE-THE-SITE-WILL-BE/ to make them absolute.")
     for note in res.notes:
         out.print(f"  note: {note}", highlight=False, markup=False)
+
+
+def _relative_feed_links(opml: Path) -> int:
+    """Number of ``xmlUrl`` links in an OPML file that are not absolute URLs."""
+    import xml.etree.ElementTree as ET
+
+    if not opml.exists():
+        return 0
+    urls = [o.get("xmlUrl") for o in ET.parse(opml).iter("outline") if o.get("xmlUrl")]
+    return sum(1 for u in urls if "://" not in u)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a message, before anything is loaded or printed, when ``host:port`` cannot be
+    bound (e.g. another server uses the port)."""
+    import errno
+    import os
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise _fail(f"--host {host}: {exc.strerror or exc}; give an address such as 127.0.0.1"
+                    ) from None
+    with socket.socket(family, kind, proto) as sock:
+        if os.name != "nt":  # as uvicorn does; on Windows it would allow taking a used port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            busy = "already in use (is another server, perhaps another `socialens serve`, " \
+                   "running?)" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise _fail(f"cannot listen on {host}:{port}: {busy}; stop that server or choose "
+                        f"another --port, e.g. --port {port + 1 if port < 65535 else 8000}"
+                        ) from None
 
 
 @command()
@@ -464,17 +727,19 @@ def serve(
 
     if not 1 <= port <= 65535:
         raise _fail(f"--port {port} is not a port number (1-65535)")
+    _check_port(host, port)
+    with _open(workspace, read_only=True) as ws:
+        _warn_snapshot(ws, snapshot)
     token = os.environ.get("SOCIALENS_TOKEN") or None
     if not is_loopback(host):
-        err.print(f"[bold yellow]Warning:[/] binding to {host} makes the directory reachable from "
-                  "other machines" + ("" if token else "; set SOCIALENS_TOKEN to require a token"),
-                  highlight=False)
+        _warn(f"binding to {host} makes the directory reachable from other machines"
+              + ("" if token else "; set SOCIALENS_TOKEN to require a token"))
     loopback = is_loopback(host)
     application = create_app(workspace, include_all=include_all, token=token, title=title,
                              allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None,
                              as_of=as_of, snapshot=snapshot, leaders=leaders, platform=platform,
                              account_filter=account_filter)
-    out.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)", highlight=False)
+    _say(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run(application, host=host, port=port)
 
 

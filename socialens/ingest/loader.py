@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from socialens.workspace import Workspace
 
-__all__ = ["TargetSpec", "TARGETS", "Loader", "FileReport", "new_run_id"]
+__all__ = ["TargetSpec", "TARGETS", "Loader", "FileReport", "ApiError", "new_run_id"]
 
 BATCH_SIZE = 20_000
 
@@ -91,6 +91,19 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
 
 
+@dataclass(frozen=True)
+class ApiError:
+    """An error entry of an API response page, which readers pass in place of a record's error.
+
+    A page's ``errors`` (a pinned or referenced tweet that is missing, a requested user that is not
+    found) are not records of the collection: the loader counts them in
+    :attr:`FileReport.api_errors` by ``kind`` and neither reads nor quarantines them, so
+    ``read = loaded + duplicate + quarantined`` still counts records only.
+    """
+
+    kind: str
+
+
 @dataclass
 class FileReport:
     """What happened to one input file."""
@@ -108,6 +121,8 @@ class FileReport:
     reasons: Counter = field(default_factory=Counter)
     secondary: dict[str, Counter] = field(default_factory=dict)
     recorded: bool = False
+    #: error entries of the API pages (not records; see :class:`ApiError`), by kind
+    api_errors: Counter = field(default_factory=Counter)
 
     @property
     def balanced(self) -> bool:
@@ -127,6 +142,7 @@ class FileReport:
             "merged": self.n_merged,
             "reasons": dict(self.reasons.most_common()),
             "secondary": {k: dict(v) for k, v in self.secondary.items()},
+            "api_errors": dict(self.api_errors.most_common()),
             "recorded": self.recorded,
         }
 
@@ -179,6 +195,9 @@ class Loader:
         self._begin(started)
         try:
             for line, raw, rows, error in records:
+                if isinstance(error, ApiError):
+                    self.report.api_errors[error.kind] += 1
+                    continue
                 self.report.n_read += 1
                 if error is not None:
                     reason = getattr(error, "reason", None) or str(error)

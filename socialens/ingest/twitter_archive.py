@@ -8,7 +8,9 @@ Each file is JavaScript: ``window.YTD.<name>.part<N> = [ ... ]``; the array is J
   ``{"tweet": {...}}`` in the v1.1 status shape without ``user``; the author is the owner from
   ``account.js`` in the same folder. Counts are strings in archives; retweets carry only the
   ``RT @handle:`` prefix (the original's id is not in the archive), kept as
-  ``attrs.reposted_handle``;
+  ``attrs.reposted_handle``. Archives do not keep ``quoted_status_id`` either: a tweet (not a
+  retweet) whose text ends with a link to a status (``twitter.com``/``x.com/<handle>/status/<id>``,
+  its last URL entity) is a quote, as X renders it, so ``quote_of`` is that status;
 * ``follower.js`` / ``following.js`` — ``{"follower"|"following": {accountId, userLink}}`` →
   ``follows`` edges to/from the owner (the other account is a bare ``twitter:<id>`` account),
   observed at the archive's ``generationDate`` (``manifest.js``) when present.
@@ -43,6 +45,9 @@ PLATFORM = "twitter"
 _PREFIX = re.compile(r"^\s*window\.(?:YTD\.[\w.]+|__THAR_CONFIG)\s*=\s*", re.S)
 _NAMES = re.compile(r"^(account|tweets?(-part\d+)?|follower|following)\.js$")
 _RT = re.compile(r"^RT @(\w{1,30}):")
+_STATUS_URL = re.compile(
+    r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:\w{1,30}|i/web|i)/status(?:es)?/(\d+)(?:[/?#]|$)",
+    re.I)
 
 
 def _data_dir(path: Path) -> Path | None:
@@ -119,6 +124,26 @@ def _map_account(item: Any) -> Rows:
     return [_owner_row(a)]
 
 
+def _quoted_id(t: dict, text: str) -> str | None:
+    """The status a tweet quotes: its last URL entity, when that links to a status and ends the
+    text (X shows such a link as the quoted tweet)."""
+    urls = [u for u in ((t.get("entities") or {}).get("urls") or []) if isinstance(u, dict)]
+    if not urls or not text:
+        return None
+
+    def start(u: dict) -> int:
+        try:
+            return int((u.get("indices") or [0])[0])
+        except (TypeError, ValueError):
+            return 0
+    last = max(urls, key=start)
+    m = _STATUS_URL.match(str(last.get("expanded_url") or ""))
+    if not m or not last.get("url") or not text.rstrip().endswith(str(last["url"])):
+        return None
+    own = str(t.get("id_str") or t.get("id") or "")
+    return m.group(1) if m.group(1) != own else None
+
+
 def _map_tweet(item: Any, owner: dict | None) -> Rows:
     t = item.get("tweet") if isinstance(item, dict) and "tweet" in item else item
     if not isinstance(t, dict):
@@ -133,6 +158,10 @@ def _map_tweet(item: Any, owner: dict | None) -> Rows:
     m = _RT.match(post.get("text") or "")
     if m:
         post["attrs"] = {**(post.get("attrs") or {}), "reposted_handle": m.group(1)}
+    elif post.get("quote_of") is None:
+        quoted = _quoted_id(t, str(t.get("full_text") or t.get("text") or ""))
+        if quoted:
+            post["quote_of"] = f"{PLATFORM}:{quoted}"
     if t.get("edit_info"):
         edits = (t["edit_info"].get("initial") or {}).get("editTweetIds")
         if edits and len(edits) > 1:

@@ -12,16 +12,20 @@ A whole JSON document has to be parsed at once (the standard library has no stre
 API pages are small, so this is bounded in practice. Each status or user is one record; its line
 is the JSONL line, or the 1-based position of the item in a JSON document.
 
-Counters become a snapshot observed at the page's retrieval time when it is stamped (``__twarc`` or
-``_socialens`` ``retrieved_at``); otherwise at the newest ``created_at`` of any status in the page
-(a user's embedded ``status`` included) — a lower bound of when the page was fetched, reproducible
-from the file alone. A status's embedded user is observed at the status's own time in that case.
+Counters (followers, friends, statuses, listed) become a snapshot observed when the page was
+retrieved, and only then: at the page's stamp (``__twarc`` or ``_socialens`` ``retrieved_at``), or,
+for a streamed status, at its ``timestamp_ms`` (when the stream delivered it, with its users
+rendered at that moment). A REST page without a stamp (``statuses/user_timeline``, ``users/lookup``
+saved as they came) gives accounts without snapshots: a tweet's time is not when its author's
+counters were seen, and dating them there would back-date them.
+
+A status whose author is ``protected`` is recorded with ``visibility = 'followers'``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +46,6 @@ from socialens.ingest._platform import (
     raw_json,
     snapshot_row,
     twitter_time,
-    unescape,
 )
 from socialens.ingest.sources import iter_jsonl, open_binary
 
@@ -139,6 +142,7 @@ def map_status(
         raise RecordError("the status has no user (author) object", "user")
     uid = _id(user, "id")
     created = twitter_time(need(s, "created_at", "status"))
+    observed_at = observed_at or _delivered(s)
     ext = s.get("extended_tweet") if isinstance(s.get("extended_tweet"), dict) else {}
     text = ext.get("full_text") or s.get("full_text") or s.get("text")
     ent = ext.get("entities") or s.get("entities") or {}
@@ -146,7 +150,7 @@ def map_status(
         hashtags=[h.get("text") for h in ent.get("hashtags") or [] if isinstance(h, dict)],
         mentions=[m.get("screen_name") for m in ent.get("user_mentions") or [] if isinstance(m, dict)],
         urls=[u.get("expanded_url") or u.get("url") for u in ent.get("urls") or [] if isinstance(u, dict)],
-    )
+    ) if ent else None  # no entities object: post_row finds them in the text
     rt = s.get("retweeted_status") if isinstance(s.get("retweeted_status"), dict) else None
     qt = s.get("quoted_status") if isinstance(s.get("quoted_status"), dict) else None
     quote_id = _id(s, "quoted_status_id") or (_id(qt, "id") if qt else None)
@@ -155,7 +159,7 @@ def map_status(
     handle = user.get("screen_name")
     post = post_row(
         PLATFORM, sid, f"{PLATFORM}:{uid}", created,
-        text=unescape(text), lang=s.get("lang"),
+        text=text, lang=s.get("lang"),
         reply_to_post_id=f"{PLATFORM}:{reply_to}" if reply_to else None,
         reply_to_account_id=f"{PLATFORM}:{reply_user}" if reply_user else None,
         quote_of=f"{PLATFORM}:{quote_id}" if quote_id else None,
@@ -166,11 +170,11 @@ def map_status(
         attrs={"source": html_to_text(s.get("source")), "truncated": s.get("truncated") or None,
                "in_reply_to_screen_name": s.get("in_reply_to_screen_name")},
         ents=ents,
+        visibility="followers" if user.get("protected") is True else "public",
     )
     rows: Rows = [post]
     if not nested or s.get("user"):
-        seen_at = observed_at or created
-        rows.extend(map_user(user, seen_at, with_status=False))
+        rows.extend(map_user(user, observed_at, with_status=False))
     for inner in (rt, qt):
         if inner and isinstance(inner.get("user"), dict):
             try:
@@ -188,16 +192,15 @@ def _stamp(page: Any) -> datetime | None:
     return maybe_time(meta.get("retrieved_at")) if isinstance(meta, dict) else None
 
 
-def _newest_status_time(items: list) -> datetime | None:
-    best = None
-    for it in items:
-        if not isinstance(it, dict):
-            continue
-        for st in (it, it.get("status")):
-            t = maybe_time(st.get("created_at"), twitter_time) if isinstance(st, dict) and "text" in st else None
-            if t and (best is None or t > best):
-                best = t
-    return best
+def _delivered(s: dict) -> datetime | None:
+    """When the streaming API delivered a status (``timestamp_ms``); None for REST statuses."""
+    ms = s.get("timestamp_ms")
+    if isinstance(ms, bool) or ms in (None, ""):
+        return None
+    try:
+        return datetime.fromtimestamp(int(ms) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _page_items(doc: Any) -> tuple[str | None, list, datetime | None]:
@@ -209,10 +212,7 @@ def _page_items(doc: Any) -> tuple[str | None, list, datetime | None]:
         items = doc[kind]
     else:
         items = [doc]
-    observed = _stamp(doc)
-    if kind == "users" and observed is None:
-        observed = _newest_status_time(items)
-    return kind, items, observed
+    return kind, items, _stamp(doc)
 
 
 def _map(item: Any) -> Rows:

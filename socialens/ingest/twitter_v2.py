@@ -8,11 +8,19 @@ Three shapes are read (see ``docs/formats.md``):
   ``retrieved_at``);
 * **flattened tweets** (``twarc2 flatten``): one tweet per line with the ``author`` embedded;
 * **twarc-csv** rows (``twarc2 csv``): dotted column names (``author.username``,
-  ``public_metrics.like_count``, ``referenced_tweets.quoted.id``), lists as JSON strings.
+  ``public_metrics.like_count``, ``referenced_tweets.quoted.id``), lists as JSON strings (entities
+  as lists of strings: ``["#tag"]``, ``["@user"]``, ``["https://..."]``), booleans as
+  ``True``/``False``; the users CSV (``twarc2 csv --input-data-type users``) too.
 
 Each tweet (or user) is one record: a page line with 100 tweets yields 100 records, all reported at
-that line. A tweet the API reported as not found (``errors`` with ``resource_type: tweet``) is a
-record too, quarantined with the API's reason, so that nothing requested vanishes silently.
+that line. A page's ``errors`` (a pinned or referenced tweet that is missing, a requested user that
+is not found) are not records: they are counted apart, in ``FileReport.api_errors`` (printed by
+``socialens ingest``), by resource type, title and parameter. A user page's pinned tweets
+(``includes.tweets``) load as the users' posts.
+
+Counters (followers, ...) become a snapshot observed at the page's retrieval time (``__twarc`` or
+``_socialens`` ``retrieved_at``), and only then: an unstamped page gives accounts without snapshots.
+A tweet whose author is ``protected`` is recorded with ``visibility = 'followers'``.
 Streams line by line: memory does not grow with the file.
 """
 
@@ -42,8 +50,8 @@ from socialens.ingest._platform import (
     post_row,
     raw_json,
     snapshot_row,
-    unescape,
 )
+from socialens.ingest.loader import ApiError
 from socialens.ingest.sources import SourceRecord, iter_csv, iter_jsonl
 
 __all__ = ["detect", "tasks", "map_tweet", "map_user", "records", "csv_records", "unflatten"]
@@ -73,14 +81,25 @@ def _unwrap(v: Any) -> Any:
     return v
 
 
+def _is_users_csv(h: set[str]) -> bool:
+    """The header of twarc-csv's users CSV: user columns, no tweet text."""
+    return {"id", "username"} <= h and "text" not in h and bool(
+        h & {"public_metrics.followers_count", "__twarc.retrieved_at", "created_at"})
+
+
+def _is_v2_list(d: Any) -> bool:
+    return isinstance(d, dict) and "id" in d and "name" in d and (
+        "member_count" in d or "owner_id" in d or "follower_count" in d) and "username" not in d
+
+
 def detect(path: Path) -> bool:
-    """twarc2 JSONL (pages or flattened tweets) or twarc-csv."""
+    """twarc2 JSONL (pages or flattened tweets) or twarc-csv (tweets or users)."""
     if is_csv_path(path):
         h = set(csv_header(path))
-        return {"id", "author_id", "text"} <= h and bool(
+        return ({"id", "author_id", "text"} <= h and bool(
             h & {"referenced_tweets.replied_to.id", "public_metrics.like_count", "__twarc.retrieved_at",
                  "author.username", "edit_history_tweet_ids"}
-        )
+        )) or _is_users_csv(h)
     if not is_jsonl_path(path):
         return False
     v = _unwrap(first_json_value(path))
@@ -89,25 +108,36 @@ def detect(path: Path) -> bool:
     if "data" in v:
         data = v["data"]
         first = data[0] if isinstance(data, list) and data else data
-        return _is_v2_tweet(first) or _is_v2_user(first)
+        return _is_v2_tweet(first) or _is_v2_user(first) or _is_v2_list(first)
     return _is_v2_tweet(v)
 
 
 # -- mapping ----------------------------------------------------------------------------------
 def _user_url(u: dict) -> str | None:
     try:
-        urls = u["entities"]["url"]["urls"]
-        return urls[0].get("expanded_url") or urls[0].get("url")
+        first = u["entities"]["url"]["urls"][0]
     except (KeyError, IndexError, TypeError):
         return u.get("url") or None
+    if isinstance(first, str):  # twarc-csv writes the expanded URLs as a list of strings
+        return first or u.get("url") or None
+    if isinstance(first, dict):
+        return first.get("expanded_url") or first.get("url") or u.get("url") or None
+    return u.get("url") or None
+
+
+def _flag(v: Any) -> bool:
+    """A boolean field: JSON ``true`` or twarc-csv's ``True``."""
+    return v is True or (isinstance(v, str) and v.strip().lower() == "true")
 
 
 def map_user(u: Any, observed_at: datetime | None = None) -> Rows:
     """A v2 user object → its account row and (when ``observed_at`` is known) a snapshot."""
     uid = as_id(need(u, "id", "user"), "id")
     pm = u.get("public_metrics") or {}
-    attrs = {k: u.get(k) for k in ("location", "verified", "verified_type", "protected",
-                                   "pinned_tweet_id", "profile_image_url")}
+    attrs = {k: u.get(k) for k in ("location", "verified", "verified_type", "pinned_tweet_id",
+                                   "profile_image_url")}
+    attrs["verified"] = _flag(attrs["verified"]) if attrs["verified"] is not None else None
+    attrs["protected"] = _flag(u["protected"]) if u.get("protected") not in (None, "") else None
     acc = account_row(
         PLATFORM, uid, handle=u.get("username"), display_name=u.get("name"),
         bio=u.get("description"), url=_user_url(u),
@@ -125,13 +155,24 @@ def _bare_account(uid: str) -> tuple[str, dict]:
     return account_row(PLATFORM, uid, attrs={"incomplete": True})
 
 
+def _items(ent: dict, key: str, *fields: str) -> list:
+    """The values of one entity list: ``field`` of each object, or the item itself when it is a
+    string (twarc-csv writes entities as ``["#tag"]``, ``["@user"]``, ``["https://..."]``)."""
+    out = []
+    for x in ent.get(key) or []:
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, dict):
+            out.append(next((x[f] for f in fields if x.get(f)), None))
+    return out
+
+
 def _ents(ent: dict | None) -> list[tuple[str, str]]:
-    ent = ent or {}
+    ent = ent if isinstance(ent, dict) else {}
     return entities(
-        hashtags=[h.get("tag") for h in ent.get("hashtags") or [] if isinstance(h, dict)],
-        mentions=[m.get("username") for m in ent.get("mentions") or [] if isinstance(m, dict)],
-        urls=[u.get("unwound_url") or u.get("expanded_url") or u.get("url")
-              for u in ent.get("urls") or [] if isinstance(u, dict)],
+        hashtags=_items(ent, "hashtags", "tag"),
+        mentions=_items(ent, "mentions", "username"),
+        urls=_items(ent, "urls", "unwound_url", "expanded_url", "url"),
     )
 
 
@@ -170,7 +211,7 @@ def map_tweet(
         if isinstance(r, dict) and r.get("type") and r.get("id"):
             refs[r["type"]] = f"{PLATFORM}:{as_id(r['id'], 'referenced_tweets.id')}"
     note = t.get("note_tweet") if isinstance(t.get("note_tweet"), dict) else None
-    text = unescape(note.get("text") if note and note.get("text") else t.get("text"))
+    text = note.get("text") if note and note.get("text") else t.get("text")
     ents = _ents(note.get("entities") if note and note.get("entities") else t.get("entities"))
     pm = t.get("public_metrics") or {}
     reply_user = t.get("in_reply_to_user_id")
@@ -180,7 +221,7 @@ def map_tweet(
         "source": t.get("source"),
         "conversation_id": t.get("conversation_id"),
         "edit_history_tweet_ids": history if len(history) > 1 else None,
-        "possibly_sensitive": t.get("possibly_sensitive") or None,
+        "possibly_sensitive": True if _flag(t.get("possibly_sensitive")) else None,
         "impression_count": pm.get("impression_count"),
         "bookmark_count": pm.get("bookmark_count"),
         "long_post": True if note else None,
@@ -195,6 +236,7 @@ def map_tweet(
         reply_count=pm.get("reply_count"), quote_count=pm.get("quote_count"),
         url=f"https://twitter.com/{username or 'i/web'}/status/{tid}",
         attrs=attrs, ents=ents,
+        visibility="followers" if author and _flag(author.get("protected")) else "public",
     )
     rows: Rows = [post, *secondary]
     # referenced tweets from the includes (the retweeted/quoted/replied-to originals) and their authors
@@ -206,7 +248,7 @@ def map_tweet(
                     rows.extend(map_tweet(ref, users=users, observed_at=observed_at, _depth=1))
                 except RecordError:
                     pass  # a secondary row that cannot be mapped is simply not loaded
-        for m in (t.get("entities") or {}).get("mentions") or []:
+        for m in ((t.get("entities") if isinstance(t.get("entities"), dict) else None) or {}).get("mentions") or []:
             mid = m.get("id") if isinstance(m, dict) else None
             if mid and str(mid) in users:
                 rows.extend(map_user(users[str(mid)], observed_at))
@@ -236,13 +278,22 @@ def _follow_edges(page: dict, users: list[dict], observed_at: datetime | None) -
     return out
 
 
+def _api_errors(rec: SourceRecord) -> Iterator[tuple[int, str, Any]]:
+    for e in rec.data.get("errors") or []:
+        yield rec.line, raw_json(e), ({"kind": "error"}, e)
+
+
 def _expand(rec: SourceRecord) -> Iterator[SourceRecord | tuple[int, str, Any]]:
-    """One JSONL line → one item per tweet/user (pages) or the line itself (flattened)."""
+    """One JSONL line → one item per tweet/user (pages) or the line itself (flattened), then one
+    item per entry of the page's ``errors``."""
     if rec.error is None:
         rec = SourceRecord(rec.line, rec.raw, data=_unwrap(rec.data))
-    if rec.error is None and isinstance(rec.data, dict) and "_socialens" in rec.data \
-            and "data" not in rec.data and not rec.data.get("errors"):
-        return  # a collected page with no results (meta.result_count 0): nothing to read
+    if rec.error is None and isinstance(rec.data, dict) and "data" not in rec.data \
+            and "id" not in rec.data and ("_socialens" in rec.data or "errors" in rec.data):
+        # a page with no results (meta.result_count 0), or with errors only: no records
+        if isinstance(rec.data.get("errors"), list):
+            yield from _api_errors(rec)
+        return
     if rec.error is not None or not isinstance(rec.data, dict) or "data" not in rec.data:
         yield rec
         return
@@ -254,29 +305,46 @@ def _expand(rec: SourceRecord) -> Iterator[SourceRecord | tuple[int, str, Any]]:
     data = page["data"]
     data = data if isinstance(data, list) else [data]
     is_users = bool(data) and all(_is_v2_user(d) and "text" not in d for d in data)
+    is_lists = bool(data) and all(_is_v2_list(d) for d in data)
     edges = _follow_edges(page, data, observed) if is_users else {}
-    seen = set()
     for d in data:
-        seen.add(str(d.get("id")) if isinstance(d, dict) else None)
-        ctx = {"kind": "user" if is_users else "tweet", "users": users, "tweets": tweets,
-               "observed_at": observed, "edges": edges}
+        ctx = {"kind": "user" if is_users else "list" if is_lists else "tweet", "users": users,
+               "tweets": tweets, "observed_at": observed, "edges": edges}
         yield rec.line, raw_json(d), (ctx, d)
-    for e in page.get("errors") or []:
-        if isinstance(e, dict) and e.get("resource_type") == "tweet" and str(e.get("resource_id")) not in seen:
-            yield rec.line, raw_json(e), ({"kind": "error"}, e)
+    if isinstance(page.get("errors"), list):
+        yield from _api_errors(rec)
+
+
+class _ApiErrorEntry(RecordError):
+    """Raised for an ``errors`` entry; :func:`records` turns it into a loader :class:`ApiError`."""
+
+
+def _api_error_kind(e: Any) -> str:
+    if not isinstance(e, dict):
+        return "malformed error entry"
+    kind = f"{e.get('resource_type') or 'resource'}: {e.get('title') or 'error'}"
+    return f"{kind} ({e['parameter']})" if e.get("parameter") else kind
 
 
 def _map_item(item: Any) -> Rows:
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], dict):
         ctx, d = item
         if ctx["kind"] == "error":
+            raise _ApiErrorEntry(_api_error_kind(d))
+        if ctx["kind"] == "list":
             raise RecordError(
-                f"the API reported tweet {d.get('resource_id')} as {d.get('title') or 'an error'}: "
-                f"{(d.get('detail') or '')[:120]} (deleted, protected or suspended); nothing to load",
-                "errors",
-            )
+                f"list {d.get('id')} ({str(d.get('name'))[:60]!r}) is an X list, not a tweet or a "
+                "user; SociaLens has no table for lists: collect its members (twarc2 lists "
+                "members) or its tweets (twarc2 lists tweets) and ingest those", "data")
         if ctx["kind"] == "user":
             rows = map_user(d, ctx["observed_at"])
+            pinned = ctx["tweets"].get(str(d.get("pinned_tweet_id") or ""))
+            if pinned:
+                try:
+                    rows.extend(map_tweet(pinned, users={str(d["id"]): d},
+                                          observed_at=ctx["observed_at"], _depth=1))
+                except RecordError:
+                    pass  # the pinned tweet is secondary: the account still loads
             return rows + ctx["edges"].get(str(d.get("id")), [])
         return map_tweet(d, users=ctx["users"], tweets=ctx["tweets"], observed_at=ctx["observed_at"])
     # a flattened tweet: author embedded, __twarc stamp on the tweet itself
@@ -285,12 +353,20 @@ def _map_item(item: Any) -> Rows:
     return map_tweet(item, observed_at=_page_time(item))
 
 
+def _api_errors_apart(stream: Iterator) -> Iterator:
+    for line, raw, rows, error in stream:
+        if isinstance(error, _ApiErrorEntry):
+            error = ApiError(error.reason)
+        yield line, raw, rows, error
+
+
 def records(path: Path) -> Iterator:
-    """``(line, raw, rows, error)`` for every tweet/user of a twarc2 JSONL file."""
+    """``(line, raw, rows, error)`` for every tweet/user of a twarc2 JSONL file; the pages'
+    ``errors`` entries come as :class:`~socialens.ingest.loader.ApiError` (counted apart)."""
     def items():
         for rec in iter_jsonl(path):
             yield from _expand(rec)
-    return mapped(items(), _map_item, what="tweet")
+    return _api_errors_apart(mapped(items(), _map_item, what="tweet"))
 
 
 # -- twarc-csv --------------------------------------------------------------------------------
@@ -328,8 +404,15 @@ def unflatten(row: dict[str, str]) -> dict:
     return out
 
 
+def _map_user_row(u: Any) -> Rows:
+    """A twarc-csv users row (unflattened): the account, a snapshot at ``__twarc.retrieved_at``."""
+    return map_user(u, _page_time(u) if isinstance(u, dict) else None)
+
+
 def csv_records(path: Path) -> Iterator:
+    """``(line, raw, rows, error)`` for every row of a twarc-csv file (tweets or users)."""
     header, recs = iter_csv(path)
+    users = _is_users_csv(set(header or []))
 
     def items():
         for rec in recs:
@@ -337,13 +420,16 @@ def csv_records(path: Path) -> Iterator:
                 yield rec
             else:
                 yield rec.line, rec.raw, unflatten(rec.data)
+    if users:
+        return mapped(items(), _map_user_row, what="user row")
     return mapped(items(), _map_item, what="tweet row")
 
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
     """One task per file; the target is ``accounts`` for user pages, else ``posts``."""
     if is_csv_path(path):
-        yield path, "posts", csv_records(path)
+        users = _is_users_csv(set(csv_header(path)))
+        yield path, "accounts" if users else "posts", csv_records(path)
         return
     v = _unwrap(first_json_value(path))
     data = v.get("data") if isinstance(v, dict) else None

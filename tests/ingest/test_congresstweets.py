@@ -7,9 +7,14 @@ from tests.ingest.conftest import reasons
 def test_daily_file(ws, load):
     r = load("congresstweets_day.json", "congresstweets")
     f = r.files[0]
-    assert (f.n_read, f.n_loaded, f.n_quarantined) == (4, 2, 2)
+    assert (f.n_read, f.n_loaded, f.n_quarantined) == (4, 3, 1)
     rs = " | ".join(reasons(r))
-    assert "no UTC offset" in rs and "user_id" in rs
+    assert "no UTC offset" in rs and "user_id" not in rs
+    # a record without user_id (the early files): the author is known by handle only
+    a = ws.sql("SELECT * FROM accounts WHERE account_id = 'twitter:@leezeldin'")
+    assert a.handle.tolist() == ["leezeldin"] and '"id_unknown": true' in a["attrs"][0]
+    assert ws.sql("SELECT account_id FROM posts WHERE post_id = 'twitter:884473614178889730'"
+                  ).account_id[0] == "twitter:@leezeldin"
     p = ws.sql("SELECT * FROM posts").set_index("post_id")
     rt = p.loc["twitter:884426551177105409"]
     assert rt.repost_of == "twitter:884425445684465665"

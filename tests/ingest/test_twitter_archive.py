@@ -1,4 +1,4 @@
-from tests.ingest.conftest import reasons
+from tests.ingest.conftest import PLATFORM_FIXTURES, reasons
 
 
 def test_archive_folder(ws, load):
@@ -20,3 +20,35 @@ def test_archive_folder(ws, load):
         ["twitter:1001", "twitter:1002"], ["twitter:1001", "twitter:1009"], ["twitter:1002", "twitter:1001"]]
     assert set(e.observed_at.astype(str)) == {"2022-03-10 00:00:00+00:00"}
     assert "created_at" in " ".join(reasons(r))
+
+
+def test_quote_of_from_the_status_link(ws, tmp_path):
+    """Archives keep no quoted_status_id: a tweet ending with a status link is a quote of it; a
+    retweet, a link in mid-text and a link to the tweet itself are not."""
+    import json
+    import shutil
+
+    d = tmp_path / "archive" / "data"
+    d.mkdir(parents=True)
+    shutil.copy(PLATFORM_FIXTURES / "twitter_archive" / "data" / "account.js", d / "account.js")
+
+    def tweet(tid, text, expanded):
+        url = "https://t.co/" + tid[-4:]
+        text = text.replace("LINK", url)
+        return {"tweet": {"id_str": tid, "id": tid, "created_at": "Thu Jan 27 15:24:39 +0000 2022",
+                          "full_text": text, "favorite_count": "0", "retweet_count": "0",
+                          "entities": {"hashtags": [], "user_mentions": [], "urls": [
+                              {"url": url, "expanded_url": expanded,
+                               "indices": [str(text.index(url)), str(text.index(url) + len(url))]}]}}}
+    items = [
+        tweet("1600000000000000001", "So true LINK", "https://x.com/bo/status/1500000000000000001"),
+        tweet("1600000000000000002", "RT @bo: see LINK", "https://twitter.com/cy/status/1500000000000000002"),
+        tweet("1600000000000000003", "read LINK later", "https://twitter.com/cy/status/1500000000000000003"),
+        tweet("1600000000000000004", "pic LINK", "https://twitter.com/acme_ceo/status/1600000000000000004/photo/1"),
+        tweet("1600000000000000005", "blog LINK", "https://acme.example/post"),
+    ]
+    (d / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(items))
+    ws.ingest(tmp_path / "archive")
+    q = dict(ws.sql("SELECT post_id, quote_of FROM posts").values.tolist())
+    assert q["twitter:1600000000000000001"] == "twitter:1500000000000000001"
+    assert [q[f"twitter:160000000000000000{i}"] for i in (2, 3, 4, 5)] == [None] * 4
