@@ -78,23 +78,23 @@ def _clean(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def network_graph(ws: Workspace, *, kinds: Iterable[str] | None = None, as_of: str | None = None):
-    """The account network as a ``networkx.MultiDiGraph`` (one edge per ``src, dst, kind``)."""
+def network_graph(ws: Workspace, *, kinds: Iterable[str] | None = None, as_of: str | None = None,
+                  before: str | None = None, since: str | None = None):
+    """The account network as a ``networkx.MultiDiGraph`` (one edge per ``src, dst, kind``).
+
+    Edges are :func:`socialens.network.network_at` of the workspace's ``edges``: observed ties and
+    the reply/mention/repost/quote ties derived from posts, optionally only those made in
+    ``[since, before)``; each carries ``kind``, summed ``weight``, ``n`` and first/last time.
+    """
     import networkx as nx
 
-    params: list[Any] = []
-    where = ""
-    if kinds:
-        kinds = list(kinds)
-        where = f"WHERE kind IN ({', '.join('?' for _ in kinds)})"
-        params += kinds
-    edges = ws.con.execute(
-        f"""SELECT src, dst, kind, sum(weight) AS weight, count(*) AS n,
-                   min(coalesce(observed_at, window_start)) AS first_seen,
-                   max(coalesce(observed_at, window_end)) AS last_seen
-            FROM edges {where} GROUP BY src, dst, kind ORDER BY src, dst, kind""",
-        params,
-    ).fetchall()
+    from socialens.network import network_at
+
+    agg = network_at(ws.table("edges"), before=before, since=since, kinds=kinds).execute()
+    edges = [(r.src, r.dst, r.kind, r.weight, r.n,
+              None if r.first_at is None or r.first_at != r.first_at else r.first_at,
+              None if r.last_at is None or r.last_at != r.last_at else r.last_at)
+             for r in agg.itertuples()]
     at = as_of or "now()"
     leader_sql = "EXISTS (SELECT 1 FROM roles r WHERE r.person_id = a.person_id AND r.is_leader " \
                  "AND r.start_at <= CAST(? AS TIMESTAMPTZ) AND (r.end_at IS NULL OR " \
@@ -132,6 +132,7 @@ def network_graph(ws: Workspace, *, kinds: Iterable[str] | None = None, as_of: s
 def export_network(
     ws: Workspace, path: str | Path, *, format: str | None = None,
     kinds: Iterable[str] | None = None, as_of: str | None = None,
+    before: str | None = None, since: str | None = None,
 ) -> Path:
     """Write the account network to ``path`` as GEXF or GraphML (by ``format`` or the suffix).
 
@@ -146,7 +147,7 @@ def export_network(
         raise ExportError(f"unknown network format {fmt!r}; use .gexf or .graphml")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    g = network_graph(ws, kinds=kinds, as_of=as_of)
+    g = network_graph(ws, kinds=kinds, as_of=as_of, before=before, since=since)
     if fmt == "gexf":
         nx.write_gexf(g, path)
     else:
@@ -263,11 +264,16 @@ def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = No
 @published
 def export_all(ws: Workspace, out_dir: str | Path, *, table_format: str = "csv",
                network_formats: Iterable[str] = NETWORK_FORMATS, convokit: bool = True,
-               as_of: str | None = None) -> dict[str, list[Path]]:
-    """Everything: ``tables/``, ``network.gexf``/``network.graphml``, ``convokit/``."""
+               as_of: str | None = None, kinds: Iterable[str] | None = None,
+               before: str | None = None, since: str | None = None) -> dict[str, list[Path]]:
+    """Everything: ``tables/``, ``network.gexf``/``network.graphml``, ``convokit/``.
+
+    ``kinds``, ``before`` and ``since`` select the network's edges (see :func:`network_graph`).
+    """
     out = _out_dir(out_dir)
     res: dict[str, list[Path]] = {"tables": export_tables(ws, out / "tables", format=table_format)}
-    res["networks"] = [export_network(ws, out / f"network.{fmt}", format=fmt, as_of=as_of)
+    res["networks"] = [export_network(ws, out / f"network.{fmt}", format=fmt, as_of=as_of,
+                                      kinds=kinds, before=before, since=since)
                        for fmt in network_formats]
     if convokit:
         res["convokit"] = [export_convokit(ws, out / "convokit")]

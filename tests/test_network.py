@@ -194,3 +194,25 @@ def test_real_twarc_page_edges_match_its_raw_json(tmp_path):
     assert kinds == {"reply", "mention", "repost", "quote"}
     assert len(got) > 100
     ws.close()
+
+
+def test_cli_exports_the_network_before_t_with_kinds(net_ws, tmp_path):
+    import networkx as nx
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    ws, _ = net_ws
+    path = ws.path
+    ws.close()
+    runner = CliRunner()
+    out = tmp_path / "x"
+    r = runner.invoke(app, ["export", "-w", str(path), "--out", str(out), "--networks", "gexf",
+                            "--no-convokit", "--kinds", "reply,mention", "--before", "2017-01-03"])
+    assert r.exit_code == 0, r.output
+    g = nx.read_gexf(out / "network.gexf")
+    assert sorted((u, v, d["kind"]) for u, v, d in g.edges(data=True)) == [
+        ("twitter:1", "twitter:2", "mention"), ("twitter:2", "twitter:1", "reply")]
+    r = runner.invoke(app, ["export", "-w", str(path), "--out", str(out), "--kinds", "replies"])
+    assert r.exit_code == 1 and "unknown edge kind 'replies'" in r.output
+    assert "Traceback" not in r.output
