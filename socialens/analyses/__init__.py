@@ -11,19 +11,21 @@ from collections.abc import Callable
 from socialens.analyses.activity import activity
 from socialens.analyses.adoption import adoption
 from socialens.analyses.directory import directory
+from socialens.analyses.interactions import interactions
 from socialens.analyses.result import Result
 from socialens.analyses.signature import ParameterError, split_params
 from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
-__all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity", "run_all",
-           "summaries"]
+__all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
+           "interactions", "run_all", "summaries"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
     "directory": directory,
     "adoption": adoption,
     "activity": activity,
+    "interactions": interactions,
 }
 
 

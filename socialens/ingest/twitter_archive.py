@@ -10,7 +10,8 @@ Each file is JavaScript: ``window.YTD.<name>.part<N> = [ ... ]``; the array is J
   ``RT @handle:`` prefix (the original's id is not in the archive), kept as
   ``attrs.reposted_handle``. Archives do not keep ``quoted_status_id`` either: a tweet (not a
   retweet) whose text ends with a link to a status (``twitter.com``/``x.com/<handle>/status/<id>``,
-  its last URL entity) is a quote, as X renders it, so ``quote_of`` is that status;
+  its last URL entity; not a link to a status's photo or video) is a quote, as X renders it, so
+  ``quote_of`` is that status;
 * ``follower.js`` / ``following.js`` — ``{"follower"|"following": {accountId, userLink}}`` →
   ``follows`` edges to/from the owner (the other account is a bare ``twitter:<id>`` account),
   observed at the archive's ``generationDate`` (``manifest.js``) when present.
@@ -46,7 +47,7 @@ _PREFIX = re.compile(r"^\s*window\.(?:YTD\.[\w.]+|__THAR_CONFIG)\s*=\s*", re.S)
 _NAMES = re.compile(r"^(account|tweets?(-part\d+)?|follower|following)\.js$")
 _RT = re.compile(r"^RT @(\w{1,30}):")
 _STATUS_URL = re.compile(
-    r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:\w{1,30}|i/web|i)/status(?:es)?/(\d+)(?:[/?#]|$)",
+    r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/(?:\w{1,30}|i/web|i)/status(?:es)?/(\d+)/?(?:[?#]|$)",
     re.I)
 
 

@@ -25,7 +25,7 @@ A status whose author is ``protected`` is recorded with ``visibility = 'follower
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from socialens.ingest.sources import iter_jsonl, open_binary
 __all__ = ["detect", "tasks", "map_status", "map_user", "records"]
 
 PLATFORM = "twitter"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _is_status(d: Any) -> bool:
@@ -198,7 +199,7 @@ def _delivered(s: dict) -> datetime | None:
     if isinstance(ms, bool) or ms in (None, ""):
         return None
     try:
-        return datetime.fromtimestamp(int(ms) / 1000, UTC)
+        return _EPOCH + timedelta(milliseconds=int(ms))
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
