@@ -25,8 +25,18 @@ def render() -> str:
         "Every command that reads or writes a workspace takes `--workspace/-w PATH` (default",
         "`$SOCIALENS_WORKSPACE`, else `socialens.duckdb` in the current folder). Errors exit with",
         "code 1 and a message saying what to do.",
+        "Only `init`, `ingest`, `collect`, `simulate` and `demo` create a workspace that does not",
+        "exist yet; the others say how to create one. Commands that only read (`analyze`, `report`,",
+        "`publish`, `serve`, `export`, `status`, `quarantine`, `sql`) open it read-only, so they run",
+        "while a notebook holds it open with `socialens.open(path, read_only=True)`; DuckDB lets no",
+        "other process open a workspace, not even read-only, while one has it open for writing.",
         "",
     ]
+    top = [p for p in group.params if getattr(p, "param_type_name", "") == "option"]
+    if top:
+        lines += ["Options of `socialens` itself: "
+                  + "; ".join(f"`{' / '.join(o.opts)}` ({(o.help or '').rstrip('.').lower()})"
+                              for o in top) + ".", ""]
     for name in sorted(group.commands):
         cmd = group.commands[name]
         lines += [f"## `socialens {name}`", "", inspect.cleandoc(cmd.help or ""), ""]

@@ -25,9 +25,11 @@ from socialens.privacy import published
 from socialens.workspace import TABLES, Workspace
 
 __all__ = ["ExportError", "export_tables", "export_network", "export_convokit", "export_all",
-           "TABLE_FORMATS", "NETWORK_FORMATS"]
+           "TABLE_FORMATS", "NETWORK_FORMATS", "EXPORT_TABLES"]
 
 TABLE_FORMATS = ("csv", "parquet")
+#: The tables :func:`export_tables` writes by default: the data tables and the post features.
+EXPORT_TABLES = (*TABLES, "post_features")
 NETWORK_FORMATS = ("gexf", "graphml")
 
 
@@ -49,11 +51,12 @@ def export_tables(
 ) -> list[Path]:
     """Write workspace tables to ``out_dir/<table>.csv`` (or ``.parquet``); returns the paths.
 
+    By default every table of :data:`EXPORT_TABLES` (the data tables and ``post_features``).
     JSON columns are written as JSON text; times as ISO 8601 in UTC.
     """
     if format not in TABLE_FORMATS:
         raise ExportError(f"unknown table format {format!r}; use one of {', '.join(TABLE_FORMATS)}")
-    names = list(tables) if tables else [t for t in TABLES if t in ws.table_names()]
+    names = list(tables) if tables else [t for t in EXPORT_TABLES if t in ws.table_names()]
     unknown = [t for t in names if t not in ws.table_names()]
     if unknown:
         raise ExportError(f"no table {', '.join(unknown)}; tables are {', '.join(ws.table_names())}")
@@ -225,14 +228,14 @@ def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = No
             "start": start.isoformat() if start else None, "end": end.isoformat() if end else None})
     speakers = {}
     spk_index: dict[str, set[str]] = {}
-    for aid, platform, handle, kind, pid, name, dept in con.execute(
+    for aid, platform, handle, kind, pid, person_name, dept in con.execute(
         """SELECT a.account_id, a.platform, a.handle, a.kind, a.person_id, p.name, p.department
            FROM accounts a LEFT JOIN people p USING (person_id)
            WHERE a.account_id IN (SELECT DISTINCT account_id FROM posts) ORDER BY 1"""
     ).fetchall():
         meta = {k: v for k, v in {
             "platform": platform, "handle": handle, "account_kind": kind, "person_id": pid,
-            "name": name, "department": dept, "roles": roles.get(pid) if pid else None,
+            "name": person_name, "department": dept, "roles": roles.get(pid) if pid else None,
             "is_leader_ever": any(r["is_leader"] for r in roles.get(pid, [])) if pid else None,
         }.items() if v is not None}
         for k, v in meta.items():
@@ -244,8 +247,9 @@ def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = No
         json.dump({c: {"meta": {}, "vectors": []} for c in sorted(conversations)}, f, ensure_ascii=False)
     from socialens import __version__
 
+    # the workspace's file name only: its full path (a home folder, a user name) is not shared
     corpus_meta = {"name": name or ws.path.stem, "source": f"socialens {__version__}",
-                   "workspace": str(ws.path), "n_utterances": n}
+                   "workspace": ws.path.name, "n_utterances": n}
     with open(out / "corpus.json", "w", encoding="utf-8") as f:
         json.dump(corpus_meta, f, ensure_ascii=False)
     index = {

@@ -87,3 +87,30 @@ def test_cli_export(loaded, tmp_path):
     bad = CliRunner().invoke(app, ["export", "-w", str(path), "--out", str(tmp_path / "p"),
                                    "--tables", "xlsx"])
     assert bad.exit_code == 1 and "unknown table format" in bad.output
+
+
+def test_convokit_corpus_meta_names_the_corpus_not_a_person(loaded, tmp_path):
+    # the last speaker (by account id) belongs to a person, whose name must not name the corpus
+    loaded.con.execute("UPDATE accounts SET person_id = 'p1' WHERE account_id = 'twitter:1009'")
+    out = export_convokit(loaded, tmp_path / "corpus")
+    meta = json.loads((out / "corpus.json").read_text("utf-8"))
+    people = set(loaded.sql("SELECT name FROM people WHERE name IS NOT NULL")["name"])
+    assert meta["name"] == "ws" and meta["name"] not in people  # the workspace's file stem
+    assert meta["workspace"] == "ws.duckdb"  # the file name only, never the absolute path
+    assert str(tmp_path) not in (out / "corpus.json").read_text("utf-8")
+    named = export_convokit(loaded, tmp_path / "named", name="acme-2022")
+    assert json.loads((named / "corpus.json").read_text("utf-8"))["name"] == "acme-2022"
+
+
+def test_post_features_are_exported(loaded, tmp_path):
+    post_id = loaded.sql("SELECT post_id FROM posts WHERE visibility = 'public' ORDER BY 1 LIMIT 1"
+                         ).post_id[0]
+    loaded.con.execute(
+        "INSERT INTO post_features (post_id, feature_version, markers_mode, is_english, "
+        "tone_compound, has_media, computed_at) VALUES (?, '1', 'default', true, 0.25, false, "
+        "TIMESTAMPTZ '2024-01-01 00:00:00+00')", [post_id])
+    by = {p.stem: p for p in export_tables(loaded, tmp_path / "csv")}
+    assert "post_features" in by
+    with open(by["post_features"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["post_id"], r["tone_compound"]) for r in rows] == [(post_id, "0.25")]

@@ -29,6 +29,7 @@ __all__ = [
     "select_leaders",
     "LeaderRule",
     "latest_snapshot_time",
+    "snapshot_after_data",
     "snapshots_at",
     "adoption_dates",
     "post_time_range",
@@ -57,15 +58,18 @@ def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
 
     Returns columns ``person_id, name, department, opt_in, level, title, is_leader``; ``level`` is
     the lowest (most senior) level held, ``title`` the title of that role, ``is_leader`` true when
-    any role held has the leader flag.
+    any role held has the leader flag. ``attrs["person_ids"]`` holds the id of everyone in
+    ``people`` (members at ``as_of`` or not).
     """
     people = ws.table("people").select("person_id", "name", "department", "opt_in")
     roles = ws.table("roles")
+    known = frozenset(r[0] for r in ws.con.execute("SELECT person_id FROM people").fetchall())
     if roles.count().execute() == 0:
         df = people.order_by("person_id").to_pandas()
         df["level"] = pd.NA
         df["title"] = None
         df["is_leader"] = False
+        df.attrs["person_ids"] = known
         return df
     held = roles.filter(roles.start_at <= as_of, roles.end_at.isnull() | (roles.end_at > as_of))
     by_person = ibis.window(group_by=held.person_id)
@@ -76,8 +80,10 @@ def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
                .filter(_.rn == 0)
                .select("person_id", "level", "title", is_leader=_.any_leader))
     expr = people.join(top, "person_id").order_by("person_id")
-    return expr.to_pandas()[["person_id", "name", "department", "opt_in", "level", "title",
-                             "is_leader"]]
+    df = expr.to_pandas()[["person_id", "name", "department", "opt_in", "level", "title",
+                           "is_leader"]]
+    df.attrs["person_ids"] = known  # everyone in `people`, for LeaderRule's unknown-id check
+    return df
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,16 @@ class LeaderRule:
             return roster["is_leader"].fillna(False).astype(bool)
         if t.startswith("ids:"):
             ids = {s.strip() for s in t[4:].split(",") if s.strip()}
+            known = roster.attrs.get("person_ids") or frozenset(roster["person_id"])
+            unknown = sorted(ids - set(known))
+            if unknown or not ids:
+                some = ", ".join(sorted(known)[:8]) + (", ..." if len(known) > 8 else "")
+                raise AnalysisError(
+                    f"leaders={self.text!r}: "
+                    + (f"no person {', '.join(map(repr, unknown))} in the workspace"
+                       if unknown else "no ids given")
+                    + f"; person ids are e.g. {some or '(none: load a roster first)'}"
+                )
             return roster["person_id"].isin(ids)
         op, n = self._LEVEL.match(t).groups()
         lvl = pd.to_numeric(roster["level"], errors="coerce")
@@ -125,6 +141,17 @@ def latest_snapshot_time(ws: Workspace, before: datetime | None = None) -> datet
             "SELECT max(observed_at) FROM account_snapshots WHERE observed_at <= ?", [before]
         ).fetchone()
     return row[0] if row and row[0] is not None else None
+
+
+def snapshot_after_data(ws: Workspace, snapshot) -> str | None:
+    """A warning when ``snapshot`` is later than the latest account snapshot (which is then what
+    the analyses use), else None."""
+    asked = to_time(snapshot, "snapshot")
+    latest = latest_snapshot_time(ws)
+    if asked is None or latest is None or asked <= latest:
+        return None
+    return (f"--snapshot {asked.isoformat()} is after the data: the latest snapshot is at "
+            f"{latest.isoformat()}, and that is the one used")
 
 
 def snapshots_at(ws: Workspace, snapshot: datetime, tolerance_days: float = 120) -> pd.DataFrame:
@@ -151,6 +178,13 @@ def personal_accounts(ws: Workspace, platform: str | None = None,
     a = ws.table("accounts")
     a = a.filter(a.person_id.notnull(), a.kind == "personal")
     if platform:
+        known = [r[0] for r in ws.con.execute(
+            "SELECT DISTINCT platform FROM accounts ORDER BY 1").fetchall()]
+        if platform not in known:
+            raise AnalysisError(
+                f"platform={platform!r}: no accounts on it in this workspace; platforms here: "
+                f"{', '.join(known) or '(none: no accounts loaded)'}"
+            )
         a = a.filter(a.platform == platform)
     if account_filter:
         m = _ATTR_FILTER.match(account_filter.strip())
@@ -159,8 +193,29 @@ def personal_accounts(ws: Workspace, platform: str | None = None,
                 f"account_filter={account_filter!r} is not understood; write key=value, e.g. "
                 "official_listing=true"
             )
-        a = a.filter(a.attrs[m.group(1)].str == m.group(2).strip())
+        key, value = m.group(1), m.group(2).strip()
+        _check_account_filter(ws, account_filter, key, value)
+        v = a.attrs[key]  # a JSON string, or a JSON scalar (true, 3) compared by its text
+        a = a.filter((v.str == value) | (v.cast("string") == value))
     return a
+
+
+def _check_account_filter(ws: Workspace, text: str, key: str, value: str) -> None:
+    """Raise AnalysisError naming the known keys (or values) when no account matches."""
+    objects = "FROM accounts WHERE json_type(attrs) = 'OBJECT'"
+    values = [r[0] for r in ws.con.execute(
+        f"SELECT DISTINCT json_extract_string(attrs, ?) AS v {objects} AND v IS NOT NULL "
+        "ORDER BY 1 LIMIT 21", [f"$.{key}"]).fetchall()]
+    if value in values:
+        return
+    if values:
+        shown = ", ".join(values[:20]) + (", ..." if len(values) > 20 else "")
+        raise AnalysisError(f"account_filter={text!r}: no account has {key}={value}; values of "
+                            f"{key} in this workspace: {shown}")
+    keys = [r[0] for r in ws.con.execute(
+        f"SELECT DISTINCT unnest(json_keys(attrs)) AS k {objects} ORDER BY 1").fetchall()]
+    raise AnalysisError(f"account_filter={text!r}: no account has the attribute {key!r}; account "
+                        f"attributes in this workspace: {', '.join(keys) or '(none)'}")
 
 
 def post_stats(ws: Workspace, start: datetime | None = None, end: datetime | None = None) -> ir.Table:
