@@ -1,9 +1,11 @@
 """Entities found in post text: hashtags, mentions (resolved to accounts), URLs, domains, media.
 
-Ingest stores the entities a source lists explicitly (``posts.jsonl`` ``hashtags``, ``mentions``,
-``urls``). Many sources (scrapes, the congresstweets archive) give only the text, so enrichment
-finds them in the text as well, with the same normalisation as ingest, and adds them with
-insert-or-ignore on the ``post_entities`` key ``(post_id, kind, value)``:
+Ingest stores the entities a source lists explicitly (X API entities, Mastodon tags, Bluesky
+facets, ``posts.jsonl`` ``hashtags``/``mentions``/``urls``) and, for a source that gives none (a
+scrape, the congresstweets archive, a feed), those found in the text. Enrichment finds them in the
+text too, with the same function (:func:`socialens.text.scan`), and adds them with insert-or-ignore
+on the ``post_entities`` key ``(post_id, kind, value)``: for a post whose entities ingest read from
+its text, enrichment adds no hashtag, mention or URL. It adds the derived kinds:
 
 ========================  ======================================================================
 kind                      value
@@ -20,8 +22,9 @@ kind                      value
                           image files)
 ========================  ======================================================================
 
-URLs glued to the previous word (``#HonorOurHeroeshttps://t.co/x``, a real quirk of Twitter
-scrapes) are split off before hashtags and mentions are read.
+URLs glued to the previous word (``#HonorOurHeroeshttps://t.co/x``, ``#taxreformpic.twitter.com/a``,
+a real quirk of Twitter scrapes) are split off before hashtags and mentions are read (see
+:mod:`socialens.text`).
 
 Examples
 --------
@@ -40,7 +43,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from socialens.enrich.text import HASHTAG_RE, MENTION_RE, URL_RE, unescape, url_domain
+from socialens.text import scan, url_domain
 
 __all__ = ["ENTITY_KINDS", "SHORTENERS", "Entities", "extract_entities", "is_media_url"]
 
@@ -54,7 +57,6 @@ _MEDIA_RE = re.compile(
     r"|(?:^|//)(?:i\.imgur\.com|pbs\.twimg\.com|video\.twimg\.com|instagram\.com/p/)",
     re.IGNORECASE,
 )
-_URL_TRAIL = ".,;:!?)]}*"
 
 
 def is_media_url(url: str) -> bool:
@@ -108,25 +110,12 @@ def extract_entities(
         urls: list[str] = []
         mentions: list[str] = []
         if text:
-            t = unescape(text)
-            if "http" in t.lower() or "www." in t.lower() or "pic.twitter" in t:
-                for m in URL_RE.finditer(t):
-                    u = m.group(0).rstrip(_URL_TRAIL)
-                    if u:
-                        urls.append(u)
-                        ents.add(("url", u))
-                t = URL_RE.sub(" ", t)
-            if "#" in t or "\uff03" in t:
-                for m in HASHTAG_RE.finditer(t):
-                    ents.add(("hashtag", m.group(1).casefold()))
-            if "@" in t:
-                for m in MENTION_RE.finditer(t):
-                    h = m.group(1).rstrip(".-").lower()
-                    if platform in ("twitter", "x"):  # Twitter handles have no dots or @
-                        h = h.split(".", 1)[0].split("@", 1)[0]
-                    if h:
-                        mentions.append(h)
-                        ents.add(("mention", h))
+            found = scan(text, platform)
+            urls = found.urls
+            mentions = found.mentions
+            ents.update(("url", u) for u in urls)
+            ents.update(("hashtag", h) for h in found.hashtags)
+            ents.update(("mention", h) for h in mentions)
         expanded = list(kurls or ())
         for u in urls + expanded:
             d = url_domain(u)

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from socialens.enrich.text import readable, strip_entities
+from socialens.text import readable, strip_entities
 
 __all__ = ["ENGLISH_LIKE", "MIN_CONFIDENCE", "MIN_LETTERS", "identifier", "detect_languages", "normalize_tag"]
 
@@ -176,7 +176,7 @@ def detect_languages(
     source_tags : sequence of str or None, optional
         Language tags given by the source, aligned with ``texts``.
     readable_texts : sequence of str or None, optional
-        :func:`socialens.enrich.text.readable` of each text, when the caller has them already.
+        :func:`socialens.text.readable` of each text, when the caller has them already.
 
     Returns
     -------

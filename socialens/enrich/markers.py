@@ -36,13 +36,12 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
-from socialens.enrich.text import strip_entities, unescape
 from socialens.errors import EnrichError
+from socialens.text import tokenize  # the default mode's tokens (re-exported)
 
 __all__ = [
     "MARKERS",
@@ -188,11 +187,6 @@ def _convokit() -> ConvoKitAnnotator:
 # ---------------------------------------------------------------------------------------------
 # default mode
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
-# A word: Unicode letters/digits/underscore, with inner apostrophes ("don't", "rock'n'roll").
-_TOKEN_RE = re.compile(r"\w+(?:'\w+)*")
-
-
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[dict[str, frozenset[str]], dict[int, dict[str, frozenset[str]]]]:
     closed: dict[str, set[str]] = {}
@@ -207,17 +201,6 @@ def _lexicon() -> tuple[dict[str, frozenset[str]], dict[int, dict[str, frozenset
         {w: frozenset(c) for w, c in closed.items()},
         {n: {w: frozenset(c) for w, c in d.items()} for n, d in sorted(stems.items())},
     )
-
-
-def tokenize(text: str) -> list[str]:
-    """Word tokens of ``text`` as the default mode reads them (case kept).
-
-    >>> tokenize("Don’t read #hashtags, @mentions or http://t.co/x &amp; años")
-    ["Don't", 'read', 'or', 'años']
-    """
-    text = unescape(text).translate(_APOSTROPHES)
-    text = strip_entities(text, url=" ", mention=" ", hashtag=" ")
-    return _TOKEN_RE.findall(text)
 
 
 @lru_cache(maxsize=65536)

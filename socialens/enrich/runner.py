@@ -23,9 +23,9 @@ from socialens.enrich.entities import extract_entities
 from socialens.enrich.language import detect_languages
 from socialens.enrich.markers import MARKER_COLUMNS, MODES, marker_counts
 from socialens.enrich.sharing import METHODS, classify_sharing
-from socialens.enrich.text import readable
 from socialens.enrich.tone import tone_scores
 from socialens.errors import EnrichError
+from socialens.text import readable
 
 __all__ = [
     "FEATURE_VERSION",

@@ -43,8 +43,8 @@ from importlib import resources
 
 import numpy as np
 
-from socialens.enrich.text import readable
 from socialens.errors import EnrichError
+from socialens.text import readable, tokenize
 
 __all__ = [
     "LABELS",
@@ -246,9 +246,6 @@ class BaselineSharingClassifier:
         return 1.0 - np.power(2.0, -p)
 
 
-_TOKEN_RE = re.compile(r"[#@]?\w+(?:'\w+)*")
-
-
 def model_tokens(text: str) -> set[str]:
     """The word, #hashtag and @mention types of a text, lower-case (URLs removed).
 
@@ -259,7 +256,7 @@ def model_tokens(text: str) -> set[str]:
 
 
 def _model_tokens(readable: str) -> set[str]:
-    return {w.lower() for w in _TOKEN_RE.findall(readable.replace("\u2019", "'"))}
+    return {w.lower() for w in tokenize(readable, tags=True, views=True)}
 
 
 class SharingModel:
@@ -406,7 +403,7 @@ def classify_sharing(
 ) -> dict[str, list]:
     """``personal_score`` (0..1) and ``sharing_label`` of each text (``None`` for ``None``).
 
-    ``readable_texts``, optional, are :func:`socialens.enrich.text.readable` of each text, when the
+    ``readable_texts``, optional, are :func:`socialens.text.readable` of each text, when the
     caller has them already.
     """
     if method not in METHODS:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from socialens.enrich.text import MENTION_RE, readable
+from socialens.text import neutral_mentions, readable
 
 __all__ = [
     "POSITIVE_THRESHOLD",
@@ -64,9 +64,7 @@ def prepare_for_vader(text: str) -> str:
 
 
 def _neutral_mentions(text: str) -> str:
-    if "@" in text:
-        text = MENTION_RE.sub("@user", text)
-    return text
+    return neutral_mentions(text, "@user")
 
 
 def tone_label(compound: float) -> str:
@@ -88,7 +86,7 @@ def tone_scores(
     texts : sequence of str or None
         Post texts as stored. ``None`` gives ``None`` in every column.
     readable_texts : sequence of str or None, optional
-        :func:`socialens.enrich.text.readable` of each text, when the caller has them already.
+        :func:`socialens.text.readable` of each text, when the caller has them already.
 
     Returns
     -------

@@ -10,19 +10,17 @@ record becomes a quarantine reason and never a traceback.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from socialens.errors import RecordError
 from socialens.ingest.sources import SourceRecord, open_binary
-from socialens.ingest.values import clean_str, normalize_hashtag, normalize_mention, parse_int
+from socialens.ingest.values import clean_str, parse_int
+from socialens.text import decode_entities, entity_rows, html_to_text, text_entities
 
 __all__ = [
     "Rows",
@@ -278,18 +276,9 @@ def snapshot_row(
 def entities(
     hashtags: Iterable[str] = (), mentions: Iterable[str] = (), urls: Iterable[str] = ()
 ) -> list[tuple[str, str]]:
-    """Normalized ``(kind, value)`` pairs for ``post_entities``."""
-    out = set()
-    for t in hashtags:
-        if isinstance(t, str) and normalize_hashtag(t):
-            out.add(("hashtag", normalize_hashtag(t)))
-    for m in mentions:
-        if isinstance(m, str) and normalize_mention(m):
-            out.add(("mention", normalize_mention(m)))
-    for u in urls:
-        if isinstance(u, str) and u.strip():
-            out.add(("url", u.strip()))
-    return sorted(out)
+    """Normalized ``(kind, value)`` pairs for ``post_entities`` from the lists a source gives
+    (:func:`socialens.text.entity_rows`: the normalisation text extraction uses too)."""
+    return entity_rows(hashtags, mentions, urls)
 
 
 def post_row(
@@ -315,6 +304,12 @@ def post_row(
 ) -> tuple[str, dict]:
     """The ``posts`` row of one post.
 
+    ``text`` is stored decoded (:func:`socialens.text.decode_entities`: this is the one place
+    where readers' texts are decoded). ``ents`` are the entities the source lists (normalised
+    with :func:`entities`); ``None`` means the source gives no list, and the hashtags, mentions
+    and URLs are then found in the text with :func:`socialens.text.text_entities`, the rule
+    enrichment uses.
+
     ``visibility`` is the post's audience (``public``, ``unlisted``, ``followers``, ``direct``, or
     None for unknown). It defaults to ``public`` for platforms whose posts have no audience
     setting (a public tweet, a Bluesky post, a feed entry); readers of platforms that have one
@@ -323,6 +318,9 @@ def post_row(
     if created_at is None:
         raise RecordError("the post has no creation time", "created_at")
     lang = clean_str(lang)
+    text = decode_entities(text) if isinstance(text, str) else text
+    if ents is None:
+        ents = text_entities(text, platform) if isinstance(text, str) else []
     row = {
         "post_id": f"{platform}:{native_id}",
         "account_id": account_id,
@@ -336,7 +334,7 @@ def post_row(
         "url": clean_str(url),
         "attrs": _clean_attrs(attrs),
         "visibility": visibility,
-        "_entities": ents or [],
+        "_entities": ents,
     }
     for name, v in (("like_count", like_count), ("repost_count", repost_count),
                     ("reply_count", reply_count), ("quote_count", quote_count)):
@@ -437,73 +435,6 @@ def maybe_time(value: Any, parse=iso_time) -> datetime | None:
         return None
 
 
-class _TextExtractor(HTMLParser):
-    _BLOCK = {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self._BLOCK and self.parts and not self.parts[-1].endswith("\n"):
-            self.parts.append("\n\n")
-        # Mastodon wraps the hidden part of long URLs in <span class="invisible">: keep the text
-        # (it is part of the URL), which is what a reader copying the link would get.
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-_BLANKS = re.compile(r"\n{3,}")
-
-
-def html_to_text(value: str | None) -> str | None:
-    """Visible text of an HTML fragment: paragraphs separated by a blank line, ``<br>`` kept.
-
-    >>> html_to_text('<p>Hi <a href="https://x.org/@a" class="u-url mention">@<span>a</span></a> &amp; all</p><p>#Tag</p>')
-    'Hi @a & all\\n\\n#Tag'
-    """
-    if value is None:
-        return None
-    if "<" not in value and "&" not in value:
-        return value
-    p = _TextExtractor()
-    p.feed(value)
-    p.close()
-    text = "".join(p.parts)
-    return _BLANKS.sub("\n\n", text).strip()
-
-
-def unescape(value: str | None) -> str | None:
-    """Twitter's v1.1/v2 texts escape ``&``, ``<``, ``>`` as entities; undo it."""
-    return html.unescape(value) if value else value
-
-
-_HASHTAG = re.compile(r"(?:^|(?<=[^\w&/]))[#＃](\w*[^\W\d]\w*)", re.UNICODE)
-_MENTION = re.compile(r"(?:^|(?<=[^\w@/.]))@(\w{1,30})\b")
-_URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-def text_entities(text: str | None) -> list[tuple[str, str]]:
-    """Hashtags, @mentions and URLs found in plain text (for sources without entity markup).
-
-    >>> text_entities("RT @kristinapet Cooking #PublicLands! http://nyti.ms/2u0fb3j")
-    [('hashtag', 'publiclands'), ('mention', 'kristinapet'), ('url', 'http://nyti.ms/2u0fb3j')]
-    """
-    if not text:
-        return []
-    urls = [u.rstrip(".,;:!?)]}") for u in _URL.findall(text)]
-    without_urls = _URL.sub(" ", text)
-    return entities(
-        hashtags=_HASHTAG.findall(without_urls), mentions=_MENTION.findall(without_urls), urls=urls
-    )
+#: Kept for readers that import them from here; the text layer is :mod:`socialens.text`.
+unescape = decode_entities
+__all__ += ["unescape", "text_entities"]

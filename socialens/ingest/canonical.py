@@ -19,14 +19,13 @@ from socialens.ingest.values import (
     EDGE_KINDS,
     VISIBILITIES,
     clean_str,
-    normalize_hashtag,
-    normalize_mention,
     parse_bool,
     parse_float,
     parse_int,
     parse_time,
     platform_of,
 )
+from socialens.text import decode_entities, entity_rows, scan
 
 __all__ = ["FILES", "detect", "tasks", "map_person", "map_role", "map_account", "map_snapshot",
            "map_post", "map_edge", "canonical_name"]
@@ -165,13 +164,14 @@ def _visibility(rec: dict) -> str | None:
 
 
 _POST_INT = ("like_count", "repost_count", "reply_count", "quote_count")
+_ENTITY_LISTS = ("hashtags", "mentions", "urls")
 
 
 def map_post(rec: Any, tz: str | None = None) -> Rows:
     if not isinstance(rec, dict):
         raise RecordError(f"expected a JSON object, got {type(rec).__name__}")
     post_id = _req(rec, "post_id")
-    platform_of(post_id, "post_id")
+    platform = platform_of(post_id, "post_id")
     account_id = _req(rec, "account_id")
     text = rec.get("text")
     if text is not None and not isinstance(text, str):
@@ -179,11 +179,14 @@ def map_post(rec: Any, tz: str | None = None) -> Rows:
     attrs = rec.get("attrs")
     if attrs is not None and not isinstance(attrs, dict):
         raise RecordError("attrs must be a JSON object", "attrs")
-    entities = dict.fromkeys(  # de-duplicated, in order of appearance
-        [("hashtag", normalize_hashtag(t)) for t in _str_list(rec, "hashtags")]
-        + [("mention", normalize_mention(m)) for m in _str_list(rec, "mentions")]
-        + [("url", u.strip()) for u in _str_list(rec, "urls")]
-    )
+    text = decode_entities(text)  # stored decoded, as every reader's text (socialens.text)
+    # each entity list the record gives is kept (normalised); a list it leaves out (absent or
+    # null) is found in the text, with the rule enrichment uses
+    lists = {k: None if rec.get(k) is None else _str_list(rec, k) for k in _ENTITY_LISTS}
+    if any(v is None for v in lists.values()):
+        found = scan(text, platform)
+        lists = {k: getattr(found, k) if v is None else v for k, v in lists.items()}
+    entities = entity_rows(lists["hashtags"], lists["mentions"], lists["urls"])
     row = {
         "post_id": post_id,
         "account_id": account_id,
@@ -197,7 +200,7 @@ def map_post(rec: Any, tz: str | None = None) -> Rows:
         "url": clean_str(rec.get("url")),
         "attrs": attrs or None,
         "visibility": _visibility(rec),
-        "_entities": [e for e in entities if e[1]],
+        "_entities": entities,
     }
     for name in _POST_INT:
         row[name] = parse_int(rec.get(name), name)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from socialens.errors import InputFileError, RecordError
+from socialens.text import normalize_hashtag, normalize_mention  # re-exported: one normaliser
 
 __all__ = [
     "check_timezone",
@@ -158,19 +159,6 @@ def parse_float(value: object, field: str, default: float | None = None) -> floa
     if f != f or f in (float("inf"), float("-inf")):
         raise RecordError(f"{field}: {value!r} is not a finite number", field)
     return f
-
-
-def normalize_hashtag(tag: str) -> str:
-    """``#MedicaidCuts`` → ``medicaidcuts`` (Unicode case-folded)."""
-    return tag.strip().lstrip("#＃").casefold()
-
-
-def normalize_mention(handle: str) -> str:
-    """``@SenAlexander`` → ``senalexander``; account ids (``twitter:123``) are kept as they are."""
-    handle = handle.strip()
-    if _ID_PART.match(handle):
-        return handle
-    return handle.lstrip("@").lower()
 
 
 def platform_of(account_or_post_id: str, field: str) -> str:

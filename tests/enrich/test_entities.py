@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialens.enrich.entities import ENTITY_KINDS, extract_entities, is_media_url
-from socialens.enrich.text import url_domain
+from socialens.text import url_domain
 
 
 def one(text, **kw):
