@@ -154,7 +154,14 @@ def _curves(df: pd.DataFrame, t) -> pd.DataFrame:
     rows = []
     groups = [(f"level {int(lv)}" if pd.notna(lv) else "no level", g)
               for lv, g in df.groupby("level", dropna=False)]
-    groups.append(("leaders", df[df["leader"]]))
+    leaders = df[df["leader"]]
+    # the leaders' curve drawn over an identical level curve would hide it: one series, named so
+    same = [i for i, (_, g) in enumerate(groups) if set(g["person_id"]) == set(leaders["person_id"])]
+    if same and len(leaders):
+        i = same[0]
+        groups[i] = (f"{groups[i][0]} (the leaders)", groups[i][1])
+    elif len(leaders):
+        groups.append(("leaders", leaders))
     for label, g in groups:
         n = len(g)
         times = g.loc[g["adopted"], "adopted_at"].sort_values()
@@ -176,7 +183,10 @@ def _chart(curves: pd.DataFrame) -> alt.Chart:
             x=alt.X("at:T", title="adoption date"),
             y=alt.Y("cumulative_share:Q", title="share of members adopted",
                     axis=alt.Axis(format="%")),
-            color=alt.Color("group:N", title=None),
+            color=alt.Color("group:N", title=None, scale=alt.Scale(scheme="dark2")),
+            strokeDash=alt.condition(alt.datum.group == "leaders", alt.value([6, 3]),
+                                     alt.value([1, 0])),
+            strokeWidth=alt.condition(alt.datum.group == "leaders", alt.value(3), alt.value(2)),
         )
         .properties(width=520, height=280)
     )

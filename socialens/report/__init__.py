@@ -2,7 +2,10 @@
 
 No CDN, no script: charts are inline SVG rendered by vl-convert, styles are inline, and every text
 that comes from data is escaped (Jinja2 autoescape + :class:`Result.to_html`). People who did not
-opt in are shown without name, handle or id.
+opt in are shown without name, handle or id, unless ``include_all`` (a study of public officials);
+the choice is recorded in the report's header and in ``summary.json`` (``privacy``). An analysis
+that cannot run on the workspace is shown as "not available: <reason>" and recorded in
+``summary.json`` (``not_available``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from socialens.analyses import run_all, summaries
-from socialens.analyses.result import Result, _fmt
-from socialens.errors import SocialensError
+from socialens.analyses.result import Result, label, readable
+from socialens.errors import AnalysisError, SocialensError
 from socialens.privacy import published
-from socialens.report.answer import founding_answer, verdicts
+from socialens.report.answer import QUESTIONS, answer_lines, founding_answer, verdicts
 from socialens.workspace import Workspace
 
-__all__ = ["write_report", "render_report", "redact", "founding_answer", "verdicts"]
+__all__ = ["write_report", "render_report", "redact", "founding_answer", "verdicts",
+           "privacy_info"]
 
 HIDDEN = "(not listed)"
 #: columns and summary keys that could identify a person (titles and departments can: "CEO")
@@ -84,9 +88,50 @@ def _redact_obj(obj, ids):
     return obj
 
 
+def privacy_info(ws: Workspace, include_all: bool) -> dict:
+    """Who the report may name, for its header and ``summary.json``: ``include_all``, the number
+    of people who did not opt in (named only with ``include_all``) and of people the roster
+    declares public (``people.attrs.public = "roster"``, with ``opt_in = true``)."""
+    row = ws.con.execute(
+        """SELECT count(*) FILTER (WHERE NOT coalesce(opt_in, false)),
+                  count(*) FILTER (WHERE coalesce(opt_in, false)
+                                   AND json_extract_string(attrs, '$.public') = 'roster')
+           FROM people""").fetchone()
+    n_hidden, n_public = int(row[0] or 0), int(row[1] or 0)
+    if include_all:
+        text = (f"Internal report (--include-all): everyone is named, including the {n_hidden} "
+                "people who did not opt in." if n_hidden else
+                "Everyone is named (--include-all); every person in the workspace opted in.")
+    elif n_hidden:
+        text = (f"{n_hidden} people who did not opt in are not named; they are shown as "
+                f"{HIDDEN!r}.")
+    else:
+        text = "Everyone in the workspace opted in to be named."
+    if n_public:
+        text += (f" The names of {n_public} people are shown because the roster declares them "
+                 "public (public officials).")
+    return {"include_all": bool(include_all), "n_not_opted_in": n_hidden,
+            "n_not_opted_in_named": n_hidden if include_all else 0,
+            "n_roster_public": n_public, "statement": text}
+
+
+def _not_available_html(name: str, reason: str) -> Markup:
+    from markupsafe import escape
+
+    from socialens.analyses import REGISTRY
+
+    fn = REGISTRY.get(name)
+    doc = (fn.__doc__ or "").strip().splitlines()[0] if fn else name
+    return Markup(f'<section class="result not-available" id="{escape(name)}">'
+                  f"<h2>{escape(name.capitalize())}: {escape(doc)}</h2>"
+                  f'<p class="headline">Not available: {escape(reason)}</p></section>')
+
+
 def render_report(ws: Workspace, results: dict[str, Result], *, title: str | None = None,
-                  sources: str | None = None) -> str:
-    """The report HTML as a string."""
+                  sources: str | None = None, unavailable: dict[str, str] | None = None,
+                  include_all: bool = False) -> str:
+    """The report HTML as a string; ``unavailable`` (``{name: reason}``) lists the analyses that
+    could not run, shown as "not available: <reason>"."""
     from socialens import __version__
 
     env = Environment(loader=PackageLoader("socialens.report", "templates"),
@@ -95,19 +140,35 @@ def render_report(ws: Workspace, results: dict[str, Result], *, title: str | Non
     runs = ws.sql("SELECT * FROM ingest_runs ORDER BY started_at").to_dict("records")
     for r in runs:
         r["source_path"] = os.path.basename(r["source_path"])
+    from socialens.analyses import REGISTRY
+
+    unavailable = dict(unavailable or {})
+    order = [n for n in REGISTRY if n in results or n in unavailable]
+    order += [n for n in results if n not in order]
+    sections = {n: (Markup(results[n].to_html()) if n in results
+                    else _not_available_html(n, unavailable[n])) for n in order}
+    titles = {n: (results[n].title if n in results else f"{n.capitalize()} (not available)")
+              for n in order}
+    counts = {t: n for t, n in ws.counts().items()
+              if t != "schema_migrations" and not (t.startswith("sim_truth_") and n == 0)}
     return tpl.render(
         title=title or "SociaLens report: do the leaders model social media use?",
         version=__version__,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         workspace=ws.path.name,
-        results=results,
-        sections={n: Markup(r.to_html()) for n, r in results.items()},
-        answer=founding_answer(results),
+        order=order,
+        titles=titles,
+        sections=sections,
+        unavailable=unavailable,
+        answer=answer_lines(results),
+        questions=QUESTIONS,
         verdicts=verdicts(results),
-        counts={t: n for t, n in ws.counts().items() if t != "schema_migrations"},
+        privacy=privacy_info(ws, include_all),
+        counts=counts,
         runs=runs,
         sources=sources,
-        fmt=_fmt,
+        readable=readable,
+        label=label,
     )
 
 
@@ -117,26 +178,47 @@ def write_report(
     out_dir: str | Path,
     *,
     results: dict[str, Result] | None = None,
+    unavailable: dict[str, str] | None = None,
     title: str | None = None,
     sources: str | None = None,
     include_all: bool = False,
     **params,
-) -> dict[str, Path]:
+) -> dict:
     """Run the analyses (unless ``results`` are given) and write ``report.html`` and
-    ``summary.json`` into ``out_dir``. Returns their paths."""
+    ``summary.json`` into ``out_dir``. Returns their paths (``html``, ``json``) and
+    ``not_available`` (``{name: reason}``).
+
+    Parameters
+    ----------
+    results : dict, optional
+        Results to report (default: run every analysis with ``params``; one that cannot run on
+        this workspace is reported as not available, with its reason).
+    unavailable : dict, optional
+        ``{name: reason}`` of analyses that could not run, when ``results`` are given.
+    include_all : bool
+        Name everyone, also people who did not opt in (e.g. a study of public officials); the
+        report's header and ``summary.json`` (``privacy``) say so.
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SocialensError(f"cannot create {out}: {exc.strerror or exc}") from exc
+    unavailable = dict(unavailable or {})
     if results is None:
-        results = run_all(ws, **params)
+        results = run_all(ws, unavailable=unavailable, **params)
+    if not results:
+        reasons = "; ".join(f"{n}: {r}" for n, r in unavailable.items())
+        raise AnalysisError(f"no analysis can run on this workspace ({reasons})")
     shown = results if include_all else redact(results, ws)
-    html = render_report(ws, shown, title=title, sources=sources)
-    summary = summaries(shown)
+    html = render_report(ws, shown, title=title, sources=sources, unavailable=unavailable,
+                         include_all=include_all)
+    summary = summaries(shown, unavailable)
     summary["answer"] = founding_answer(shown)
     summary["verdicts"] = verdicts(shown)
+    summary["privacy"] = privacy_info(ws, include_all)
     (out / "report.html").write_text(html, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n",
                                       encoding="utf-8")
-    return {"html": out / "report.html", "json": out / "summary.json"}
+    return {"html": out / "report.html", "json": out / "summary.json",
+            "not_available": unavailable}

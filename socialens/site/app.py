@@ -33,7 +33,6 @@ from socialens.site.build import (
     ASSETS,
     Renderer,
     asset_text,
-    leader_cards,
     redact_results,
     run_analyses,
 )
@@ -162,6 +161,7 @@ class _State:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._results: dict | None = None
+        self.unavailable: dict[str, str] = {}
         self._pages: dict[str, bytes] = {}
         self._files: dict[str, bytes] | None = None
         self.renderer = Renderer(self.d, has_report=True)
@@ -177,9 +177,9 @@ class _State:
     def results(self) -> dict:
         with self._lock:
             if self._results is None:
-                res = run_analyses(self.ws, self.params, [])
+                self.unavailable = {}
+                res = run_analyses(self.ws, self.params, [], unavailable=self.unavailable)
                 self._results = res if self.include_all else redact_results(self.ws, res)
-                self.renderer.cards = leader_cards(self.d, self._results)
             return self._results
 
     def page(self, key: str, make) -> bytes:
@@ -259,8 +259,6 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         p = state.d.by_slug.get(name[:-5]) if name.endswith(".html") else None
         if p is None:
             raise HTTPException(404, "no such person in the directory")
-        if p["leader"]:
-            state.results()  # the leader report card needs the analyses
         return html(state.page("p:" + p["slug"], lambda: state.renderer.person(p)))
 
     @app.get("/assets/{name}", include_in_schema=False)
@@ -301,7 +299,8 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
 
         results = state.results()
         return html(state.page("report", lambda: render_report(
-            state.ws, results, title=f"{state.d.title}: research report")))
+            state.ws, results, title=f"{state.d.title}: research report",
+            unavailable=state.unavailable, include_all=state.include_all)))
 
     # -- API --------------------------------------------------------------------------------
     @app.get("/api/people", summary="Listed people, ranked by followers")

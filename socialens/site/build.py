@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from socialens.privacy import published
 from socialens.site.feeds import department_feeds, mastodon_address, subscription_files
@@ -34,7 +34,8 @@ from socialens.site.model import SORT_KEYS, Directory, SiteError, load_directory
 from socialens.site.security import CSP, json_for_script
 from socialens.workspace import Workspace
 
-__all__ = ["publish", "PublishResult", "Renderer", "directory_rows", "ASSETS", "MARKER"]
+__all__ = ["publish", "PublishResult", "Renderer", "directory_rows", "ASSETS", "MARKER",
+           "run_analyses", "redact_results"]
 
 #: Files shipped with the package and copied to ``assets/``.
 ASSETS = {"site.css": "text/css", "site.js": "text/javascript"}
@@ -70,12 +71,11 @@ def asset_text(name: str) -> str:
 class Renderer:
     """Renders the site's pages from a :class:`Directory` (used by publish and by serve)."""
 
-    def __init__(self, d: Directory, *, has_report: bool = False, cards: dict | None = None):
+    def __init__(self, d: Directory, *, has_report: bool = False):
         from socialens import __version__
 
         self.d = d
         self.has_report = has_report
-        self.cards = cards or {}
         self.env = Environment(loader=PackageLoader("socialens.site", "templates"),
                                autoescape=select_autoescape(["html", "j2", "xml"],
                                                             default_for_string=True),
@@ -95,8 +95,7 @@ class Renderer:
         return self._render("person.html.j2", "../", page="person", p=p,
                             accounts=self.d.accounts.get(p["person_id"], []),
                             roles=self.d.roles.get(p["person_id"], []),
-                            posts=self.d.recent_posts.get(p["person_id"], []),
-                            card=self.cards.get(p["person_id"]))
+                            posts=self.d.recent_posts.get(p["person_id"], []))
 
     def feed(self) -> str:
         return self._render("feed.html.j2", "", page="feed")
@@ -187,19 +186,20 @@ def publish(
               "account_filter": account_filter}
     from socialens.analyses import REGISTRY
 
-    names = list(REGISTRY) if report else [n for n in ("leaders",) if n in REGISTRY]
-    results = run_analyses(ws, params, notes, names=names)
-    if not include_all:
-        results = redact_results(ws, results)
-    cards = leader_cards(d, results)
+    results: dict = {}
+    unavailable: dict[str, str] = {}
+    if report:
+        results = run_analyses(ws, params, notes, names=list(REGISTRY), unavailable=unavailable)
+        if not include_all:
+            results = redact_results(ws, results)
     report_path = None
     if report and results:
         from socialens.report import write_report
 
-        paths = write_report(ws, out / "report", results=results, include_all=include_all,
-                             title=f"{d.title}: research report")
+        paths = write_report(ws, out / "report", results=results, unavailable=unavailable,
+                             include_all=include_all, title=f"{d.title}: research report")
         report_path = paths["html"]
-    r = Renderer(d, has_report=report_path is not None, cards=cards)
+    r = Renderer(d, has_report=report_path is not None)
     files: dict[str, bytes] = {
         "index.html": r.directory().encode("utf-8"),
         "feed.html": r.feed().encode("utf-8"),
@@ -225,21 +225,21 @@ def publish(
 
 
 def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,
-                 names: list[str] | None = None) -> dict:
-    """Run the registered analyses (default: all) with the site's parameters; ones that cannot
-    run on this workspace are skipped (with a note)."""
-    from socialens.analyses import REGISTRY
-    from socialens.errors import AnalysisError
+                 names: list[str] | None = None,
+                 unavailable: dict[str, str] | None = None) -> dict:
+    """Run the registered analyses (default: all) with the site's parameters (each gets the ones
+    it takes); ones that cannot run on this workspace are skipped, with a note and their reason in
+    ``unavailable``."""
+    from socialens.analyses import run_all
 
-    results = {}
-    for name, fn in REGISTRY.items():
-        if names is not None and name not in names:
-            continue
-        try:
-            results[name] = fn(ws, **{k: v for k, v in params.items() if v is not None})
-        except AnalysisError as exc:
-            if notes is not None:
-                notes.append(f"analysis {name} left out of the report: {exc}")
+    skipped: dict[str, str] = {}
+    results = run_all(ws, names, unavailable=skipped,
+                      **{k: v for k, v in params.items() if v is not None})
+    for name, reason in skipped.items():
+        if notes is not None:
+            notes.append(f"analysis {name} left out of the report: {reason}")
+    if unavailable is not None:
+        unavailable.update(skipped)
     return results
 
 
@@ -306,26 +306,3 @@ def redact_results(ws: Workspace, results: dict) -> dict:
         out[name] = Result(r.name, scrub(r.title), dict(r.params), scrub(r.summary), tables,
                            figures, scrub(r.headline), [scrub(n) for n in r.notes])
     return out
-
-
-def leader_cards(d: Directory, results: dict) -> dict[str, Markup]:
-    """``{person_id: html}``: the leader report card of each listed leader, when a ``leaders``
-    analysis is registered and ran (rows of its tables that concern the person)."""
-    r = results.get("leaders")
-    if r is None:
-        return {}
-    cards = {}
-    for p in d.leaders:
-        parts = []
-        for tname, df in r.tables.items():
-            if "person_id" not in df.columns:
-                continue
-            rows = df[df["person_id"] == p["person_id"]]
-            for row in rows.to_dict("records"):
-                cells = "".join(f"<tr><th scope=\"row\">{escape(k)}</th><td>{escape(v)}</td></tr>"
-                                for k, v in row.items() if k != "person_id")
-                parts.append(f"<table><caption>{escape(tname)}</caption><tbody>{cells}"
-                             "</tbody></table>")
-        if parts:
-            cards[p["person_id"]] = Markup("".join(parts))
-    return cards

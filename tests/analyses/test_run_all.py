@@ -24,8 +24,9 @@ def test_every_registered_analysis_is_checked():
 
 def test_run_all_gives_each_analysis_its_parameters(tiny_ws):
     # window_start is activity's only; directory and adoption must not choke on it
-    res = run_all(tiny_ws, window_start="2008-07-01", leaders="level<=1")
-    assert list(res) == ["directory", "adoption", "activity"]
+    res = run_all(tiny_ws, ["activity", "adoption", "directory"], window_start="2008-07-01",
+                  leaders="level<=1")
+    assert list(res) == ["directory", "adoption", "activity"]  # registry order
     assert res["activity"].params["window_start"].startswith("2008-07-01")
     assert res["directory"].params["leaders"] == "level<=1"
 
@@ -41,7 +42,7 @@ def test_run_all_rejects_a_parameter_no_analysis_takes(tiny_ws):
 def test_unavailable_analyses_are_left_out_with_their_reason(tiny_ws):
     tiny_ws.con.execute("DELETE FROM account_snapshots")
     skipped = {}
-    res = run_all(tiny_ws, unavailable=skipped)
+    res = run_all(tiny_ws, ["directory", "adoption", "activity"], unavailable=skipped)
     assert list(res) == ["adoption", "activity"]
     assert set(skipped) == {"directory"} and "no account snapshots" in skipped["directory"]
     with pytest.raises(SocialensError, match="no account snapshots"):

@@ -122,3 +122,18 @@ def test_report_and_analysis_redacted(client):
     assert "style-src 'unsafe-inline'" in r.headers["content-security-policy"]
     body = json.dumps(client.get("/api/analyses/directory").json())
     assert "Zebulon" not in body and "Tony Chief" in body
+
+
+def test_a_leader_page_runs_no_analysis(xss_ws_path):
+    """The empty "leader report card" made the first leader page run every analysis (~5 s on the
+    demo); it is gone until the report-card issue fills it."""
+    app = create_app(xss_ws_path)
+    state = app.app.state.socialens
+    with TestClient(app) as c:
+        leader = next(p for p in state.d.people if p["leader"])
+        r = c.get(f"/people/{leader['slug']}.html")
+        assert r.status_code == 200 and leader["name"] in r.text
+        assert "report card" not in r.text.lower()
+        assert state._results is None  # no analysis ran
+        assert c.get("/report/report.html").status_code == 200
+        assert state._results is not None
