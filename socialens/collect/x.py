@@ -10,22 +10,28 @@ The token comes only from ``SOCIALENS_X_BEARER_TOKEN`` (there is no anonymous ac
   expansions the reader needs (``author_id``, ``referenced_tweets.id``,
   ``referenced_tweets.id.author_id``), paged with ``meta.next_token`` → ``pagination_token``.
 * ``GET /2/users/:id/following?max_results=1000`` → the reader makes ``follows`` edges from the page
-  URL.
+  URL. X serves this endpoint only to some access levels (Enterprise, per the X docs): a 403 there
+  does not stop the run. It is recorded (a note in the run report, with the number of accounts
+  whose follows were not collected; a warning in the log), follows are not asked again in that
+  run, and profiles and timelines go on.
 
 Pages are ingested with :mod:`socialens.ingest.twitter_v2`.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
-from socialens.collect.collector import AccountUnavailable, Collector, Page, Target
+from socialens.collect.collector import AccountUnavailable, Collector, CollectReport, Page, Target
 from socialens.collect.state import AccountState
 from socialens.errors import CollectError
 from socialens.ingest._platform import maybe_time
 
 __all__ = ["XCollector", "DEFAULT_BASE_URL"]
+
+log = logging.getLogger("socialens.collect")
 
 DEFAULT_BASE_URL = "https://api.x.com"
 USER_FIELDS = ("created_at,description,entities,location,name,pinned_tweet_id,profile_image_url,"
@@ -50,6 +56,9 @@ class XCollector(Collector):
         if not self.token:
             raise CollectError("collect x needs an app-only bearer token in the environment: "
                                "export SOCIALENS_X_BEARER_TOKEN=... (from the X developer portal)")
+        #: why X refused the follows lookup in this run (None while it has not), and for whom
+        self.follows_refused: str | None = None
+        self.follows_missing: list[str] = []
 
     def _check(self, resp, t: Target) -> Any:
         body: Any = None
@@ -104,10 +113,16 @@ class XCollector(Collector):
 
     def collect_follows(self, t: Target) -> None:
         uid = t.account_id.split(":", 1)[1]
+        if self.follows_refused is not None:  # refused once: the access level will not change
+            self.follows_missing.append(t.account_id)
+            return
         token = None
         while True:
             resp = self.get(f"/2/users/{uid}/following", {
                 "max_results": 1000, "pagination_token": token, "user.fields": USER_FIELDS})
+            if resp.status_code == 403:
+                self._refused(resp, t)
+                return
             body = self._check(resp, t)
             self.write("follows", resp, body)
             n = len(body.get("data") or [])
@@ -116,3 +131,28 @@ class XCollector(Collector):
             token = (body.get("meta") or {}).get("next_token")
             if not n or not token:
                 return
+
+    def _refused(self, resp, t: Target) -> None:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {}
+        detail = ""
+        if isinstance(body, dict):
+            detail = str(body.get("detail") or body.get("title") or body.get("reason") or "")[:200]
+        self.follows_refused = f"HTTP 403{': ' + detail if detail else ''}"
+        self.follows_missing.append(t.account_id)
+        if self._current is not None:
+            self._current.note = f"follows not collected: X refused the lookup ({self.follows_refused})"
+        log.warning("%s: X refused GET /2/users/:id/following (%s); follows are not collected in "
+                    "this run, timelines go on", t.label, self.follows_refused)
+
+    def _finish(self, report: CollectReport) -> None:
+        if self.follows_refused is not None:
+            n = len(self.follows_missing)
+            report.notes.append(
+                f"warning: follows not collected for {n} account{'s' if n != 1 else ''}: X refused "
+                f"GET /2/users/:id/following ({self.follows_refused}); the endpoint needs an access "
+                "level that serves it (Enterprise, per the X docs). Profiles and timelines were "
+                "collected; pass --no-follows to skip the lookup.")
+        super()._finish(report)

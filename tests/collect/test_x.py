@@ -27,6 +27,7 @@ class FakeX:
         self.tweets = {}  # user id -> newest first
         self.following = {}
         self.suspended = set()
+        self.follows_forbidden = False  # X's answer to an app without Enterprise access
         self.calls = []
         self._id = 1_760_000_000_000_000_000
         for pat, fn in ((r"^/2/users/by/username/\w+$", self.by_username),
@@ -101,6 +102,15 @@ class FakeX:
         return self._json(body)
 
     def follows(self, request):
+        if self.follows_forbidden:
+            return Response(json.dumps({
+                "client_id": "123", "required_enrollment": "Appropriate Level of API Access",
+                "registration_url": "https://developer.x.com/en/portal/product",
+                "title": "Client Forbidden", "reason": "client-not-enrolled",
+                "detail": "When authenticating requests to the Twitter API v2 endpoints, you must "
+                          "use keys and tokens from a Twitter developer App that is attached to a "
+                          "Project.", "type": "https://api.twitter.com/2/problems/client-forbidden"}),
+                status=403, content_type="application/json")
         uid = request.path.split("/")[3]
         ids = self.following.get(uid, [])
         return self._json({"data": [self.users[i] for i in ids], "meta": {"result_count": len(ids)}})
@@ -151,6 +161,33 @@ def test_collect_x(ws, xapi, tmp_path, caplog):
     tl = [a for p, a, _ in xapi.calls if p == "/2/users/11/tweets"]
     assert len(tl) == 1 and tl[0]["since_id"]  # only what is new
     assert ws.sql("SELECT count(*) n FROM posts WHERE account_id='twitter:11'").n[0] == 4
+
+
+def test_follows_refused_does_not_stop_the_run(ws, xapi, tmp_path, caplog):
+    """A 403 on the follows lookup (Enterprise-only) is recorded and counted; every account's
+    profile and timeline are still collected, and follows are asked only once."""
+    xapi.follows_forbidden = True
+    xapi.add_tweet("22", "Bo tweet", T0)
+    roster = write_roster(tmp_path / "roster.csv", [
+        {"person_id": "p1", "name": "Ada", "twitter_id": "11", "twitter": "ada_ceo"},
+        {"person_id": "p2", "name": "Bo", "twitter_id": "22", "twitter": "bo_coo"},
+    ])
+    with caplog.at_level(logging.WARNING, logger="socialens.collect"):
+        rep = collect(ws, "x", roster=roster, base_url=xapi.url, out=tmp_path / "raw",
+                      sleep=lambda s: None)
+    assert rep.complete and rep.stopped is None
+    assert {a.account: a.status for a in rep.accounts} == {"twitter:11": "ok", "twitter:22": "ok"}
+    assert ws.sql("SELECT account_id, count(*) n FROM posts GROUP BY 1 ORDER BY 1").values.tolist() == [
+        ["twitter:11", 3], ["twitter:22", 1]]
+    assert ws.count("edges") == 0 or ws.sql("SELECT count(*) n FROM edges WHERE kind='follows'").n[0] == 0
+    assert [p for p, _, _ in xapi.calls if p.endswith("/following")] == ["/2/users/11/following"]
+    warn = [n for n in rep.notes if n.startswith("warning: follows not collected")]
+    assert len(warn) == 1 and "for 2 accounts" in warn[0] and "HTTP 403" in warn[0]
+    assert "Client Forbidden" not in warn[0] or "403" in warn[0]
+    assert "follows not collected" in rep.accounts[0].note
+    assert "refused GET /2/users/:id/following" in caplog.text
+    saved = json.loads((Path(rep.run_dir) / "report.json").read_text())
+    assert any(n.startswith("warning: follows not collected for 2 accounts") for n in saved["notes"])
 
 
 def test_x_needs_a_token(ws, monkeypatch):
