@@ -371,12 +371,21 @@ def analyze(
     with _open(workspace, read_only=True) as ws:
         restrict(ws)  # summary.json is published output: public posts only
         _warn_snapshot(ws, snapshot)
-        results = run_all(ws, names=names, **params)
-    for name, r in results.items():
-        out.print(f"[bold]{escape(name)}[/]: {escape(r.headline)}", highlight=False)
+        unavailable: dict[str, str] = {}
+        results = run_all(ws, names=names, unavailable=unavailable, **params)
+    for name in [n for n in (names or []) if n in results or n in unavailable] or [
+            *results, *unavailable]:
+        if name in results:
+            out.print(f"[bold]{escape(name)}[/]: {escape(results[name].headline)}", highlight=False)
+        elif name in unavailable:
+            out.print(f"[bold]{escape(name)}[/]: not available: {escape(unavailable[name])}",
+                      highlight=False)
     if json_out:
-        json_out.write_text(json.dumps(summaries(results), indent=2, default=str) + "\n")
+        json_out.write_text(json.dumps(summaries(results, unavailable), indent=2, default=str)
+                            + "\n")
         _say(f"wrote {json_out}")
+    if not results:
+        raise _fail("no analysis could run on this workspace; see the reasons above")
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -392,15 +401,26 @@ def report(
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    include_all: Annotated[bool, typer.Option(
+        "--include-all", help="Also name people who did not opt in (e.g. a study of public "
+        "officials); recorded in the report's header and summary.json.")] = False,
 ) -> None:
-    """Write a self-contained HTML report (report.html) and summary.json."""
+    """Write a self-contained HTML report (report.html) and summary.json.
+
+    An analysis that cannot run on the workspace is reported as not available, with its reason.
+    """
     from socialens.report import write_report
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
-        paths = write_report(ws, out_dir, title=title, **params)
+        paths = write_report(ws, out_dir, title=title, include_all=include_all, **params)
+    for name, reason in paths["not_available"].items():
+        _say(f"{name}: not available: {reason}")
+    if include_all:
+        err.print("[bold yellow]Warning:[/] --include-all: people who did not opt in are named "
+                  "in this report.", highlight=False)
     _say(f"report: {paths['html']}\nsummary: {paths['json']}")
 
 
