@@ -73,7 +73,14 @@ def median_rank_pvalue(observed_median: float, n_group: int, n_total: int) -> fl
 def top_k_hypergeom(x: int, k: int, n_group: int, n_total: int) -> float:
     """P(at least ``x`` group members among the top ``k``) under random assignment.
 
-    >>> round(top_k_hypergeom(3, 4, 3, 431), 9) > 0
+    Zappos 2009: the 3 leaders were 3 of the top 4 of 431 (``docs/methods.md``), so
+    ``P = C(3,3) C(428,1) / C(431,4) = 428 / 1,417,867,165``:
+
+    >>> from math import comb, isclose
+    >>> p = top_k_hypergeom(3, 4, 3, 431)
+    >>> f"{p:.6e}"
+    '3.018618e-07'
+    >>> isclose(p, comb(3, 3) * comb(428, 1) / comb(431, 4), rel_tol=1e-12)
     True
     """
     return float(sps.hypergeom.sf(x - 1, n_total, n_group, k))

@@ -37,15 +37,44 @@ def test_baseline_known_answers():
         == ["MIXED"]
 
 
+# Known answers for the shipped model: posts written for this test, none of them in the model's
+# training data (shared/data/sharing_labels/dev.csv; checked below). PERSONAL above quotes two
+# training posts, so it cannot show that the model generalizes.
+HELD_OUT_PERSONAL = [
+    "Happy anniversary to my husband Dan, 30 years and still my best friend!",
+    "Taking my granddaughter fishing at the lake this weekend. She caught the biggest one!",
+    "So proud of my son on his graduation day. Love you, buddy!",
+    "Go Bears! Watching the game with the whole family tonight.",
+]
+HELD_OUT_PROFESSIONAL = [
+    "I introduced a bill today to lower prescription drug costs for seniors.",
+    "The committee will hold a hearing on the farm bill next Tuesday.",
+    "My office is hosting a job fair for veterans on Friday. Details on our website.",
+    "Voted against the budget resolution: it adds $2 trillion to the deficit.",
+    "Met with county officials to discuss funding for rural broadband.",
+]
+
+
 def test_shipped_model_known_answers_and_provenance():
     m = shipped_model()
     assert m.classes_ == list(LABELS)
     assert m.provenance_["trained_on"].startswith("shared/data/sharing_labels/dev.csv")
-    r = classify_sharing(PERSONAL + PROFESSIONAL)
-    assert r["sharing_label"][:3] == ["PERSONAL"] * 3
-    assert r["sharing_label"][3] == "PROFESSIONAL"
-    assert all(s > 0.5 for s in r["personal_score"][:3])
-    assert r["personal_score"][3] < 0.5
+    n = len(HELD_OUT_PERSONAL)
+    r = classify_sharing(HELD_OUT_PERSONAL + HELD_OUT_PROFESSIONAL)
+    assert r["sharing_label"] == ["PERSONAL"] * n + ["PROFESSIONAL"] * len(HELD_OUT_PROFESSIONAL)
+    assert all(s > 0.5 for s in r["personal_score"][:n])
+    assert all(s < 0.5 for s in r["personal_score"][n:])
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "sharing_labels").exists(), reason="no shared data")
+def test_known_answer_posts_are_not_training_posts():
+    import pandas as pd
+
+    d = pd.read_csv(SHARED_DATA / "sharing_labels" / "dev.csv", dtype=str, keep_default_na=False)
+    train = [" ".join(t.lower().split()) for t in d.text]
+    for text in HELD_OUT_PERSONAL + HELD_OUT_PROFESSIONAL:
+        start = " ".join(text.lower().split())[:25]
+        assert not any(start in t for t in train), f"{text!r} is in the training data"
 
 
 def test_none_passes_through():
