@@ -472,11 +472,11 @@ def _read_js(path: Path):
 _STATUS_LINK = re.compile(r"^https?://(?:www\.)?(?:twitter|x)\.com/\w+/status/(\d+)$")
 
 
-@pytest.mark.parametrize("folder,quote", [
-    ("andreruffert+twitter", ("1486721823299407877", "1486023451584638980")),
-    ("milahu+twitter-milahu104", ("2029905358261502168", "2027739112069878026")),
+@pytest.mark.parametrize("folder,quote,n_quotes", [
+    ("andreruffert+twitter", ("1486721823299407877", "1486023451584638980"), 89),
+    ("milahu+twitter-milahu104", ("2029905358261502168", "2027739112069878026"), 39),
 ])
-def test_archive(ingested, folder, quote):
+def test_archive(ingested, folder, quote, n_quotes):
     rel = f"twitter_archive/{folder}"
     ws, _ = ingested(rel)
     data = SAMPLES / rel / "data"
@@ -496,7 +496,7 @@ def test_archive(ingested, folder, quote):
     assert p.loc[f"twitter:{qid}"].quote_of == f"twitter:{quoted}"
     # every quote_of is a status linked at the end of a non-retweet
     quotes = p.quote_of.dropna()
-    assert len(quotes) > 30
+    assert len(quotes) == n_quotes
     by_id = {x["id_str"]: x for x in tweets}
     for pid, q in quotes.items():
         t = by_id[pid.split(":")[1]]
@@ -552,3 +552,18 @@ def test_congresstweets_2017_07(ingested):
     p = _posts(ws)
     for r in raw:
         assert p.loc[f"twitter:{r['id']}"].account_id == f"twitter:{r['user_id']}"
+
+
+def test_cli_shows_api_errors(tmp_path):
+    """``socialens ingest`` prints the API errors apart from the quarantine."""
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    res = CliRunner().invoke(app, ["ingest", str(SAMPLES / "twitter_v2" / "users.jsonl"),
+                                   "-w", str(tmp_path / "ws.duckdb")])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if "API errors in users.jsonl" in x)
+    assert ": 8 (6 × tweet: Not Found Error (pinned_tweet_id);" in line
+    row = next(x for x in res.output.splitlines() if x.strip().startswith("users.jsonl"))
+    assert [c.strip() for c in row.replace("┃", "│").split("│")][2:] == ["96", "91", "5", "0"]
