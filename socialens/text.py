@@ -163,8 +163,13 @@ def html_to_text(value: str | None) -> str | None:
 # ellipsis, an angle bracket or the start of the next glued URL.
 _URL_STOP = "\\s<>\"'\u2018\u2019\u201c\u201d\u00ab\u00bb\u2026"
 _URL_START = r"(?:https?://|pic\.twitter\.com/|(?<![\w.@-])www\.(?=[a-z0-9-]+\.))"
+# Twitter's own short links (``t.co/<id>``, ``pic.twitter.com/<id>``) have alphanumeric ids, so they
+# end at the first other character (twitter-text): ``https://t.co/Ab1#svpol`` is a link and a tag.
 URL_RE = re.compile(
-    _URL_START + r"(?:(?!https?://|pic\.twitter\.com/)[^" + _URL_STOP + r"])+", re.IGNORECASE
+    r"(?:https?://t\.co|pic\.twitter\.com)/(?:(?!https?://|pic\.twitter\.com/)[a-z0-9])+"
+    r"(?:[.,;:!?*)\]}-]+(?![^" + _URL_STOP + r"]))?"  # sentence punctuation up to a space goes too
+    r"|" + _URL_START + r"(?:(?!https?://|pic\.twitter\.com/)[^" + _URL_STOP + r"])+",
+    re.IGNORECASE,
 )
 #: Trailing characters that end a sentence rather than a URL.
 _URL_TRAIL = ".,;:!?*-]}"
@@ -265,12 +270,30 @@ def _mark_class() -> str:
 _MARKS = _mark_class()
 # #hashtag (twitter-text): after a character that is not a letter, mark, digit, ``_`` or ``&``
 # (``&#39;`` is no hashtag); letters, marks, digits, ``_`` and the zero-width (non-)joiner, at
-# least one letter or mark; not followed by another ``#`` or ``://`` (``#tag1#tag2`` has none).
+# least one letter or mark (``#1`` is none); not followed by ``://``. An emoji's variation selector
+# (U+FE0E/U+FE0F, a mark) may precede it (``❤️#tag``). Deviation: hashtags glued
+# together (``#DrainTheSwamp#NewGOP``, as scrapes that lose the space before a link write them) are
+# each a hashtag, where twitter-text finds none. HASHTAG_RE matches such a run of glued tags.
 _TAG_CHAR = rf"[\w{_MARKS}\u200c\u200d]"
 HASHTAG_RE = re.compile(
-    rf"(?<![\w{_MARKS}&])[#\uFF03](?![\uFE0F\u20E3])(?={_TAG_CHAR}*?(?:[^\W\d_]|[{_MARKS}]))"
-    rf"({_TAG_CHAR}++)(?![#\uFF03]|://)"
+    rf"(?:(?<![\w{_MARKS}&])|(?<=[\uFE0E\uFE0F]))(?:[#\uFF03]{_TAG_CHAR}*+)+(?!://)"
 )
+_TAG_PIECE = re.compile(rf"[#\uFF03]({_TAG_CHAR}*+)")
+_TAG_LETTER = re.compile(rf"[^\W\d_]|[{_MARKS}]")
+
+
+def _tags(run: str) -> list[str]:
+    """The hashtags of a run matched by :data:`HASHTAG_RE` (as written)."""
+    if run.count("#") + run.count("\uff03") == 1:
+        tag = run[1:]
+        return [tag] if tag and tag[0] not in "\ufe0f\u20e3" and _TAG_LETTER.search(tag) else []
+    return [t for t in _TAG_PIECE.findall(run)
+            if t and t[0] not in "\ufe0f\u20e3" and _TAG_LETTER.search(t)]
+
+
+def _strip_tags(m: re.Match, replacement: str) -> str:
+    return replacement if _tags(m.group(0)) else m.group(0)
+
 
 # @mention: the ``@`` (or full-width ``＠``) follows a character that is not an ASCII letter, digit
 # or one of ``_!#$%&*@＠`` (twitter-text; ``.@Sen`` is a mention, ``me@mail.org`` is not), or
@@ -349,7 +372,7 @@ def scan(text: str | None, platform: str | None = None) -> Scan:
 
     >>> s = scan("RT@SenatorEnzi: “https://t.co/x” #Tag1#Tag2 ##Two x.@Sen a@b.org", "twitter")
     >>> s.urls, s.hashtags, s.mentions
-    (['https://t.co/x'], ['two'], ['senatorenzi', 'sen'])
+    (['https://t.co/x'], ['tag1', 'tag2', 'two'], ['senatorenzi', 'sen'])
     """
     out = Scan()
     if not text:
@@ -360,7 +383,7 @@ def scan(text: str | None, platform: str | None = None) -> Scan:
         t = URL_RE.sub(" ", t)
     if "#" in t or "\uff03" in t:
         for m in HASHTAG_RE.finditer(t):
-            out.hashtags.append(normalize_hashtag(m.group(1)))
+            out.hashtags.extend(normalize_hashtag(tag) for tag in _tags(m.group(0)))
     if "@" in t or "\uff20" in t:
         generic = platform not in TWITTER_PLATFORMS
         for m in _mention_re(platform).finditer(t):
@@ -440,7 +463,7 @@ def strip_entities(
     if mention is not None and ("@" in text or "\uff20" in text):
         text = MENTION_RE.sub(mention, text)
     if hashtag is not None and ("#" in text or "\uff03" in text):
-        text = HASHTAG_RE.sub(hashtag, text)
+        text = HASHTAG_RE.sub(lambda m: _strip_tags(m, hashtag), text)
     return text
 
 

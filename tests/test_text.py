@@ -92,7 +92,13 @@ def test_mentions_on_other_platforms_keep_domains():
 
 def test_hashtags_follow_twitter_text():
     s = scan("#MedicaidCuts &amp; #ÉTÉ2015 but not &#39; or #1 or a#b ##Two #tag1#tag2 #__ #_x")
-    assert s.hashtags == ["medicaidcuts", "été2015", "two", "_x"]
+    assert s.hashtags == ["medicaidcuts", "été2015", "two", "tag1", "tag2", "_x"]
+    # glued tags are each a tag (TweetEval test_text; twitter-text finds none), and a tag glued to
+    # a t.co link is split off it (t.co ids are alphanumeric)
+    assert scan("enjoyable read.  #DrainTheSwamp#NewGOP ").hashtags == ["draintheswamp", "newgop"]
+    assert scan("obsessed with right now😊🙏🏼❤️️#AshleyGraham").hashtags == ["ashleygraham"]
+    s = scan("to UAEhttps://t.co/XynY7O7d1i#svpol… ")
+    assert s.urls == ["https://t.co/XynY7O7d1i"] and s.hashtags == ["svpol"]
     # combining marks are part of a hashtag (Python's \\w has none of them)
     assert scan("#ผู้เริ่ม #महात्मा #१२३४").hashtags == ["ผู้เริ่ม", "महात्मा"]
     assert normalize_hashtag("#Cafe\u0301") == normalize_hashtag("café") == "café"
