@@ -145,19 +145,39 @@ def ingest(
     ] = None,
     format: Annotated[str | None, typer.Option("--format", help="Force an input format.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    public: Annotated[bool, typer.Option(
+        "--public", help="The rosters given declare their people public (e.g. elected officials): "
+        "opt_in = true and attrs.public = roster for each.")] = False,
+    map_: Annotated[str | None, typer.Option(
+        "--map", help="Read CSV/JSONL files of posts by column: field=column,... e.g. "
+        "text=Text,created_at=Date,post_id=\"Tweet ID\" (fields: docs/formats.md).")] = None,
+    platform: Annotated[str | None, typer.Option(
+        help="With --map: id prefix of the posts and authors (twitter, bluesky...; default "
+        "custom).")] = None,
+    account: Annotated[str | None, typer.Option(
+        help="With --map: the native id of every row's author.")] = None,
+    account_from_filename: Annotated[bool, typer.Option(
+        "--account-from-filename", help="With --map: the author is the file name without "
+        "extension.")] = False,
 ) -> None:
     """Load files into the workspace. Bad records go to quarantine; the counts are always printed.
 
-    Exits 1 only when nothing at all could be loaded.
+    A folder that is not a canonical folder or an archive is read file by file; files in no
+    format SociaLens reads are listed. Exits 1 only when nothing at all could be loaded.
     """
     from socialens.ingest import ingest_paths
+    from socialens.ingest.mapped_csv import parse_map
+
+    mapping = parse_map(map_) if map_ is not None else None
 
     with _open(workspace) as ws, _progress() as progress:
         def on_file(path: Path, target: str):
             task = progress.add_task(f"{path.name} → {target}", total=None)
             return lambda n: progress.advance(task, n)
 
-        result = ingest_paths(ws, paths, timezone=timezone, format=format, on_file=on_file)
+        result = ingest_paths(ws, paths, timezone=timezone, format=format, on_file=on_file,
+                              public=public, mapping=mapping, platform=platform, account=account,
+                              account_from_filename=account_from_filename)
     if json_out:
         out.print_json(json.dumps(result.as_dict()))
     else:
@@ -187,6 +207,11 @@ def ingest(
         if t["quarantined"]:
             out.print("  (all rejected records, with file, line and reason: "
                       "`socialens quarantine`)", highlight=False)
+        for s in result.skipped:
+            _say(f"  not read: {s.reason}")
+        for path in result.public:
+            _say(f"  {Path(path).name}: its people are declared public (opt_in = true, "
+                 "attrs.public = roster)")
     if not result.ok:
         raise _fail("nothing could be loaded; see the reasons above")
 

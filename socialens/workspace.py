@@ -163,11 +163,12 @@ class Workspace:
             )
 
     # -- writing ------------------------------------------------------------------------------
-    def ingest(self, *paths, timezone: str | None = None, format: str | None = None):
-        """Ingest files or folders; see :func:`socialens.ingest.ingest_paths`."""
+    def ingest(self, *paths, timezone: str | None = None, format: str | None = None, **options):
+        """Ingest files or folders; see :func:`socialens.ingest.ingest_paths` (``options``:
+        ``public``, ``mapping``, ``platform``, ``account``, ``account_from_filename``)."""
         from socialens.ingest import ingest_paths
 
-        return ingest_paths(self, list(paths), timezone=timezone, format=format)
+        return ingest_paths(self, list(paths), timezone=timezone, format=format, **options)
 
     # -- transactions -----------------------------------------------------------------------------
     @contextmanager

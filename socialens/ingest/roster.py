@@ -24,8 +24,29 @@ Two inputs (see ``docs/formats.md``):
 * the **congress-legislators** YAML (unitedstates/congress-legislators):
   ``legislators-current.yaml`` (people keyed by ``bioguide``; every term is a role
   ``Senator``/``Representative`` at level 2; every ``leadership_roles`` entry a level-0 leader role;
-  department = party of the latest term) and ``legislators-social-media.yaml`` (accounts
-  ``twitter:<twitter_id>`` with the handle, owned by the bioguide id; ``mastodon`` handles too).
+  department = party of the latest term), ``executive.yaml`` (the same shape; terms are
+  ``President``/``Vice President`` roles at level 2), ``legislators-social-media.yaml`` (accounts
+  ``twitter:<twitter_id>`` with the handle, owned by the bioguide id; ``mastodon`` handles too) and
+  ``committee-membership-current.yaml`` (committee leaders, below).
+
+**Committee leaders** follow the rule of the bundled demo (``scripts/build_demo_dataset.py``): a
+member whose title on a top-level committee (4-character code such as ``SSFI``) is Chair,
+Chairman, Chairwoman, Chairperson, Co-Chairman, Cochairman or Ranking Member
+(:data:`COMMITTEE_LEADER_TITLES`) gets a level-1 role (``is_leader`` false: leaders are chosen
+with ``--leaders``), titled ``Chair, Senate Committee on Finance`` (the committee's name from
+``committees-current.yaml`` beside the file, else its code), with ``committee``,
+``committee_name``, ``source_title``, ``party`` (majority/minority), ``rank`` and ``congress`` in
+``attrs``. Each such entry is one record; other titles (Vice Chair, Ex Officio) and subcommittees
+are not read. The file has no dates, so the role spans the whole Congress containing the date the
+file describes: the ``YYYY-MM-DD`` name of its folder (the layout of ``../shared/data``), else the
+latest term start in ``legislators-current.yaml`` beside it; without either the entries are
+quarantined with that reason. Load the legislators first (a folder is ordered that way).
+
+**Public rosters.** A roster of public officials may declare its people public: ``public: true`` at
+the top of a roster YAML (``{public: true, people: [...]}``), or ``ingest --public`` /
+``ingest(..., public=True)`` for any roster file. Every person of such a file gets
+``opt_in = true`` and ``attrs.public = "roster"`` (also when the person was loaded before), so
+outputs can name them and say that the roster declares them public.
 
 The person is the primary row of a record; roles and accounts are secondary rows. A YAML file is
 parsed whole; a record's line is its 1-based position in the list.
@@ -33,7 +54,10 @@ parsed whole; a record's line is its 1-based position in the list.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +73,25 @@ from socialens.ingest.values import (
     parse_time,
 )
 
-__all__ = ["detect", "tasks", "map_roster_row", "map_legislator", "map_social_media"]
+__all__ = ["detect", "tasks", "order", "map_roster_row", "map_legislator", "map_social_media",
+           "map_committee_leader", "congress_of", "declare_public", "companion_note",
+           "COMMITTEE_LEADER_TITLES"]
+
+#: committee-membership titles that make a committee leader, as the demo's rule spells them
+#: (``scripts/build_demo_dataset.py`` COMMITTEE_TITLES): source title → title of the role
+COMMITTEE_LEADER_TITLES = {
+    "Chair": "Chair",
+    "Chairman": "Chair",
+    "Chairwoman": "Chair",
+    "Chairperson": "Chair",
+    "Co-Chairman": "Co-Chair",
+    "Cochairman": "Co-Chair",
+    "Ranking Member": "Ranking Member",
+}
+_TERM_TITLES = {"sen": "Senator", "rep": "Representative", "prez": "President",
+                "viceprez": "Vice President"}
+_COMMITTEE_KEY = re.compile(r"^[A-Z]{4}[0-9]*:\s*$", re.M)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _PLATFORM_COLS = {"twitter", "twitter_id", "bluesky", "bluesky_did", "mastodon", "blog", "rss"}
 _ROSTER_KNOWN = {"person_id", "id", "name", "department", "opt_in", "title", "level", "start",
@@ -68,6 +110,8 @@ def _yaml_head(path: Path) -> str:
 def _legislators_kind(head: str) -> str | None:
     if "bioguide:" not in head:
         return None
+    if _COMMITTEE_KEY.search(head.split("\n", 1)[0] + "\n"):
+        return "membership"
     if "social:" in head:
         return "social"
     if "terms:" in head or "name:" in head:
@@ -149,6 +193,53 @@ def map_roster_row(r: Any, tz: str | None = None) -> Rows:
     return rows + accounts
 
 
+def companion_note(path: Path) -> str | None:
+    """Why a congress-legislators file that is read only with another one is not loaded alone."""
+    if path.name.lower().startswith("committees-current.y"):
+        return (f"{path}: the committee list; it names the committees of "
+                "committee-membership-current.yaml beside it and holds no people, roles or posts "
+                "of its own")
+    return None
+
+
+def order(path: Path) -> int:
+    """Load order of roster files in a folder: people (0), their accounts (1), committee roles (2)."""
+    kind = _legislators_kind(_yaml_head(path)) if _is_yaml(path) else None
+    return {"social": 1, "membership": 2}.get(kind or "", 0)
+
+
+def declare_public(ws, person_ids: set[str]) -> None:
+    """``opt_in = true`` and ``attrs.public = "roster"`` for these people (a public roster)."""
+    with ws.transaction() as con:
+        con.execute(
+            """UPDATE people SET opt_in = TRUE,
+                   attrs = json_merge_patch(coalesce(attrs, '{}'::JSON), '{"public": "roster"}')
+               WHERE person_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [sorted(person_ids)],
+        )
+
+
+def _public_rows(rows: Rows) -> Rows:
+    out = []
+    for target, row in rows:
+        if target == "people":
+            attrs = dict(row.get("attrs") or {})
+            attrs["public"] = "roster"
+            row = {**row, "opt_in": True, "attrs": attrs}
+        out.append((target, row))
+    return out
+
+
+def _declaring(stream: Iterator, declared: set[str] | None) -> Iterator:
+    """Mark the people of a public roster's records and note their ids in ``declared``."""
+    for line, raw, rows, error in stream:
+        if rows:
+            rows = _public_rows(rows)
+            if declared is not None:
+                declared.update(r["person_id"] for t, r in rows if t == "people")
+        yield line, raw, rows, error
+
+
 # -- congress-legislators -----------------------------------------------------------------------
 def _bioguide(r: Any) -> str:
     bid = ((r or {}).get("id") or {}).get("bioguide") if isinstance(r, dict) else None
@@ -172,7 +263,7 @@ def map_legislator(r: Any) -> Rows:
                   "gender": (r.get("bio") or {}).get("gender")},
     })]
     for t in terms:
-        title = {"sen": "Senator", "rep": "Representative"}.get(t.get("type"), t.get("type"))
+        title = _TERM_TITLES.get(t.get("type"), t.get("type"))
         if not title or not t.get("start"):
             continue
         rows.append(("roles", {
@@ -212,6 +303,87 @@ def map_social_media(r: Any) -> Rows:
     return rows
 
 
+def congress_of(day: date) -> tuple[int, date, date]:
+    """The Congress ``(number, start, end)`` whose two-year term contains ``day`` (from Jan 3).
+
+    >>> congress_of(date(2017, 11, 29))
+    (115, datetime.date(2017, 1, 3), datetime.date(2019, 1, 3))
+    >>> congress_of(date(2019, 1, 2))[0]
+    115
+    """
+    start_year = day.year if day.year % 2 == 1 else day.year - 1
+    if day < date(start_year, 1, 3):
+        start_year -= 2
+    return (start_year - 1789) // 2 + 1, date(start_year, 1, 3), date(start_year + 2, 1, 3)
+
+
+def map_committee_leader(item: Any) -> Rows:
+    """One leadership entry of ``committee-membership-current.yaml`` → a level-1 role.
+
+    ``item`` is ``(code, member, committee names, (congress, start, end) or a reason)``.
+    """
+    code, m, names, when = item
+    if isinstance(when, str):
+        raise RecordError(when, "start_at")
+    bid = clean_str((m or {}).get("bioguide")) if isinstance(m, dict) else None
+    if not bid:
+        raise RecordError("the membership entry has no bioguide id", "bioguide")
+    number, start, end = when
+    title = COMMITTEE_LEADER_TITLES[m["title"]]
+    name = names.get(code)
+    return [("roles", {
+        "person_id": bid, "title": f"{title}, {name or code}", "level": 1, "is_leader": False,
+        "start_at": parse_time(start.isoformat(), "start_at"),
+        "end_at": parse_time(end.isoformat(), "end_at"),
+        "attrs": {"committee": code, "committee_name": name, "source_title": m["title"],
+                  "party": m.get("party"), "rank": m.get("rank"), "congress": number,
+                  "dates": f"the {number}th Congress, which contains the date the file describes"},
+    })]
+
+
+def _beside(path: Path, stem: str) -> Path | None:
+    for name in (f"{stem}.yaml", f"{stem}.yaml.gz", f"{stem}.yml", f"{stem}.yml.gz"):
+        if (path.parent / name).is_file():
+            return path.parent / name
+    return None
+
+
+def _membership_date(path: Path) -> date | str:
+    """The date a membership file describes, or the reason it cannot be told."""
+    folder = path.parent.name
+    if _ISO_DAY.match(folder):
+        try:
+            return date.fromisoformat(folder)
+        except ValueError:
+            pass
+    legislators = _beside(path, "legislators-current")
+    if legislators is not None:
+        starts = [str(t.get("start")) for r in _load_yaml(legislators) or [] if isinstance(r, dict)
+                  for t in (r.get("terms") or [])[-1:] if isinstance(t, dict) and t.get("start")]
+        if starts:
+            return date.fromisoformat(max(starts)[:10])
+    return (f"{path.name} has no dates and nothing tells which Congress it describes: put it in a "
+            "folder named by its date (YYYY-MM-DD) or beside its legislators-current.yaml")
+
+
+def _membership_items(path: Path, doc: Any) -> Iterator:
+    if not isinstance(doc, dict):
+        raise InputFileError(f"{path}: expected a mapping of committee codes to member lists")
+    committees = _beside(path, "committees-current")
+    names = {}
+    if committees is not None:
+        names = {c.get("thomas_id"): c.get("name") for c in _load_yaml(committees) or []
+                 if isinstance(c, dict)}
+    day = _membership_date(path)
+    when = day if isinstance(day, str) else congress_of(day)
+    i = 0
+    for code, members in doc.items():
+        for m in members if isinstance(members, list) else []:
+            i += 1  # position among all member entries
+            if len(str(code)) == 4 and isinstance(m, dict) and m.get("title") in COMMITTEE_LEADER_TITLES:
+                yield i, raw_json({"committee": code, **m}, 5000), (str(code), m, names, when)
+
+
 # -- reading ----------------------------------------------------------------------------------
 def _load_yaml(path: Path) -> Any:
     import yaml
@@ -223,13 +395,27 @@ def _load_yaml(path: Path) -> Any:
             raise InputFileError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
+def tasks(
+    path: Path, timezone: str | None, *, public: bool = False, declared: set[str] | None = None
+) -> Iterator[tuple[Path, str, Iterator]]:
+    """The file's task; with ``public`` (or a roster YAML's ``public: true``) its people are
+    declared public and their ids added to ``declared`` as they load."""
     if not _is_yaml(path):
         _, recs = iter_csv(path)
-        yield path, "people", mapped(recs, lambda r: map_roster_row(r, timezone), what="roster row")
+        stream = mapped(recs, lambda r: map_roster_row(r, timezone), what="roster row")
+        yield path, "people", _declaring(stream, declared) if public else stream
         return
     doc = _load_yaml(path)
+    if _legislators_kind(_yaml_head(path)) == "membership":
+        yield path, "roles", mapped(_membership_items(path, doc), map_committee_leader,
+                                    what="committee membership entry")
+        return
     if isinstance(doc, dict) and isinstance(doc.get("people"), list):
+        declares = doc.get("public")
+        if declares not in (None, True, False):
+            raise InputFileError(f"{path}: public: {json.dumps(declares, default=str)} is not "
+                                 "true or false")
+        public = public or declares is True
         doc = doc["people"]
     if not isinstance(doc, list):
         raise InputFileError(f"{path}: expected a YAML list of people (or 'people:' with a list)")
@@ -239,6 +425,8 @@ def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterato
         if "social" in first:
             yield path, "accounts", mapped(items, map_social_media, what="social-media entry")
         else:
-            yield path, "people", mapped(items, map_legislator, what="legislator")
+            stream = mapped(items, map_legislator, what="legislator")
+            yield path, "people", _declaring(stream, declared) if public else stream
         return
-    yield path, "people", mapped(items, lambda r: map_roster_row(r, timezone), what="roster entry")
+    stream = mapped(items, lambda r: map_roster_row(r, timezone), what="roster entry")
+    yield path, "people", _declaring(stream, declared) if public else stream

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.ingest.conftest import reasons
+from tests.ingest.conftest import PLATFORM_FIXTURES, reasons
 
 
 def test_csv_roster(ws, load):
@@ -40,3 +40,130 @@ def test_congress_legislators_2017(ws):
     assert leaders.n[0] == 9  # Speaker, floor leaders and whips (see SOURCES.md)
     assert f2.n_loaded == 528 and f2.n_quarantined == 8
     assert all("no twitter_id" in x for x in reasons(r2))
+
+
+CONGRESS = SHARED_DATA / "congress_legislators"
+needs_congress = pytest.mark.skipif(not CONGRESS.exists(), reason="no shared data")
+
+
+@pytest.mark.slow
+@needs_congress
+def test_congress_folder_reads_committee_leaders(ws):
+    """The folder is read file by file, legislators first; committee chairs and ranking members
+    become level-1 roles by the demo's rule (86 on 2017-11-29, as in the bundled demo). With
+    --public every legislator is opted in as a public official."""
+    r = ws.ingest(CONGRESS / "2017-11-29", public=True)
+    got = ws.sql("SELECT count(*) FILTER (WHERE opt_in AND (attrs->>'public') = 'roster') n, "
+                 "count(*) FILTER (WHERE (attrs->>'state') IS NOT NULL) s FROM people")
+    assert (got.n[0], got.s[0]) == (540, 540)  # the legislator attrs are kept
+    assert [x.rsplit("/", 1)[-1] for x in r.public] == ["legislators-current.yaml.gz"]
+    names = [f.path.rsplit("/", 1)[-1] for f in r.files]
+    assert names == ["legislators-current.yaml.gz", "legislators-social-media.yaml.gz",
+                     "committee-membership-current.yaml.gz"]
+    m = r.files[2]
+    assert (m.target, m.n_read, m.n_loaded, m.n_quarantined) == ("roles", 86, 86, 0)
+    assert [s.path.rsplit("/", 1)[-1] for s in r.skipped] == ["committees-current.yaml.gz"]
+    assert "committee list" in r.skipped[0].reason
+    fin = ws.sql("SELECT r.person_id, p.name, r.level, r.is_leader, r.start_at, r.end_at, r.attrs "
+                 "FROM roles r JOIN people p USING (person_id) "
+                 "WHERE title = 'Chair, Senate Committee on Finance'")
+    assert fin.values[:, :4].tolist() == [["H000338", "Orrin G. Hatch", 1, False]]
+    assert (str(fin.start_at[0]), str(fin.end_at[0])) == ("2017-01-03 00:00:00+00:00",
+                                                          "2019-01-03 00:00:00+00:00")
+    assert '"source_title": "Chairman"' in fin["attrs"][0] and '"congress": 115' in fin["attrs"][0]
+    ranking = ws.sql("SELECT person_id FROM roles WHERE title = "
+                     "'Ranking Member, Senate Committee on Finance'").person_id.tolist()
+    assert ranking == ["W000779"]
+    # the same rule as scripts/build_demo_dataset.py: the bundled demo's 2017 committee roles
+    import csv
+    import gzip
+    from pathlib import Path
+
+    import socialens
+
+    shipped = Path(socialens.__file__).parent / "datasets" / "us_congress" / "roles.csv.gz"
+    with gzip.open(shipped, "rt") as f:
+        want = {(row["person_id"], row["committee"], row["source_title"]) for row in csv.DictReader(f)
+                if row["source"] == "committee-membership-current 2017-11-29"}
+    got = {tuple(x) for x in ws.sql(
+        "SELECT person_id, attrs->>'committee', attrs->>'source_title' FROM roles WHERE level = 1"
+    ).values.tolist()}
+    assert got == want
+
+
+def test_membership_without_a_date_is_quarantined_with_the_reason(ws, tmp_path):
+    d = tmp_path / "checkout"
+    d.mkdir()
+    (d / "committee-membership-current.yaml").write_text(
+        "SSFI:\n- name: A\n  party: majority\n  rank: 1\n  title: Chairman\n  bioguide: X1\n"
+        "- name: B\n  party: majority\n  rank: 2\n  bioguide: X2\n")
+    r = ws.ingest(d / "committee-membership-current.yaml")
+    f = r.files[0]
+    assert (f.format, f.n_read, f.n_quarantined) == ("roster", 1, 1)  # only leaders are records
+    assert "folder named by its date" in next(iter(f.reasons))
+
+
+def test_membership_dated_by_the_legislators_beside_it(ws, tmp_path):
+    d = tmp_path / "checkout"
+    d.mkdir()
+    (d / "legislators-current.yaml").write_text(
+        "- id:\n    bioguide: X1\n  name:\n    official_full: Ann A\n  terms:\n"
+        "  - type: sen\n    start: '2021-01-03'\n    end: '2027-01-03'\n    state: OH\n")
+    (d / "committee-membership-current.yaml").write_text(
+        "SSFI:\n- name: Ann A\n  party: majority\n  rank: 1\n  title: Chair\n  bioguide: X1\n")
+    r = ws.ingest(d)
+    assert [f.n_loaded for f in r.files] == [1, 1]
+    role = ws.sql("SELECT title, start_at FROM roles WHERE level = 1").values.tolist()
+    assert [role[0][0], str(role[0][1])] == ["Chair, SSFI", "2021-01-03 00:00:00+00:00"]
+
+
+def _people(ws):
+    return ws.sql("SELECT person_id, opt_in, attrs->>'public' AS public FROM people ORDER BY 1")
+
+
+def test_public_roster_option(ws):
+    r = ws.ingest(PLATFORM_FIXTURES / "roster.csv", public=True)
+    assert r.public == [str(PLATFORM_FIXTURES / "roster.csv")]
+    assert _people(ws).values.tolist() == [["p1", True, "roster"], ["p2", True, "roster"],
+                                           ["p3", True, "roster"]]
+
+
+def test_public_declared_after_a_plain_ingest(ws):
+    ws.ingest(PLATFORM_FIXTURES / "roster.csv")
+    assert not _people(ws).opt_in.any()
+    r = ws.ingest(PLATFORM_FIXTURES / "roster.csv", public=True)
+    assert r.files[0].n_loaded == 0  # nothing new, but the declaration applies
+    assert _people(ws).opt_in.all() and set(_people(ws).public) == {"roster"}
+    ws.ingest(PLATFORM_FIXTURES / "roster.csv")  # a later plain ingest does not revoke it
+    assert _people(ws).opt_in.all()
+
+
+def test_public_roster_yaml_field(ws, tmp_path):
+    p = tmp_path / "officials.yaml"
+    p.write_text("public: true\npeople:\n  - person_id: m1\n    name: Sen. A\n    twitter_id: '9'\n")
+    r = ws.ingest(p)
+    assert r.public == [str(p)]
+    assert _people(ws).values.tolist() == [["m1", True, "roster"]]
+    p.write_text("public: maybe\npeople:\n  - person_id: m1\n    twitter_id: '9'\n")
+    from socialens.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="public: \"maybe\" is not true or false"):
+        ws.ingest(p)
+
+
+def test_public_needs_a_roster(ws):
+    from socialens.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="none of the paths is a roster"):
+        ws.ingest(PLATFORM_FIXTURES / "blog_rss.xml", public=True)
+
+
+def test_cli_public(tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    r = CliRunner().invoke(app, ["ingest", str(PLATFORM_FIXTURES / "roster.csv"), "--public",
+                                 "-w", str(tmp_path / "w.duckdb")])
+    assert r.exit_code == 0, r.output
+    assert "roster.csv: its people are declared public" in r.output
