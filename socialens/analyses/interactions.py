@@ -2,7 +2,9 @@
 
 The ties of :func:`socialens.network.network_at` in a window (replies, mentions, reposts, quotes
 derived from posts; observed follows), mapped from accounts to the people of the organization at
-``as_of``. For every kind: how many ties there were, how many members sent one to a leader, and
+``as_of``. For every kind: how many ties there were, how many members sent one to a leader (of the
+members who posted in the window: ties are made by posts, so a member whose posts were not
+collected is unknown, not silent), and
 what share of the ties members sent went to leaders, set against the leaders' share of the members
 who sent any tie of that kind (the share leaders would get if attention were spread evenly).
 
@@ -79,7 +81,16 @@ def interactions(
     ties["dst_person"] = ties.dst.map(person)
     ties["to_leader"] = ties.dst_person.isin(lead)
     from_members = ties[ties.src_person.notna() & ties.src_person.ne(ties.dst_person)]
-    n_members = int(roster.person_id.isin(owners.person_id).sum())
+    # the denominator: members who could have made a tie from a post, i.e. who posted in the
+    # window (a member whose posts were not collected is unknown, not silent)
+    posts = ws.table("posts")
+    if t0 is not None:
+        posts = posts.filter(posts.created_at >= t0)
+    if end is not None:
+        posts = posts.filter(posts.created_at < end)
+    posting = set(posts.select("account_id").distinct().to_pandas().account_id)
+    active = set(owners.person_id[owners.account_id.isin(posting)])
+    n_members = len(active)
     rows, per_leader = [], []
     for kind in kinds:
         k = ties[ties.kind == kind]
@@ -112,7 +123,7 @@ def interactions(
     names = roster.set_index("person_id")[["name", "title"]]
     leaders_tbl = leaders_tbl.join(names, on="person_id")
     summary = {
-        "n_members_with_accounts": n_members, "n_leaders": len(lead),
+        "n_members_posting": n_members, "n_leaders": len(lead),
         "window_start": t0 or first, "window_end": end,
         "kinds": {r["kind"]: {key: r[key] for key in (
             "edges", "ties", "members_sending", "members_reaching_a_leader",
@@ -121,7 +132,7 @@ def interactions(
     }
     talk = [r for r in rows if r["kind"] in ("reply", "mention") and r["member_ties"]]
     if talk:
-        parts = [f"{r['members_reaching_a_leader']} of {n_members} members with an account "
+        parts = [f"{r['members_reaching_a_leader']} of the {n_members} members who posted "
                  f"{'replied to' if r['kind'] == 'reply' else 'mentioned'} a leader"
                  for r in talk]
         best = max(talk, key=lambda r: r["member_ties"])

@@ -26,6 +26,9 @@ DEMO_PARAMS: dict[str, dict] = {
     # Senate tweets 2012-08 → 2015-07; roles read at the end of the window
     "activity": {"leaders": "is_leader", "platform": "twitter",
                  "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
+    # replies and mentions among the senators in the same window
+    "interactions": {"leaders": "is_leader",
+                     "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
 }
 
 
@@ -50,6 +53,7 @@ def run_demo(out_dir: str | Path, *, on_step: Callable[[str], None] | None = Non
     """
     import socialens
     from socialens.analyses import REGISTRY
+    from socialens.privacy import public_only
     from socialens.report import founding_answer, write_report
 
     step = on_step or (lambda msg: None)
@@ -66,9 +70,10 @@ def run_demo(out_dir: str | Path, *, on_step: Callable[[str], None] | None = Non
         if ingest.totals["quarantined"]:
             step(f"{ingest.totals['quarantined']} records quarantined")
         results = {}
-        for name, params in DEMO_PARAMS.items():
-            step(f"analysis: {name}")
-            results[name] = REGISTRY[name](ws, **params)
+        with public_only(ws):  # the report is published output
+            for name, params in DEMO_PARAMS.items():
+                step(f"analysis: {name}")
+                results[name] = REGISTRY[name](ws, **params)
         step("writing the report")
         sources = (data / "SOURCES.md").read_text(encoding="utf-8") if (data / "SOURCES.md").exists() else None
         paths = write_report(ws, out, results=results, sources=sources,

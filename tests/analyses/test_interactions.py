@@ -57,12 +57,13 @@ def test_counts_by_kind_towards_leaders(org):
     assert (k["mention"]["ties"], k["mention"]["members_sending"],
             k["mention"]["members_reaching_a_leader"]) == (4, 2, 1)
     assert k["mention"]["leader_share_of_member_ties"] == pytest.approx(1 / 3)
-    assert r.summary["n_members_with_accounts"] == 4 and r.summary["n_leaders"] == 1
+    assert r.summary["n_members_posting"] == 4 and r.summary["n_leaders"] == 1
     lt = r.tables["leaders"].set_index("kind")
     assert lt.loc["reply", "edges_from_members"] == 2 and lt.loc["reply", "name"] == "Cy"
     assert lt.loc["mention (outsiders)", "ties_from_outsiders"] == 1
-    assert r.headline.startswith("1 of 4 members with an account replied to a leader; "
-                                 "1 of 4 members with an account mentioned a leader.")
+    # the CEO, a, b and c posted before 2017-01-10 (the outsider is not a member)
+    assert r.headline.startswith("1 of the 4 members who posted replied to a leader; "
+                                 "1 of the 4 members who posted mentioned a leader.")
 
 
 def test_window_and_kinds(org):
@@ -82,5 +83,5 @@ def test_runs_in_the_registry_and_renders(org):
     r = res["interactions"]
     html = r.to_html()
     assert "Interactions: who replies to, mentions and reposts whom" in html
-    assert "1 of 4 members with an account replied to a leader" in html
+    assert "1 of the 4 members who posted replied to a leader" in html
     assert r.to_dict()["summary"]["kinds"]["reply"]["edges"] == 2
