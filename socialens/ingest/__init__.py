@@ -140,8 +140,9 @@ def unsupported_format(path: Path) -> str | None:
         if {"Date", "ShareLink", "ShareCommentary"} <= header:
             return (f"{path}: LinkedIn data export posts (Shares.csv); the LinkedIn format is not "
                     "supported yet. Its posts can be read with a column mapping: --map "
-                    "text=ShareCommentary,created_at=Date,url=ShareLink --platform linkedin "
-                    "--account <your id> --timezone UTC")
+                    "text=ShareCommentary,created_at=Date,url=ShareLink,visibility=Visibility "
+                    "--platform linkedin --account <your id> --timezone UTC (LinkedIn's "
+                    "MEMBER_NETWORK is not 'public', so such posts are never published)")
         if header == {"Date", "Link", "Message"}:
             return (f"{path}: LinkedIn data export comments (Comments.csv); the LinkedIn format is "
                     "not supported yet. They can be read with a column mapping: --map "
