@@ -145,7 +145,8 @@ def adoption(
         notes=[
             "Adoption = creation of the earliest personal account, else the first collected post. "
             "Account creation dates are left-truncated by the platform's own start.",
-            "Members who had not adopted by as_of count in the curves' denominators.",
+            "Members who had not adopted by the date the roles are read at count in the curves' "
+            "denominators.",
         ],
     )
 

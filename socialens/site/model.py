@@ -169,7 +169,7 @@ def load_directory(
     table = table.reset_index(drop=True)
     ids = [str(x) for x in table["person_id"]]
 
-    accounts = _accounts(ws, ids)
+    accounts = _accounts(ws, ids, params.get("snapshot") or params.get("as_of"))
     internal = _internal_followers(ws, ids)
     posts = _recent_posts(ws, ids, n_recent)
     counts = _post_counts(ws, ids)
@@ -188,10 +188,10 @@ def load_directory(
             "opt_in": bool(r.opt_in) if not pd.isna(r.opt_in) else False,
             "followers": _num(r.followers),
             "following": _num(r.following),
-            "posts": counts.get(pid, 0),
+            "posts": counts.get(pid),  # None: no post of theirs was collected
             "posts_count": _num(r.posts_count),
             "adopted_at": _iso(r.adopted_at),
-            "internal_followers": internal.get(pid, 0),
+            "internal_followers": (internal.get(pid, 0) if internal is not None else None),
             "observed_at": _iso(r.observed_at),
             "latest_post": recent[0] if recent else None,
         })
@@ -251,7 +251,9 @@ def _id_list(ids: list[str]) -> dict:
     return {"ids": ids}
 
 
-def _accounts(ws: Workspace, ids: list[str]) -> dict[str, list[dict]]:
+def _accounts(ws: Workspace, ids: list[str], at=None) -> dict[str, list[dict]]:
+    """The personal and delegate accounts of ``ids``, leaving out accounts created after ``at``
+    (the directory's date)."""
     df = ws.sql(
         """
         WITH last AS (
@@ -263,8 +265,9 @@ def _accounts(ws: Workspace, ids: list[str]) -> dict[str, list[dict]]:
                a.display_name, a.bio, a.url, l.followers, l.observed_at
         FROM accounts a LEFT JOIN last l USING (account_id)
         WHERE a.person_id IN (SELECT unnest($ids)) AND a.kind IN ('personal', 'delegate')
+          AND ($at IS NULL OR a.created_at IS NULL OR a.created_at <= CAST($at AS TIMESTAMPTZ))
         ORDER BY a.person_id, l.followers DESC NULLS LAST, a.account_id
-        """, _id_list(ids))
+        """, {"ids": ids, "at": _iso(at)})
     out: dict[str, list[dict]] = {}
     for r in df.itertuples(index=False):
         out.setdefault(r.person_id, []).append({
@@ -284,9 +287,14 @@ def _accounts(ws: Workspace, ids: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-def _internal_followers(ws: Workspace, ids: list[str]) -> dict[str, int]:
+def _internal_followers(ws: Workspace, ids: list[str]) -> dict[str, int] | None:
     """Distinct other members of the organization with a ``follows`` tie to any of the person's
-    accounts."""
+    accounts; None (unknown, not 0) when no member's follows were observed at all."""
+    observed = ws.con.execute(
+        """SELECT count(*) FROM edges e JOIN accounts s ON s.account_id = e.src
+           WHERE e.kind = 'follows' AND s.person_id IS NOT NULL""").fetchone()[0]
+    if not observed:
+        return None
     df = ws.sql(
         """
         SELECT d.person_id, count(DISTINCT s.person_id) AS n

@@ -144,3 +144,49 @@ def test_no_payload_executes_on_any_page(page, xss_site, served):
         page.goto(f"{served}/people/{p['slug']}.html")
         _assert_clean(page, p["slug"])
     page.screenshot(path=str(ARTIFACTS / "person-xss.png"), full_page=True)
+
+
+_OVERFLOW = """() => {
+  const w = window.innerWidth, out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width && r.right > w + 1) {
+      let p = e.parentElement, clipped = false;  // inside a scroll container is fine
+      while (p && p !== document.body) {
+        const o = getComputedStyle(p).overflowX;
+        if ((o === 'auto' || o === 'scroll' || o === 'hidden') &&
+            p.getBoundingClientRect().right <= w + 1) { clipped = true; break; }
+        p = p.parentElement;
+      }
+      if (!clipped) out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right));
+    }
+  }
+  return {scroll: document.scrollingElement.scrollWidth, inner: w, out: out.slice(0, 10)};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_report_and_person_page_fit_the_viewport(browser, xss_site, width):
+    """At phone width the report's verdict table and charts were clipped and the person page's
+    Accounts table overflowed; on a desktop the opened ranking table ran off the page."""
+    ctx = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=width < 500)
+    pg = ctx.new_page()
+    people = sorted((xss_site / "people").glob("*.html"))
+    leader = next(p for p in people if "Tony Chief" in p.read_text(encoding="utf-8"))
+    urls = [f"{xss_site.as_uri()}/report/report.html", leader.as_uri()]
+    if width < 500:  # every person page (hostile names, bios and handles among them)
+        urls += [p.as_uri() for p in people if p != leader]
+    for url in urls:
+        pg.goto(url)
+        pg.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        res = pg.evaluate(_OVERFLOW)
+        assert res["scroll"] <= res["inner"], (url, res)
+        assert not res["out"], (url, res)
+        # the charts are scaled to the page, not cut off
+        for w in pg.evaluate("[...document.querySelectorAll('figure.chart svg')]"
+                             ".map(s => s.getBoundingClientRect().right)"):
+            assert w <= width + 1, (url, w)
+        if url in urls[:2]:
+            kind = "report" if "report" in url else "person"
+            pg.screenshot(path=str(ARTIFACTS / f"fit-{width}-{kind}.png"), full_page=True)
+    ctx.close()

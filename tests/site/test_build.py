@@ -16,7 +16,7 @@ import socialens
 from socialens.cli import app
 from socialens.site import SiteError, publish
 from socialens.site.build import MARKER
-from tests.site.xss_data import HIDDEN_PEOPLE, XSS_PAYLOADS
+from tests.site.xss_data import HIDDEN_PEOPLE, POST_TEXTS, XSS_PAYLOADS
 
 OUR_SCRIPTS = {"assets/site.js", "../assets/site.js"}
 FORBIDDEN_TAGS = {"iframe", "object", "embed", "base", "math", "img", "video", "audio", "source",
@@ -113,7 +113,7 @@ def test_feeds_are_well_formed_and_escaped(xss_site):
             href = link.get("href")
             assert re.match(r"(?i)^(https?://|[a-z0-9_./-]+$)", href), (f, href)
         contents += [c.text for c in root.findall("a:entry/a:content", ns)]
-    assert set(XSS_PAYLOADS) <= {" ".join(c.split()) if c else c for c in contents} | set(contents)
+    assert set(POST_TEXTS) <= {" ".join(c.split()) if c else c for c in contents} | set(contents)
     opml = ET.parse(xss_site / "subscriptions.opml").getroot()
     for o in opml.iter("outline"):
         for attr in ("xmlUrl", "htmlUrl"):
@@ -176,3 +176,52 @@ def test_cli_publish(tiny_ws, tmp_path):
     res = runner.invoke(app, ["publish", "-w", str(tmp_path / "ws.duckdb"), "--out",
                               str(tmp_path / "x"), "--leaders", "boss"])
     assert res.exit_code == 1 and "leaders='boss' is not understood" in res.output
+
+
+UNKNOWNS_ORG = {
+    "people.csv": "person_id,name,department,opt_in\nann,Ann A,Exec,true\nbob,Bob B,Sales,true\n",
+    "roles.csv": "person_id,title,level,is_leader,start_at\nann,CEO,0,true,2000-01-01\n"
+                 "bob,Staff,2,false,2000-01-01\n",
+    "accounts.csv": "account_id,person_id,platform,handle,kind,created_at\n"
+                    "x:1,ann,x,ann,personal,2008-01-01T00:00:00Z\n"
+                    "x:2,bob,x,bob,personal,2009-01-01T00:00:00Z\n"
+                    "x:3,ann,x,ann_later,personal,2012-01-01T00:00:00Z\n",
+    "snapshots.csv": "account_id,observed_at,followers\nx:1,2010-01-01T00:00:00Z,900\n"
+                     "x:2,2010-01-01T00:00:00Z,50\n",
+    "posts.jsonl": '{"post_id": "x:10", "account_id": "x:1", "created_at": '
+                   '"2009-12-01T00:00:00Z", "text": "hi"}\n',
+}
+
+
+def test_unknown_is_shown_as_unknown_and_accounts_as_of_the_date(tmp_path):
+    """The demo showed 0 internal followers for everyone (no follows observed) and 0 posts for
+    members none of whose posts were collected, and listed accounts created after its date."""
+    org = tmp_path / "org"
+    org.mkdir()
+    for name, text in UNKNOWNS_ORG.items():
+        (org / name).write_text(text, encoding="utf-8")
+    with socialens.open(tmp_path / "ws.duckdb") as w:
+        w.ingest(org)
+        publish(w, tmp_path / "site", report=False)
+    soup = BeautifulSoup((tmp_path / "site" / "index.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    data = {r["n"]: r for r in json.loads(soup.select_one("script#directory-data").string)}
+    assert data["Ann A"]["p"] == 1 and data["Bob B"]["p"] is None
+    assert data["Ann A"]["i"] is None and data["Bob B"]["i"] is None  # no follows observed
+    bob = next(tr for tr in soup.select("table#directory tbody tr") if "Bob B" in tr.get_text())
+    posts = bob.select_one("td[data-label=Posts] span.unknown")
+    assert posts.get_text() == "—" and posts["title"] == "no posts collected"
+    internal = bob.select_one("td[data-label='Internal followers'] span.unknown")
+    assert internal["title"] == "no follows observed"
+    # @ann_later was created in 2012, after the 2010 directory: not one of Ann's accounts then
+    assert [a[1] for a in data["Ann A"]["acc"]] == ["ann"]
+    person = (tmp_path / "site" / "people").glob("ann*.html")
+    text = next(person).read_text(encoding="utf-8")
+    assert "ann_later" not in text and "unknown: no follows observed" in text
+
+
+def test_internal_followers_are_counted_once_follows_are_observed(tiny_ws, tmp_path):
+    from socialens.site.model import load_directory
+
+    d = load_directory(tiny_ws)
+    assert d.by_id["ceo"]["internal_followers"] == 2 and d.by_id["s4"]["internal_followers"] == 0

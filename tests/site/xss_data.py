@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-__all__ = ["XSS_PAYLOADS", "XSS_URLS", "HIDDEN_PEOPLE", "make_org"]
+__all__ = ["XSS_PAYLOADS", "POST_TEXTS", "XSS_URLS", "HIDDEN_PEOPLE", "make_org"]
 
 # Classic payloads: script tags, event handlers, javascript: URLs, SVG, attribute breaking,
 # JSON-in-script breaking, comments and encodings. Each one, if it ever executed, would set
@@ -93,6 +93,17 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         w.writeheader()
         w.writerows(rows)
 
+
+
+def _post_texts() -> list[str]:
+    from socialens.text import decode_entities
+
+    return [decode_entities(p) for p in XSS_PAYLOADS]
+
+
+#: The payloads as ingest stores them in posts: HTML entities decoded once (the one text layer),
+#: so ``&lt;script&gt;`` is the text ``<script>``, which every output must still escape.
+POST_TEXTS = _post_texts()
 
 def make_org(folder: Path) -> Path:
     """A canonical folder: a CEO and a COO (leaders), one visible person per XSS payload, two

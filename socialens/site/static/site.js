@@ -49,6 +49,17 @@
     return td;
   }
   function fmt(n) { return (n === null || n === undefined) ? "–" : Number(n).toLocaleString("en-US"); }
+  function count(tr, label, n, why) {
+    // an unknown count is shown as unknown, with the reason, never as 0
+    if (n === null || n === undefined) {
+      var td = cell(tr, label, null, "num");
+      var u = el("span", "—", "unknown");
+      u.setAttribute("title", why);
+      td.appendChild(u);
+      return td;
+    }
+    return cell(tr, label, fmt(n), "num");
+  }
 
   function render() {
     var start = page * PAGE, slice = view.slice(start, start + PAGE);
@@ -81,9 +92,9 @@
         acc.appendChild(span);
       });
       cell(tr, "Followers", fmt(r.f), "num");
-      cell(tr, "Posts", fmt(r.p), "num");
+      count(tr, "Posts", r.p, "no posts collected");
       cell(tr, "Adopted", r.a ? r.a.slice(0, 10) : "", "date");
-      cell(tr, "Internal followers", fmt(r.i), "num");
+      count(tr, "Internal followers", r.i, "no follows observed");
       cell(tr, "Latest post", r.lp || "", "latest");
       frag.appendChild(tr);
     });
