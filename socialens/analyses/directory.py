@@ -33,7 +33,40 @@ from socialens.errors import AnalysisError
 from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
 from socialens.workspace import Workspace
 
-__all__ = ["directory", "directory_table", "representative_accounts"]
+__all__ = ["directory", "directory_table", "representative_accounts", "handle_at"]
+
+
+def handle_at(handle: str | None, history: str | None, at) -> str | None:
+    """The handle an account had at time ``at``.
+
+    ``history`` is the account's optional ``attrs.handle_history``: observations
+    ``YYYY-MM-DD=handle`` separated by ``;`` (e.g. from rosters or profile pages of several
+    dates). The handle is the one of the latest observation at or before ``at``; when every
+    observation is later, the handle at ``at`` is unknown (None: a later handle such as ``@VP``
+    is not shown in a 2017 directory); without a history it is ``handle``.
+
+    >>> h = "2017-08-10=SenKamalaHarris;2022-05-26=VP"
+    >>> handle_at("VP", h, "2017-11-01"), handle_at("VP", h, "2023-01-01"), handle_at("VP", h, "2016")
+    ('SenKamalaHarris', 'VP', None)
+    >>> handle_at("VP", None, "2017-11-01")
+    'VP'
+    """
+    if not isinstance(history, str) or not history.strip() or at is None:
+        return handle
+    obs = []
+    for part in history.split(";"):
+        when, sep, name = part.strip().partition("=")
+        if sep and name.strip():
+            try:
+                obs.append((pd.Timestamp(when.strip(), tz="UTC"), name.strip().lstrip("@")))
+            except ValueError:
+                continue
+    if not obs:
+        return handle
+    t = pd.Timestamp(at)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t
+    before = [name for when, name in sorted(obs) if when <= t]
+    return before[-1] if before else None
 
 
 def representative_accounts(acc: pd.DataFrame) -> pd.DataFrame:
@@ -94,8 +127,12 @@ def directory_table(
     accounts = (acc_t.left_join(stats, "account_id")
                      .select(acc_t.account_id, acc_t.person_id, acc_t.platform, acc_t.handle,
                              acc_t.created_at, acc_t.url,
-                             n_posts=stats.n_posts, last_post_at=stats.last_post_at)
+                             n_posts=stats.n_posts, last_post_at=stats.last_post_at,
+                             handle_history=acc_t.attrs["handle_history"].str)
                      .to_pandas())
+    # the handle the account had at the snapshot (a later handle is not shown)
+    accounts["handle"] = [handle_at(h, hist, snap_used) for h, hist in
+                          zip(accounts["handle"], accounts.pop("handle_history"), strict=True)]
     accounts["n_posts"] = accounts["n_posts"].astype("Int64")
     acc = accounts.merge(snaps, on="account_id", how="inner")
     acc = acc[acc["followers"].notna()]

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from socialens.analyses.common import roster_at, select_leaders, to_time
-from socialens.analyses.directory import directory_table
+from socialens.analyses.directory import directory_table, handle_at
 from socialens.analyses.result import to_jsonable
 from socialens.errors import AnalysisError, SocialensError
 from socialens.site.security import safe_url, slug
@@ -262,7 +262,8 @@ def _accounts(ws: Workspace, ids: list[str], at=None) -> dict[str, list[dict]]:
           FROM account_snapshots WHERE followers IS NOT NULL GROUP BY account_id
         )
         SELECT a.account_id, a.person_id, a.platform, a.handle, a.kind, a.created_at,
-               a.display_name, a.bio, a.url, l.followers, l.observed_at
+               a.display_name, a.bio, a.url, l.followers, l.observed_at,
+               json_extract_string(a.attrs, '$.handle_history') AS handle_history
         FROM accounts a LEFT JOIN last l USING (account_id)
         WHERE a.person_id IN (SELECT unnest($ids)) AND a.kind IN ('personal', 'delegate')
           AND ($at IS NULL OR a.created_at IS NULL OR a.created_at <= CAST($at AS TIMESTAMPTZ))
@@ -270,15 +271,16 @@ def _accounts(ws: Workspace, ids: list[str], at=None) -> dict[str, list[dict]]:
         """, {"ids": ids, "at": _iso(at)})
     out: dict[str, list[dict]] = {}
     for r in df.itertuples(index=False):
+        handle = handle_at(r.handle if isinstance(r.handle, str) else None, r.handle_history, at)
         out.setdefault(r.person_id, []).append({
             "account_id": r.account_id,
             "platform": r.platform,
-            "handle": r.handle if isinstance(r.handle, str) else None,
+            "handle": handle,  # as of the directory's date
             "kind": r.kind,
             "created_at": _iso(r.created_at),
             "display_name": r.display_name if isinstance(r.display_name, str) else None,
             "bio": r.bio if isinstance(r.bio, str) else None,
-            "url": account_url(r.platform, r.handle if isinstance(r.handle, str) else None,
+            "url": account_url(r.platform, handle,
                                r.account_id, r.url if isinstance(r.url, str) else None),
             "followers": _num(r.followers),
             "observed_at": _iso(r.observed_at),

@@ -122,3 +122,18 @@ def test_ties_go_to_the_posts_counter_then_the_account_id():
 def test_a_misspelled_parameter_raises():
     with pytest.raises(TypeError, match=r"'leader' \(did you mean 'leaders'\?\).*as_of"):
         directory(None, leader="ids:x")
+
+
+def test_the_handle_is_the_one_of_the_snapshot_date(ws, tmp_path):
+    """A 2017 directory showed handles first used later (@VP, @SpeakerPelosi)."""
+    files = dict(TWO_ACCOUNTS)
+    files["accounts.csv"] = """
+account_id,person_id,platform,handle,kind,created_at,handle_history
+x:1,ann,x,ann_later,personal,2008-01-01T00:00:00Z,2009-06-01=ann_then;2011-01-01=ann_later
+x:2,ann,x,ann_small,personal,2009-01-01T00:00:00Z,
+x:3,bob,x,bob_new,personal,2009-06-01T00:00:00Z,2012-05-01=bob_new
+"""
+    ws.ingest(_write(tmp_path / "org", files))
+    df = directory(ws).tables["ranking"].set_index("person_id")
+    assert df.loc["ann", "handle"] == "ann_then"
+    assert pd.isna(df.loc["bob", "handle"])  # only observed later: unknown in 2010, not bob_new

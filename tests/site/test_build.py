@@ -225,3 +225,22 @@ def test_internal_followers_are_counted_once_follows_are_observed(tiny_ws, tmp_p
 
     d = load_directory(tiny_ws)
     assert d.by_id["ceo"]["internal_followers"] == 2 and d.by_id["s4"]["internal_followers"] == 0
+
+
+def test_accounts_show_the_handle_of_the_directory_date(tmp_path):
+    from socialens.site.model import load_directory
+
+    org = tmp_path / "org"
+    org.mkdir()
+    files = dict(UNKNOWNS_ORG)
+    files["accounts.csv"] = ("account_id,person_id,platform,handle,kind,created_at,handle_history\n"
+                             "x:1,ann,x,SpeakerAnn,personal,2008-01-01T00:00:00Z,"
+                             "2009-06-01=AnnA;2019-01-03=SpeakerAnn\n"
+                             "x:2,bob,x,bob,personal,2009-01-01T00:00:00Z,\n")
+    for name, text in files.items():
+        (org / name).write_text(text, encoding="utf-8")
+    with socialens.open(tmp_path / "ws.duckdb") as w:
+        w.ingest(org)
+        d = load_directory(w)
+    assert [a["handle"] for a in d.accounts["ann"]] == ["AnnA"]
+    assert [a["handle"] for a in d.accounts["bob"]] == ["bob"]
