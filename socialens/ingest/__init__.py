@@ -349,9 +349,13 @@ def ingest_paths(
             tasks = FORMATS[fmt].tasks(p, timezone)
         for f, target, records in tasks:
             progress = on_file(f, target) if on_file else None
+            options = {"public": public and fmt == "roster"}
+            if fmt == "mapped":
+                options.update({"map": dict(mapping or {}), "platform": platform,
+                                "account": account, "account_from_filename": account_from_filename})
             loader = Loader(
                 ws, path=f.resolve(), sha256=file_sha256(f), format=fmt, target=target,
-                timezone=timezone, on_progress=progress,
+                timezone=timezone, on_progress=progress, options=options,
             )
             result.files.append(loader.run(records))
         if declared:

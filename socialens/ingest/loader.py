@@ -168,6 +168,7 @@ class Loader:
         target: str,
         timezone: str | None,
         on_progress: Callable[[int], None] | None = None,
+        options: dict[str, Any] | None = None,
     ):
         self.ws = ws
         self.con = ws.con
@@ -175,8 +176,12 @@ class Loader:
         self.timezone = timezone
         self.run_id = new_run_id()
         self.on_progress = on_progress
+        #: the ingest options that shaped the rows (roster declared public, column mapping),
+        #: recorded in ``ingest_runs.options``; a run with ``public`` is kept even if it loaded
+        #: nothing new (the declaration itself changed the people)
+        self.options = {k: v for k, v in (options or {}).items() if v not in (None, False, {}, [])}
         self._buffers: dict[str, list[_Pending]] = {t: [] for t in ORDER}
-        self._seen: dict[str, set] = {t: set() for t in ORDER}
+        self._embedded: bool | None = None  # whether posts holds embedded copies (checked once)
         self._quarantine: list[tuple] = []
         self._new_quarantined = 0
         self._n_buffered = 0
@@ -249,21 +254,29 @@ class Loader:
 
     def _flush_target(self, target: str, pending: list[_Pending]) -> None:
         spec = TARGETS[target]
-        seen = self._seen[target]
+        kept: dict[tuple, int] = {}
         batch: list[_Pending] = []
-        for p in pending:  # duplicates inside the batch
+        for p in pending:  # duplicates inside the batch; a record's own row wins over an embedded copy
             key = tuple(p.row.get(k) for k in spec.key)
-            if key in seen:
+            if key in kept:
+                first = batch[kept[key]]
+                if p.primary and not first.primary:
+                    batch[kept[key]] = p
+                    p = first
                 if p.primary:
                     self.report.n_duplicate += 1
                 else:
                     self._secondary(target, "duplicate")
                 continue
-            seen.add(key)
+            kept[key] = len(batch)
             batch.append(p)
-        seen.clear()
         if not batch:
             return
+        if target == "posts":  # how the post arrived (docs/data_format.md, posts.collected_as)
+            for p in batch:
+                p.row["collected_as"] = "record" if p.primary else "embedded"
+            if not all(p.primary for p in batch):
+                self._embedded = True
         cols = self._cols(spec.table)
         plain = [(n, t) for n, t in cols if t != "JSON"]
         stage = pa.Table.from_pylist(
@@ -306,12 +319,31 @@ class Loader:
             loaded = self._insert_checked(spec, cols, names, batch)
         else:
             loaded = self._insert_or_ignore(spec, names, batch)
+        if target == "posts":
+            self._mark_records([p.row["post_id"] for p in pending if p.primary])
         n_primary = sum(1 for i in loaded if batch[i].primary)
         self.report.n_loaded += n_primary
         self._secondary(target, "loaded", len(loaded) - n_primary)
         if target == "posts" and loaded:
             self._insert_entities([batch[i].row for i in loaded])
         con.execute("DROP TABLE IF EXISTS _stage")
+
+    def _mark_records(self, post_ids: list[str]) -> None:
+        """A post first loaded embedded in another record (a quoted original, a profile's latest
+        status) that now arrives as a record of its own becomes ``collected_as = 'record'``."""
+        if self._embedded is None:
+            self._embedded = self.con.execute(
+                "SELECT count(*) > 0 FROM (SELECT 1 FROM posts WHERE collected_as = 'embedded' "
+                "LIMIT 1)").fetchone()[0]
+        if not post_ids or not self._embedded:
+            return
+        self.con.register("_records_arrow", pa.table({"post_id": pa.array(post_ids, pa.string())}))
+        try:
+            self.con.execute(
+                """UPDATE posts SET collected_as = 'record' WHERE collected_as = 'embedded'
+                   AND post_id IN (SELECT post_id FROM _records_arrow)""")
+        finally:
+            self.con.unregister("_records_arrow")
 
     def _count_duplicates(self, target: str, batch: list[_Pending], dup_idx) -> None:
         for i in dup_idx:
@@ -437,10 +469,11 @@ class Loader:
         self.con.execute(
             """INSERT INTO ingest_runs (run_id, started_at, finished_at, source_path, sha256,
                  format, target, timezone, n_read, n_loaded, n_duplicate, n_quarantined,
-                 socialens_version, n_merged)
-               VALUES (?, ?, NULL, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, 0)""",
+                 socialens_version, n_merged, options)
+               VALUES (?, ?, NULL, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, 0, ?)""",
             [self.run_id, started, r.path, r.sha256, r.format, r.target, self.timezone,
-             __version__],
+             __version__,
+             json.dumps(self.options, sort_keys=True, default=str) if self.options else None],
         )
 
     def _abandon(self) -> None:
@@ -452,7 +485,8 @@ class Loader:
 
     def _finish(self, complete: bool = True) -> None:
         r = self.report
-        changed = r.n_loaded or r.n_merged or self._new_quarantined or any(
+        changed = r.n_loaded or r.n_merged or self._new_quarantined or self.options.get(
+            "public") or any(
             c.get("loaded") or c.get("merged") for c in r.secondary.values()
         )
         if not changed:

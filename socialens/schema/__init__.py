@@ -29,6 +29,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_collect_state", _sql("0004_collect_state")),
     ("0005_ingest_merged", _sql("0005_ingest_merged")),
     ("0006_visibility_interactions", _sql("0006_visibility_interactions")),
+    ("0007_collected_as_run_options", _sql("0007_collected_as_run_options")),
 ]
 
 

@@ -55,7 +55,8 @@ EXPECTED: dict[str, dict] = {
     "twitter_v2/lists.jsonl": {
         "files": [("twitter_v2", "posts", 6, 0, 0, 6, 0)], "tables": (0, 0, 0, 0)},
     "twitter_v2/noflat.jsonl": {
-        "files": [("twitter_v2", "posts", 100, 98, 2, 0, 1)], "tables": (153, 153, 164, 226)},
+        # 2 tweets of data[] are also in an earlier tweet's includes: a record's own row wins
+        "files": [("twitter_v2", "posts", 100, 100, 0, 0, 1)], "tables": (153, 153, 164, 226)},
     "twitter_v2/quoted_edit.jsonl": {
         "files": [("twitter_v2", "posts", 1, 1, 0, 0, 0)], "tables": (2, 2, 3, 5)},
     "twitter_v2/streaming_output_with_error.jsonl": {
@@ -73,7 +74,7 @@ EXPECTED: dict[str, dict] = {
     "twitter_v2/users.jsonl": {
         "files": [("twitter_v2", "accounts", 96, 91, 5, 0, 8)], "tables": (91, 91, 52, 103)},
     "twitter_v2/withheld.jsonl": {
-        "files": [("twitter_v2", "posts", 215, 214, 1, 0, 5)], "tables": (147, 140, 284, 603)},
+        "files": [("twitter_v2", "posts", 215, 215, 0, 0, 5)], "tables": (147, 140, 284, 603)},
     # -- the account archive --------------------------------------------------------------------
     "twitter_archive/andreruffert+twitter": {
         "files": [("twitter_archive", "accounts", 1, 1, 0, 0, 0),
@@ -322,6 +323,13 @@ def test_v2_noflat_pages(ingested):
     _check_v2_pages(ws, _raw_lines(rel))
     # the page's one error (a mentioned user that is suspended) is counted apart, not quarantined
     assert dict(r.files[0].api_errors) == {"user: Forbidden (entities.mentions.username)": 1}
+    # data[] tweets are records of the collection; includes.tweets arrived embedded in them
+    page = _raw_lines(rel)[0]
+    data_ids = {f"twitter:{t['id']}" for t in page["data"]}
+    how = dict(ws.sql("SELECT post_id, collected_as FROM posts").values.tolist())
+    assert {k for k, v in how.items() if v == "record"} == data_ids
+    assert {k for k, v in how.items() if v == "embedded"} == \
+        {f"twitter:{t['id']}" for t in page["includes"]["tweets"]} - data_ids
 
 
 def test_v2_flat(ingested):
