@@ -47,3 +47,35 @@ def test_unavailable_analyses_are_left_out_with_their_reason(tiny_ws):
     assert set(skipped) == {"directory"} and "no account snapshots" in skipped["directory"]
     with pytest.raises(SocialensError, match="no account snapshots"):
         run_all(tiny_ws)
+
+
+def test_analyze_cli_reports_unavailable_analyses(tiny_ws, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    tiny_ws.con.execute("DELETE FROM account_snapshots")
+    path = tiny_ws.path
+    tiny_ws.close()
+    out = tmp_path / "s.json"
+    res = CliRunner().invoke(app, ["analyze", "-w", str(path), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "directory: not available: the workspace has no account snapshots" in res.output
+    assert "adoption: Of 7 members who had adopted" in res.output
+    s = json.loads(out.read_text())
+    assert "directory" in s["not_available"] and "adoption" in s["analyses"]
+
+
+def test_analyze_cli_fails_when_nothing_can_run(ws, tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    path = ws.path
+    ws.close()
+    res = CliRunner().invoke(app, ["analyze", "-w", str(path)])
+    assert res.exit_code == 1
+    assert "no analysis could run on this workspace" in res.output
+    assert "directory: not available:" in res.output and "Traceback" not in res.output
