@@ -23,6 +23,7 @@ from socialens.text import (
     text_entities,
     tokenize,
 )
+from tests.conftest import SHARED_DATA
 
 T0 = datetime(2017, 7, 10, tzinfo=UTC)
 TEXT_KINDS = ("hashtag", "mention", "url")
@@ -219,3 +220,41 @@ def test_no_hashtag_or_mention_holds_a_link(text, platform):
 @pytest.mark.parametrize("text", ["", None])
 def test_empty(text):
     assert text_entities(text) == [] and scan(text).urls == []
+
+
+def test_post_row_adds_the_kinds_a_source_does_not_list():
+    # a feed lists categories, not mentions; Mastodon lists tags and mentions, not links
+    _, row = post_row("blog", "1", "blog:f", T0, text="Thanks @ada.example for #Rust: https://x.org/a.",
+                      ents=[("hashtag", "news")], text_kinds=("hashtag", "mention", "url"))
+    assert row["_entities"] == [("hashtag", "news"), ("hashtag", "rust"),
+                                ("mention", "ada.example"), ("url", "https://x.org/a")]
+    _, row = post_row("mastodon", "1", "mastodon:a", T0, text="#Tag https://x.org @a",
+                      ents=[("mention", "mastodon:b")], text_kinds=("url",))
+    assert row["_entities"] == [("mention", "mastodon:b"), ("url", "https://x.org")]
+
+
+SAMPLES = SHARED_DATA / "format_samples"
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="no shared data")
+@pytest.mark.parametrize("sample", ["congresstweets", "feeds"])
+def test_real_samples_store_decoded_text_and_the_entities_enrichment_finds(ws, sample):
+    """Sources without entity lists: every stored text is decoded, and ingest's hashtags,
+    mentions and URLs are those enrichment finds in the stored text (feeds: at least those)."""
+    for f in sorted((SAMPLES / sample).iterdir()):
+        ws.ingest(f)
+    posts = ws.sql("SELECT post_id, text FROM posts WHERE text IS NOT NULL")
+    assert len(posts) > 0
+    assert not posts.text.str.contains(r"&(?:amp|lt|gt|quot|#\d+);", regex=True).any()
+    stored = ws.sql("SELECT post_id, kind, value FROM post_entities")
+    by_post = {pid: set() for pid in posts.post_id}
+    for pid, kind, value in stored.itertuples(index=False):
+        by_post.setdefault(pid, set()).add((kind, value))
+    platforms = [p.split(":", 1)[0] for p in posts.post_id]
+    found = extract_entities(list(posts.text), platforms=platforms).rows
+    for pid, ents in zip(posts.post_id, found, strict=True):
+        from_text = {e for e in ents if e[0] in TEXT_KINDS}
+        if sample == "congresstweets":
+            assert by_post[pid] == from_text, pid
+        else:
+            assert from_text <= by_post[pid], pid

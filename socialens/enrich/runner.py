@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 #: Bump when any feature's definition changes; enrichment then recomputes every post.
-FEATURE_VERSION = "1"
+#: ``2``: the text layer (:mod:`socialens.text`): one tokenizer and apostrophe rule, twitter-text
+#: mentions and hashtags, Twitter's short links end at their alphanumeric id.
+FEATURE_VERSION = "2"
 
 FEATURE_SCHEMA = pa.schema(
     [
@@ -65,7 +67,7 @@ ENTITY_SCHEMA = pa.schema([("post_id", pa.string()), ("kind", pa.string()), ("va
 
 
 def feature_version(markers_mode: str = "default") -> str:
-    """The ``feature_version`` written for a markers mode: ``"1"`` or ``"1+convokit"``."""
+    """The ``feature_version`` written for a markers mode: ``"2"`` or ``"2+convokit"``."""
     if markers_mode not in MODES:
         raise EnrichError(f"unknown markers mode {markers_mode!r}; use one of {', '.join(MODES)}")
     return FEATURE_VERSION if markers_mode == "default" else f"{FEATURE_VERSION}+{markers_mode}"
@@ -224,7 +226,7 @@ def enrich(
         Posts per Arrow batch and per transaction (memory is bounded by it).
     markers_mode : {"default", "convokit"}
         How style markers are read (see :mod:`socialens.enrich.markers`). The convokit mode is
-        stored under its own ``feature_version`` (``"1+convokit"``), beside the default one.
+        stored under its own ``feature_version`` (``"2+convokit"``), beside the default one.
     sharing_method : {"model", "baseline"}
         Personal/professional classifier (see :mod:`socialens.enrich.sharing`).
     on_progress : callable, optional

@@ -301,6 +301,7 @@ def post_row(
     attrs: dict | None = None,
     ents: list[tuple[str, str]] | None = None,
     visibility: str | None = "public",
+    text_kinds: Iterable[str] = (),
 ) -> tuple[str, dict]:
     """The ``posts`` row of one post.
 
@@ -308,7 +309,9 @@ def post_row(
     where readers' texts are decoded). ``ents`` are the entities the source lists (normalised
     with :func:`entities`); ``None`` means the source gives no list, and the hashtags, mentions
     and URLs are then found in the text with :func:`socialens.text.text_entities`, the rule
-    enrichment uses.
+    enrichment uses. ``text_kinds`` names the kinds (``hashtag``, ``mention``, ``url``) a source
+    with lists does not list (a feed has categories but no mentions): those are found in the text
+    and added to ``ents``.
 
     ``visibility`` is the post's audience (``public``, ``unlisted``, ``followers``, ``direct``, or
     None for unknown). It defaults to ``public`` for platforms whose posts have no audience
@@ -321,6 +324,9 @@ def post_row(
     text = decode_entities(text) if isinstance(text, str) else text
     if ents is None:
         ents = text_entities(text, platform) if isinstance(text, str) else []
+    elif text_kinds and isinstance(text, str):
+        kinds = set(text_kinds)
+        ents = sorted(set(ents) | {e for e in text_entities(text, platform) if e[0] in kinds})
     row = {
         "post_id": f"{platform}:{native_id}",
         "account_id": account_id,

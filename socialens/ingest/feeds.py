@@ -138,7 +138,8 @@ def map_entry(e: Any, feed_url: str, feed: Any) -> Rows:
                  attrs={"title": title, "author": e.get("author"),
                         "updated": _time(updated).isoformat() if updated and published else None},
                  ents=entities(hashtags=[t.get("term") for t in e.get("tags") or [] if t.get("term")],
-                               urls=_HREF.findall(html or ""))),
+                               urls=_HREF.findall(html or "")),
+                 text_kinds=("hashtag", "mention", "url")),  # and those in the text
         ("accounts", account_row(PLATFORM, feed_url.strip(), handle=None,
                                  display_name=html_to_text(feed.get("title")),
                                  bio=html_to_text(feed.get("subtitle")),

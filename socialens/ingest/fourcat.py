@@ -111,6 +111,12 @@ def _platform(r: dict) -> str:
     return "4cat"
 
 
+#: Entity kinds and the columns that list them; a kind whose columns the export lacks is read from
+#: the text (socialens.text), as enrichment does.
+_ENTITY_COLUMNS = (("hashtag", ("hashtags", "tags")), ("mention", ("mentions",)),
+                   ("url", ("urls", "links")))
+
+
 def _split(v: Any) -> list[str]:
     if isinstance(v, list):
         return [str(x) for x in v]
@@ -231,7 +237,8 @@ def map_item(r: Any, tz: str | None = None) -> Rows:
                  url=r.get("link") or r.get("url"), attrs=attrs or None,
                  ents=entities(hashtags=_split(r.get("hashtags") or r.get("tags")),
                                mentions=[_mention(platform, m) for m in _split(r.get("mentions"))],
-                               urls=_split(r.get("urls") or r.get("links")))),
+                               urls=_split(r.get("urls") or r.get("links"))),
+                 text_kinds=[k for k, cols in _ENTITY_COLUMNS if not any(c in r for c in cols)]),
         account_row(platform, native, handle=author if author_id else author,
                     display_name=r.get("author_fullname") or r.get("author_display_name"),
                     url=r.get("author_profile")),

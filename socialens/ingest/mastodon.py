@@ -65,6 +65,15 @@ def _is_outbox(d: Any) -> bool:
         and "orderedItems" in d
 
 
+_ACTOR_TYPES = ("Person", "Service", "Application", "Group", "Organization")
+
+
+def _is_actor(d: Any) -> bool:
+    """An ActivityPub actor document (the account archive's ``actor.json``)."""
+    return isinstance(d, dict) and d.get("type") in _ACTOR_TYPES \
+        and bool(d.get("preferredUsername")) and "/users/" in str(d.get("id") or "")
+
+
 def _body(v: Any) -> Any:
     return v.get("response", v) if isinstance(v, dict) and "_socialens" in v and "response" in v else v
 
@@ -73,6 +82,8 @@ def _kind(v: Any) -> str | None:
     v = _body(v)
     if _is_outbox(v):
         return "outbox"
+    if _is_actor(v):
+        return "actor"
     first = v[0] if isinstance(v, list) and v else v
     if _is_status(first):
         return "statuses"
@@ -181,7 +192,7 @@ def map_status(s: Any, observed_at: datetime | None = None, server: str | None =
                "sensitive": s.get("sensitive") or None, "edited_at": s.get("edited_at"),
                "application": (s.get("application") or {}).get("name")
                if isinstance(s.get("application"), dict) else None},
-        ents=ents,
+        ents=ents, text_kinds=("url",),  # the API lists tags and mentions, not links
     )
     rows: Rows = [post, *map_account(acc, observed_at)]
     if _depth == 0:
@@ -301,7 +312,29 @@ def map_activity(act: Any) -> Rows:
                "sensitive": note.get("sensitive") or None, "updated": note.get("updated")},
         ents=entities(hashtags=[t.get("name") for t in tags if t.get("type") == "Hashtag"],
                       mentions=mentions),
+        text_kinds=("url",),  # ActivityPub lists tags and mentions, not links
     ), actor_row]
+
+
+def map_actor(actor: Any) -> Rows:
+    """An ActivityPub actor (``actor.json`` of a Mastodon account archive) → its account.
+
+    The id and handle are those the outbox's activities give the same actor
+    (``mastodon:host/@name``, ``name@host``), so the two files join.
+    """
+    aid = _actor_id(need(actor, "id", "actor"))
+    host, name = aid.split(":", 1)[1].split("/@", 1)
+    username = actor.get("preferredUsername") or name
+    return [account_row(
+        PLATFORM, f"{host}/@{name}", handle=f"{username}@{host}",
+        display_name=actor.get("name"), bio=html_to_text(actor.get("summary")),
+        url=actor.get("url") if isinstance(actor.get("url"), str) else actor.get("id"),
+        created_at=maybe_time(actor.get("published")),
+        attrs={"actor_type": actor.get("type") if actor.get("type") != "Person" else None,
+               "locked": actor.get("manuallyApprovesFollowers") or None,
+               "discoverable": actor.get("discoverable"),
+               "uri": actor.get("id")},
+    )]
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -336,6 +369,9 @@ def _expand(line: int, doc: Any, single_line: bool) -> Iterator[tuple[int, str, 
         for i, act in enumerate(body.get("orderedItems") or [], start=1):
             yield (line if single_line else i), raw_json(act), ("activity", act, None, None, None)
         return
+    if kind == "actor":
+        yield line, raw_json(body), ("actor", body, None, None, None)
+        return
     follow = _follow_context(doc, observed)
     items = body if isinstance(body, list) else [body]
     for i, it in enumerate(items, start=1):
@@ -347,6 +383,8 @@ def _map(item: Any) -> Rows:
     kind, d, observed, server, follow = item
     if kind == "activity":
         return map_activity(d)
+    if kind == "actor":
+        return map_actor(d)
     if kind == "status":
         return map_status(d, observed, server)
     if kind == "account":
@@ -368,4 +406,4 @@ def records(path: Path) -> Iterator:
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
     kind = _kind(first_json_value(path))
-    yield path, "accounts" if kind == "accounts" else "posts", records(path)
+    yield path, "accounts" if kind in ("accounts", "actor") else "posts", records(path)
