@@ -184,7 +184,7 @@ LABELS = {
     "window": "in the observation window", "lifetime": "over the accounts' lifetimes",
     "snapshot": "follower snapshot", "snapshot_requested": "snapshot asked for",
     "snapshot_tolerance_days": "oldest counters used (days before the snapshot)",
-    "window_start": "window start", "window_end": "window end", "leaders": "who counts as leader",
+    "window_start": "window start", "window_end": "window end", "leaders": "the leaders",
     "platform": "platform", "account_filter": "accounts used", "seed": "random seed",
     "min_weeks": "fewest weeks present", "rate": "rate", "posts_per_week": "posts per week",
     "lifetime_posts_per_week": "lifetime posts per week", "posts_count": "posts counter",
@@ -198,9 +198,17 @@ LABELS = {
     "median_posts_per_week": "median posts per week", "mean_posts_per_week": "mean posts per week",
     "median_adoption_rank": "median adoption rank", "cumulative_share": "share adopted",
     "first_adopter": "first adopter", "title": "role", "department": "department",
+    "u": "Mann–Whitney U", "alternative": "alternative hypothesis",
+    "ratio_of_medians": "ratio of medians (leaders / others)",
+    "ratio_of_medians_ci": "95 % interval of the ratio of medians", "n_leaders": "leaders",
+    "account_created": "account creation", "n_members_posting": "members who posted",
 }
+#: labels that differ in the parameters table
+PARAM_LABELS = {"leaders": "who counts as leader"}
 #: words for code values
-VALUE_WORDS = {"is_leader": "people whose role has the leader flag", "account_created":
+VALUE_WORDS = {"greater": "leaders higher", "less": "leaders lower (earlier)",
+               "two-sided": "different", "is_leader": "people whose role has the leader flag",
+               "account_created":
                "account creation", "first_post": "first collected post", "span":
                "posts between the first and last collected post", "exposure":
                "posts per week present"}
@@ -208,8 +216,11 @@ VALUE_WORDS = {"is_leader": "people whose role has the leader flag", "account_cr
 UNKNOWN_HTML = Markup('<span class="unknown" title="not known">—</span>')
 
 
-def label(key: str) -> str:
-    """A key, parameter or column name in words (``as_of`` → "roles read at")."""
+def label(key: str, context: str = "") -> str:
+    """A key, parameter or column name in words (``as_of`` → "roles read at"); ``context``
+    ``"params"`` for the parameters table."""
+    if context == "params" and key in PARAM_LABELS:
+        return PARAM_LABELS[key]
     if key in LABELS:
         return LABELS[key]
     words = key.replace("_", " ")
@@ -292,7 +303,7 @@ def _dict_table(d: dict, cls: str) -> str:
             cell = _records_table(v)
         else:
             cell = _cell(v, k)
-        rows.append(f"<tr><th scope=\"row\">{escape(label(k))}</th><td>{cell}</td></tr>")
+        rows.append(f"<tr><th scope=\"row\">{escape(label(k, cls))}</th><td>{cell}</td></tr>")
     return f'<div class="table-wrap"><table class="{cls}"><tbody>{"".join(rows)}</tbody></table></div>'
 
 

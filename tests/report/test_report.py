@@ -75,11 +75,14 @@ def test_numbers_and_parameters_are_in_words(tiny_ws, tmp_path):
     numbers = soup.select_one("#directory details.numbers")
     labels = [th.get_text() for th in numbers.find_all("th")]
     assert "p-value of the leaders' median rank" in labels and "members listed" in labels
+    assert {"the leaders", "Mann–Whitney U", "alternative hypothesis"} <= set(labels)
+    assert "who counts as leader" not in labels and "leaders higher" in numbers.get_text()
     text = numbers.get_text(" ")
     assert "0.095" in text and "0.09523" not in text  # 2/21 to two significant digits
     assert "{" not in text and '"' not in text  # no JSON
     params = soup.select_one("#directory details.params").get_text(" ")
     assert "roles read at" in params and "people whose role has the leader flag" in params
+    assert "who counts as leader" in params
     headers = " ".join(th.get_text() for th in soup.select("table th"))
     assert not re.search(r"\b(as_of|is_leader|opt_in|person_id|p_value)\b", headers)
     # no long raw floats anywhere in the report text (0.006060606060606061 was printed)
