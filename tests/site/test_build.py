@@ -244,3 +244,13 @@ def test_accounts_show_the_handle_of_the_directory_date(tmp_path):
         d = load_directory(w)
     assert [a["handle"] for a in d.accounts["ann"]] == ["AnnA"]
     assert [a["handle"] for a in d.accounts["bob"]] == ["bob"]
+
+
+def test_internal_build_report_records_include_all(xss_ws_path, tmp_path):
+    with socialens.open(xss_ws_path, read_only=True) as w:
+        publish(w, tmp_path / "site", include_all=True)
+    summary = json.loads((tmp_path / "site" / "report" / "summary.json").read_text())
+    assert summary["privacy"]["include_all"] is True
+    assert summary["privacy"]["n_not_opted_in_named"] == len(HIDDEN_PEOPLE)
+    html = (tmp_path / "site" / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Internal report (--include-all)" in html
