@@ -42,6 +42,7 @@ EXPECTED = {
     "feeds/honolulu-crash-feed_feed.xml": ("feeds", 3, 0, 0, 3),
     "feeds/iranzo_hugo_blog_index.xml": ("feeds", 131, 131, 0, 0),
     "feeds/iranzo_octopress_atom.xml": ("feeds", 13, 13, 0, 0),
+    "mastodon/masto-archive_actor.json": ("mastodon", 1, 1, 0, 0),
     "mastodon/masto-archive_outbox.json": ("mastodon", 1586, 1586, 0, 0),
     "mastodon/mastodonpy_account.json": ("mastodon", 1, 1, 0, 0),
     "mastodon/mastodonpy_account_statuses_pinned.json": ("mastodon", 1, 1, 0, 0),
@@ -51,9 +52,7 @@ EXPECTED = {
     "mastodon/mastodonpy_timelines_home.json": ("mastodon", 13, 13, 0, 0),
     "mastodon/mastodonpy_timelines_public.json": ("mastodon", 8, 8, 0, 0),
 }
-NOT_READ = {  # the lead's mastodon reader does not read the archive's actor.json yet
-    "mastodon/masto-archive_actor.json",
-}
+NOT_READ: set[str] = set()  # every sample of these folders is read
 
 
 def _ingest(tmp_path_factory, *names: str):
@@ -103,11 +102,18 @@ def test_counts(loaded, name):
     assert [f.n_read, f.n_loaded, f.n_duplicate, f.n_quarantined] == counts, f.as_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="mastodon.py (lead) does not read the archive's actor.json")
 def test_mastodon_archive_actor(loaded):
     ws, result = loaded("mastodon/masto-archive_actor.json")
     actor = json.loads((SAMPLES / "mastodon/masto-archive_actor.json").read_text())
-    assert ws.sql("SELECT handle FROM accounts").handle.tolist() == [actor["preferredUsername"]]
+    (f,) = result.files
+    assert (f.target, f.n_read, f.n_loaded) == ("accounts", 1, 1)
+    a = ws.sql("SELECT * FROM accounts").iloc[0]
+    # the same id and handle as the outbox's activities give the actor, so the files join
+    assert a.account_id == "mastodon:indieweb.social/@dealingwith"
+    assert a.handle == f"{actor['preferredUsername']}@indieweb.social"
+    assert a.display_name == actor["name"] and a.url == actor["url"]
+    assert a.bio == "ennui. far too much more info at link below"  # summary's HTML as text
+    assert a.created_at.isoformat() == "2022-11-07T00:00:00+00:00"
 
 
 # -- 4CAT -------------------------------------------------------------------------------------
@@ -383,10 +389,27 @@ def test_mixed_folder_reads_file_by_file(tmp_path_factory):
     result = ws.ingest(SAMPLES / "mastodon")
     read = {str(Path(f.path).relative_to(SAMPLES)) for f in result.files}
     assert read == {n for n in EXPECTED if n.startswith("mastodon/")}
-    assert [Path(s.path).name for s in result.skipped] == ["masto-archive_actor.json"]
-    assert "masto-archive_actor.json" in result.skipped[0].reason
+    assert result.skipped == []  # the actor, the outbox and the API pages are all read
     assert all(f.balanced for f in result.files)
     assert result.totals["read"] == sum(EXPECTED[n][1] for n in EXPECTED if n.startswith("mastodon/"))
+    # the outbox's posts and the actor document name the same account
+    assert ws.sql("SELECT count(*) n FROM posts p LEFT JOIN accounts a USING (account_id) "
+                  "WHERE p.post_id LIKE 'mastodon:indieweb.social/%' AND a.display_name IS NULL"
+                  ).n[0] == 0
+    ws.close()
+
+
+def test_mixed_folder_names_the_file_it_cannot_read(tmp_path_factory):
+    import shutil
+
+    d = tmp_path_factory.mktemp("mixed")
+    shutil.copy(SAMPLES / "mastodon" / "mastodonpy_account.json", d)
+    (d / "notes.json").write_text('{"hello": "not a post"}')
+    ws = socialens.open(tmp_path_factory.mktemp("ws") / "ws.duckdb")
+    result = ws.ingest(d)
+    assert [Path(f.path).name for f in result.files] == ["mastodonpy_account.json"]
+    assert [Path(s.path).name for s in result.skipped] == ["notes.json"]
+    assert "notes.json" in result.skipped[0].reason
     ws.close()
 
 
