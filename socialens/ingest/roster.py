@@ -283,13 +283,23 @@ def map_legislator(r: Any) -> Rows:
     return rows
 
 
+_TWITTER_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
 def map_social_media(r: Any) -> Rows:
     """A ``legislators-social-media.yaml`` entry → the member's accounts (primary: the first)."""
     bid = _bioguide(r)
     s = r.get("social") or {}
     rows: Rows = []
+    tw = clean_str(s.get("twitter"))
     if s.get("twitter_id"):
-        rows.append(account_row("twitter", str(s["twitter_id"]), handle=s.get("twitter"), person_id=bid))
+        rows.append(account_row("twitter", str(s["twitter_id"]), handle=tw, person_id=bid))
+    elif tw and _TWITTER_HANDLE.match(tw.lstrip("@")):
+        # newer entries list a handle without its numeric id: keep the handle as an account known
+        # by handle only (the congresstweets reader's form), so it is neither lost nor guessed
+        name = tw.lstrip("@")
+        rows.append(account_row("twitter", f"@{name.lower()}", handle=name, person_id=bid,
+                                attrs={"id_unknown": True}))
     md = clean_str(s.get("mastodon"))
     if md and md.lstrip("@").count("@") == 1:
         user, host = md.lstrip("@").split("@")
@@ -297,7 +307,7 @@ def map_social_media(r: Any) -> Rows:
                                 handle=f"{user}@{host}", person_id=bid))
     if not rows:
         raise RecordError(
-            f"{bid} has no twitter_id or mastodon handle; accounts need a stable id (the entry "
+            f"{bid} has no Twitter id or handle and no Mastodon handle (the entry "
             f"lists: {', '.join(sorted(s)) or 'nothing'})", "social",
         )
     return rows

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.conftest import SHARED_DATA
@@ -39,7 +41,7 @@ def test_congress_legislators_2017(ws):
     leaders = ws.sql("SELECT count(DISTINCT person_id) n FROM roles WHERE is_leader AND end_at IS NULL")
     assert leaders.n[0] == 9  # Speaker, floor leaders and whips (see SOURCES.md)
     assert f2.n_loaded == 528 and f2.n_quarantined == 8
-    assert all("no twitter_id" in x for x in reasons(r2))
+    assert all("no Twitter id or handle" in x for x in reasons(r2))
 
 
 CONGRESS = SHARED_DATA / "congress_legislators"
@@ -167,3 +169,25 @@ def test_cli_public(tmp_path):
                                  "-w", str(tmp_path / "w.duckdb")])
     assert r.exit_code == 0, r.output
     assert "roster.csv: its people are declared public" in r.output
+
+
+@needs_congress
+def test_2026_handles_without_numeric_id_are_kept(ws):
+    """97 entries of the 2026 social-media file list a Twitter handle but no twitter_id: they were
+    quarantined (or the handle silently lost beside a Mastodon account, e.g. H001047)."""
+    import gzip
+
+    import yaml
+
+    path = CONGRESS / "2026-06-15" / "legislators-social-media.yaml.gz"
+    entries = yaml.safe_load(gzip.open(path, "rt", encoding="utf-8"))
+    handle_only = {e["id"]["bioguide"]: e["social"]["twitter"] for e in entries
+                   if e.get("social", {}).get("twitter") and not e["social"].get("twitter_id")}
+    assert len(handle_only) == 97
+    ws.ingest(CONGRESS / "2026-06-15")
+    got = ws.sql("""SELECT person_id, handle, attrs FROM accounts
+                    WHERE account_id LIKE 'twitter:@%'""")
+    assert dict(zip(got.person_id, got.handle, strict=True)) == handle_only
+    assert all(json.loads(a)["id_unknown"] for a in got.attrs)
+    him = set(ws.sql("SELECT account_id FROM accounts WHERE person_id = 'H001047'").account_id)
+    assert him == {"twitter:@jahimes", "mastodon:mastodon.social/@repjimhimes"}
