@@ -6,10 +6,10 @@ followers-only and unlisted posts, posts of protected X accounts and posts whose
 reach a report, the directory site, its feeds, ``serve`` or an export.
 
 :func:`restrict` applies the boundary to a workspace's connection: it creates temporary views named
-``posts``, ``post_entities``, ``post_features`` and ``edges`` that shadow the stored tables and keep
-only public posts, their entities and features, and the edges that are not derived from a
-non-public post. Everything that then reads the workspace, SQL, pandas or ibis, sees the restricted
-tables; nothing is written into the file (temporary views live in memory, so this also works on a
+``posts``, ``post_entities``, ``post_features``, ``edges`` and ``quarantine`` that shadow the stored
+tables and keep only public posts, their entities and features, the edges that are not derived
+from a non-public post, and the quarantine without its raw records. Everything that then reads the
+workspace, SQL, pandas or ibis, sees the restricted tables; nothing is written into the file (temporary views live in memory, so this also works on a
 read-only workspace). :func:`lift` removes the views again.
 
 Examples
@@ -53,7 +53,7 @@ __all__ = ["PUBLISHABLE", "PrivacyError", "restrict", "lift", "is_restricted", "
 #: The audiences whose posts may be published.
 PUBLISHABLE = ("public",)
 
-_VIEWS = ("posts", "post_entities", "post_features", "edges")
+_VIEWS = ("posts", "post_entities", "post_features", "edges", "quarantine")
 
 
 class PrivacyError(SocialensError, ValueError):
@@ -85,7 +85,8 @@ def restrict(target: Workspace | duckdb.DuckDBPyConnection) -> None:
     ``target`` is a workspace or a DuckDB connection (temporary views belong to one connection:
     a cursor made with ``con.cursor()`` needs its own call). Idempotent. Edges of kind
     reply/mention/repost/quote derived from a post that is not public are hidden too (a direct
-    message is a tie nobody else can see); observed ties (``follows``) stay.
+    message is a tie nobody else can see); observed ties (``follows``) stay. The ``raw`` column of
+    ``quarantine`` is withheld (a rejected record may be a private post).
     """
     con = _con(target)
     if is_restricted(con):
@@ -101,6 +102,10 @@ def restrict(target: Workspace | duckdb.DuckDBPyConnection) -> None:
                         WHERE f.post_id IN ({public})""")
     con.execute(f"""CREATE TEMP VIEW edges AS SELECT e.* FROM {cat}.main.edges e
                     WHERE e.post_id IS NULL OR e.post_id IN ({public})""")
+    # a quarantined record's raw text may be anything (a direct message that failed to parse):
+    # its reason, file and line stay, the raw record is withheld
+    con.execute(f"""CREATE TEMP VIEW quarantine AS
+                    SELECT * REPLACE (CAST(NULL AS VARCHAR) AS raw) FROM {cat}.main.quarantine""")
     if hasattr(target, "_ibis"):
         target._ibis = None  # ibis caches table schemas; start afresh
 

@@ -141,3 +141,16 @@ def test_real_outbox_no_non_public_post_in_any_published_file(tmp_path):
                        "ORDER BY created_at DESC LIMIT 1").post_id[0].rsplit("/", 1)[-1]
     assert _scan(out / "site", [public_id]) and _scan(out / "export", [public_id])
     ws.close()
+
+
+def test_quarantined_raw_records_are_withheld(tmp_path):
+    ws = _literal_ws(tmp_path)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "posts.jsonl").write_text('{"post_id": "mastodon:x.social/9", "text": "PRIVATE-RAW"}\n')
+    ws.ingest(bad)
+    assert "PRIVATE-RAW" in ws.sql("SELECT raw FROM quarantine").raw[0]
+    with public_only(ws):
+        q = ws.sql("SELECT reason, raw FROM quarantine")
+        assert len(q) == 1 and q.raw.isna().all() and "account_id" in q.reason[0]
+    ws.close()
