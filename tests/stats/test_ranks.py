@@ -59,8 +59,9 @@ def test_group_comparison_null_and_planted():
     assert np.mean(np.array(null_p) < 0.05) < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
     res = group_comparison(rng.lognormal(1.5, size=10), rng.lognormal(size=200), seed=1)
     assert res["p_value"] < 0.01
-    lo, hi = res["rank_biserial_ci"]
-    assert lo <= res["rank_biserial"] <= hi and lo > 0
+    lo, hi = res["shift_ci"]
+    assert lo <= res["shift"] <= hi and lo > 0
+    assert res["rank_biserial"] > 0.5 and "rank_biserial_ci" not in res
 
 
 def test_rank_biserial_antisymmetric():
