@@ -3,12 +3,16 @@
 The classic artefact is Zappos's 2009 "Employees Who Twitter" page (431 people, the CEO, the COO and
 a recruiting manager in the top 4 by followers). For each member of the organization at ``as_of``
 with a personal account observed in the chosen snapshot, the directory lists their most-followed
-account; people are ranked by followers (rank 1 = most followed, ties broken by person id).
+account; people are ranked by followers (rank 1 = most followed). Tied follower counts share
+their mid-rank (``mid_rank``), on which every statistic is computed; ``rank`` is only the display
+order (ties in person-id order).
 
-Against random assignment of the leader label to the ranked people, we test the leaders' median
-rank (exact, :func:`socialens.stats.median_rank_pvalue`) and the number of leaders in the top k
-(hypergeometric), and compare follower counts with a Mann–Whitney U test and the rank-biserial
-correlation with a bootstrap interval.
+The primary test (the one the verdict uses): against random assignment of the leader label to the
+ranked people, the leaders' median mid-rank (exact, :func:`socialens.stats.median_rank_pvalue`),
+with the smallest p-value attainable at this size. Secondary: the number of leaders in the top k
+(hypergeometric), a Mann–Whitney U test of follower counts with the Hodges–Lehmann ratio of
+``1 + followers`` and its exact interval, and the distribution-free interval of the leaders'
+median follower count when one exists (6 or more leaders).
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from socialens.analyses.common import (
 from socialens.analyses.result import Result, num
 from socialens.analyses.signature import analysis_function
 from socialens.errors import AnalysisError
-from socialens.stats import bootstrap_ci, group_comparison, median_rank_pvalue, top_k_hypergeom
+from socialens.stats import (
+    group_comparison,
+    median_interval,
+    median_rank_pvalue,
+    mid_ranks,
+    min_median_rank_pvalue,
+    top_k_test,
+)
 from socialens.workspace import Workspace
 
 __all__ = ["directory", "directory_table", "representative_accounts", "handle_at"]
@@ -145,9 +156,10 @@ def directory_table(
     df = df.merge(adopt[["person_id", "adopted_at"]], on="person_id", how="left")
     df = df.sort_values(["followers", "person_id"], ascending=[False, True]).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
+    df.insert(1, "mid_rank", mid_ranks(df["followers"]) if len(df) else np.empty(0))
     age_weeks = (pd.Timestamp(snap_used) - df["created_at"]).dt.total_seconds() / (7 * 86400)
     df["lifetime_posts_per_week"] = np.where(age_weeks > 0, df["posts_count"] / age_weeks, np.nan)
-    cols = ["rank", "person_id", "name", "department", "title", "level", "leader", "opt_in",
+    cols = ["rank", "mid_rank", "person_id", "name", "department", "title", "level", "leader", "opt_in",
             "platform", "handle", "account_id", "n_accounts", "followers", "following",
             "posts_count", "listed_count", "observed_at", "created_at", "adopted_at",
             "lifetime_posts_per_week", "n_posts", "last_post_at", "url"]
@@ -192,7 +204,7 @@ def directory(
     top_k : tuple of int
         Sizes of the top groups to test.
     seed : int
-        Seed of the bootstrap intervals.
+        Recorded only: nothing here is random (every test and interval is exact).
     """
     df, params = directory_table(ws, snapshot=snapshot, as_of=as_of, leaders=leaders,
                                  platform=platform, account_filter=account_filter,
@@ -212,24 +224,33 @@ def directory(
     if N == 0:
         raise AnalysisError("no member has an account with a follower count in this snapshot")
     if n_lead:
-        med = float(np.median(lead["rank"]))
+        ranks = df["mid_rank"].to_numpy(dtype=float)
+        med = float(np.median(lead["mid_rank"]))
+        p = median_rank_pvalue(med, n_lead, N, ranks=ranks)
+        p_min = min_median_rank_pvalue(n_lead, N, ranks=ranks)
+        others_med = float(np.median(others["mid_rank"])) if len(others) else None
         summary.update(
             leaders_median_follower_rank=med,
-            leaders_median_follower_rank_ci=list(bootstrap_ci(np.median, lead["rank"], seed=seed)),
-            others_median_follower_rank=float(np.median(others["rank"])) if len(others) else None,
-            p_value_median_rank=median_rank_pvalue(med, n_lead, N),
+            leaders_follower_ranks=sorted(float(r) for r in lead["mid_rank"]),
+            others_median_follower_rank=others_med,
+            p_value_median_rank=p,
+            min_p_value_median_rank=p_min,
+            leaders_median_followers=float(np.median(lead["followers"])),
+            leaders_median_followers_interval=median_interval(lead["followers"]),
             leaders=[{"name": r.name, "person_id": r.person_id, "title": r.title,
-                      "rank": int(r.rank), "followers": int(r.followers)}
+                      "rank": float(r.mid_rank), "followers": int(r.followers)}
                      for r in lead.itertuples()],
         )
-        summary["top_k"] = [
-            {"k": k, "leaders_in_top_k": int((lead["rank"] <= k).sum()),
-             "expected_under_random": k * n_lead / N,
-             "p_value": top_k_hypergeom(int((lead["rank"] <= k).sum()), k, n_lead, N)}
-            for k in top_k if k <= N
-        ]
+        summary["top_k"] = [top_k_test(lead["mid_rank"], ranks, k) for k in top_k if k <= N]
         summary["followers_leaders_vs_others"] = group_comparison(
-            lead["followers"], others["followers"], alternative="greater", seed=seed)
+            lead["followers"], others["followers"], alternative="greater", scale="log1p")
+        summary["primary"] = {
+            "question": "most_followed",
+            "statistic": "the leaders' median follower rank (mid-ranks), exact against random "
+                         "assignment",
+            "p_value": p, "min_p_value": p_min,
+            "better": None if others_med is None else med < others_med,
+        }
     by_level = (df.groupby("level", dropna=False)
                   .agg(n=("rank", "size"), median_rank=("rank", "median"),
                        median_followers=("followers", "median"))
@@ -257,13 +278,17 @@ def directory(
         figures={"follower_ranking": fig},
         headline=headline,
         notes=[
-            "Rank 1 = most followers; ties broken by person id. Each person is represented by "
+            "Rank 1 = most followers; tied follower counts share their mid-rank, on which the "
+            "statistics are computed (the listing order of ties is by person id). Each person is represented by "
             "one account, their most-followed personal account in the snapshot (ties: higher "
             "posts counter, then more collected posts, then account id); every number in a row "
             "is that account's. Posts collected are unknown (empty), not 0, for an account none "
             "of whose posts was collected.",
             "p-values are against random assignment of the leader label among the ranked "
-            "members (exact order-statistic / hypergeometric distributions).",
+            "members (exact order-statistic / hypergeometric distributions over the mid-ranks). "
+            "The leaders are the population asked about, so their median rank is stated, not "
+            "estimated; the interval of their median follower count (given from 6 leaders on, "
+            "with its exact coverage) is for leaders like them.",
         ],
     )
 

@@ -48,11 +48,45 @@ def test_empty_workspace_is_a_clear_error(ws):
         directory(ws)
 
 
-def test_median_rank_has_a_bootstrap_interval(tiny_ws):
+def test_median_rank_is_stated_with_the_ranks_and_the_smallest_attainable_p(tiny_ws):
+    """The leaders are the population: their ranks are listed, no bootstrap interval of their
+    median rank (it covered 79-89 % with 3-5 leaders), and 2 leaders of 7 can at best give 1/21."""
     s = directory(tiny_ws).summary
-    lo, hi = s["leaders_median_follower_rank_ci"]
-    assert lo <= s["leaders_median_follower_rank"] <= hi
-    assert 1 <= lo and hi <= s["n_listed"]
+    assert "leaders_median_follower_rank_ci" not in s
+    assert s["leaders_follower_ranks"] == [1.0, 3.0]
+    assert s["min_p_value_median_rank"] == pytest.approx(1 / 21)
+    assert s["primary"]["p_value"] == s["p_value_median_rank"] and s["primary"]["better"]
+    # 2 leaders: no distribution-free 95 % interval of their median follower count exists
+    assert s["leaders_median_followers_interval"]["ci"] is None
+    assert s["followers_leaders_vs_others"]["shift_ci"] == [None, None]
+
+
+LEAD = {"a", "f"}
+TIES = {
+    "people.csv": "person_id,name,department,opt_in\n" + "\n".join(
+        f"{p},{p.upper()},D,true" for p in ("a", "b", "c", "d", "e", "f")),
+    "roles.csv": "person_id,title,level,is_leader,start_at\n" + "\n".join(
+        f"{p},{'Boss' if p in LEAD else 'Staff'},{0 if p in LEAD else 2},{str(p in LEAD).lower()},"
+        "2000-01-01" for p in ("a", "b", "c", "d", "e", "f")),
+    "accounts.csv": "account_id,person_id,platform,handle,kind,created_at\n" + "\n".join(
+        f"x:{i},{p},x,{p},personal,2008-01-0{i}T00:00:00Z"
+        for i, p in enumerate(("a", "b", "c", "d", "e", "f"), start=1)),
+    # everyone has 10 followers: nobody is ranked above anyone
+    "snapshots.csv": "account_id,observed_at,followers,following,posts_count\n" + "\n".join(
+        f"x:{i},2010-01-01T00:00:00Z,10,1,1" for i in range(1, 7)),
+}
+
+
+def test_ties_share_their_mid_rank_whatever_the_ids(ws, tmp_path):
+    """Ties were broken by person id: leaders 'a' ranked first among equals (a direction
+    whenever ids correlate with roles). All tied: every mid-rank is 3.5 and p = 1."""
+    ws.ingest(_write(tmp_path / "org", TIES))
+    r = directory(ws)
+    assert set(r.tables["ranking"]["mid_rank"]) == {3.5}
+    assert r.summary["leaders_follower_ranks"] == [3.5, 3.5]
+    assert r.summary["p_value_median_rank"] == pytest.approx(1.0)
+    top4 = r.summary["top_k"][0]  # mid-rank 3.5 <= 4: the top 4 of an all-way tie is everyone
+    assert (top4["size"], top4["p_value"]) == (6, pytest.approx(1.0))
 
 
 def _write(folder, files: dict[str, str]):
