@@ -1,0 +1,510 @@
+"""Honest influence tests: influence or correlation? Leader vs peer exposure.
+
+Three estimators of whether people start a behaviour *because* contacts who had started it could
+be seen, all over one discrete-time :class:`AdoptionPanel` (who is at risk, when each person
+adopted, who could see whom):
+
+* :class:`ShuffleTest` — the shuffle test of Anagnostopoulos, Kumar & Mahdian (2008): fit the
+  social-correlation coefficient α of the logistic model
+  ``P(adopt in period t | a active contacts) = σ(α·ln(a + 1) + β)`` (split into leader and peer
+  contacts: ``σ(α_L·ln(a_L + 1) + α_P·ln(a_P + 1) + β)``), then refit after permuting the adoption
+  times among the adopters (the set of adopters and the multiset of times are kept). Without
+  influence the timing carries no information and α is not larger than the shuffled α′; the
+  p-value is the share of shuffles with α′ ≥ α.
+* :class:`EdgeReversalTest` — the edge-reversal test of the same paper: influence flows along the
+  direction in which people can see each other, correlation does not care, so α on the network
+  should exceed α on the reversed network. The p-value compares ``α(G) − α(Gᵀ)`` with its
+  distribution when each edge's direction is flipped at random (a deviation: the paper only
+  compares the two numbers).
+* :class:`ExposureCox` — a time-varying Cox proportional-hazards model of adoption (lifelines
+  ``CoxTimeVaryingFitter``) with leader- and peer-exposure covariates (lagged indicators or counts
+  of exposed contacts who had adopted) and person-level controls; hazard ratios with 95 % Wald
+  intervals.
+
+The set-based preparation (behaviour events, exposure ties) is done by ibis expressions in the
+rest of :mod:`socialens.behaviours`; here only the aggregated tables are handled, in pandas and
+numpy. Formulas and every deviation from the papers: docs/methods.md, "Influence tests".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from socialens.errors import AnalysisError
+
+__all__ = ["AdoptionPanel", "ShuffleTest", "EdgeReversalTest", "ExposureCox",
+           "social_correlation", "benjamini_hochberg"]
+
+#: exposure counts above this are pooled in the logistic fits (cells of the count table)
+MAX_COUNT = 30
+
+
+def _periods(times: pd.Series, origin: pd.Timestamp, period: pd.Timedelta) -> np.ndarray:
+    t = pd.to_datetime(times, utc=True)
+    out = np.floor((t - origin) / period).to_numpy(dtype=float)
+    return out
+
+
+@dataclass
+class AdoptionPanel:
+    """One behaviour's adoption data in discrete time (periods ``0 … n_periods - 1``).
+
+    Build it with :meth:`from_tables`. Person ``k`` adopted in period ``adopt[k]`` (``-1``: before
+    the window, so never at risk but exposing others from the start; ``n_periods``: not in the
+    window). A tie ``(ti[m], tj[m])`` says that ``ti`` could see ``tj`` from period ``tstart[m]``
+    on; ``ti`` counts ``tj`` as an exposed contact from period ``max(tstart, adopt[tj] + lag)``.
+    """
+
+    ids: np.ndarray
+    adopt: np.ndarray
+    at_risk: np.ndarray
+    is_leader: np.ndarray
+    ti: np.ndarray
+    tj: np.ndarray
+    tstart: np.ndarray
+    n_periods: int
+    lag: int = 1
+    origin: pd.Timestamp | None = None
+    period: pd.Timedelta | None = None
+    controls: pd.DataFrame | None = None
+
+    @classmethod
+    def from_tables(cls, adoptions: pd.DataFrame, ties: pd.DataFrame, *, population: pd.DataFrame,
+                    leaders: Iterable[str], start, end, period: str | pd.Timedelta = "1D",
+                    lag: int = 1, controls: Sequence[str] = ()) -> AdoptionPanel:
+        """Build a panel from tidy tables.
+
+        Parameters
+        ----------
+        adoptions : DataFrame
+            ``person_id, at``: each person's first use of the behaviour (one row each; later rows
+            of a person are ignored).
+        ties : DataFrame
+            ``person_id`` (the exposed person), ``source_person_id`` (whom they could see),
+            ``start_at`` (timestamp, or null = from the start).
+        population : DataFrame
+            ``person_id`` plus any control columns: the people at risk (those who had not adopted
+            before ``start``). Sources outside it still expose.
+        leaders : iterable of str
+            Leader person ids; the others are peers.
+        start, end : timestamp
+            The window; time is cut into periods of ``period`` from ``start``.
+        lag : int
+            A contact counts from ``lag`` periods after the period in which they adopted (≥ 1:
+            exposure is always strictly earlier than the adoption it may explain).
+        controls : sequence of str
+            Columns of ``population`` kept for the Cox model.
+        """
+        if lag < 1:
+            raise AnalysisError(f"lag={lag}: the exposure lag must be at least one period")
+        origin = pd.Timestamp(start)
+        origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+        stop = pd.Timestamp(end)
+        stop = stop.tz_localize("UTC") if stop.tzinfo is None else stop.tz_convert("UTC")
+        period = pd.Timedelta(period)
+        n_periods = int(np.ceil((stop - origin) / period))
+        if n_periods < 2:
+            raise AnalysisError("the window holds fewer than two periods; widen it or use a "
+                                "shorter period")
+        missing = [c for c in controls if c not in population.columns]
+        if missing:
+            raise AnalysisError(f"unknown control(s) {missing}; available: "
+                                f"{', '.join(c for c in population.columns if c != 'person_id')}")
+        ad = adoptions.dropna(subset=["at"]).sort_values("at").drop_duplicates("person_id")
+        ids = pd.Index(pd.unique(pd.concat([population.person_id, ad.person_id,
+                                            ties.person_id, ties.source_person_id],
+                                           ignore_index=True).astype(str)))
+        adopt = np.full(len(ids), n_periods, dtype=np.int64)
+        p = _periods(ad["at"], origin, period)
+        p = np.where(p < 0, -1, p)
+        keep = p < n_periods
+        adopt[ids.get_indexer(ad.person_id.astype(str)[keep])] = p[keep].astype(np.int64)
+        at_risk = np.zeros(len(ids), dtype=bool)
+        at_risk[ids.get_indexer(population.person_id.astype(str))] = True
+        at_risk &= adopt >= 0
+        leader_set = {str(x) for x in leaders}
+        is_leader = np.array([i in leader_set for i in ids], dtype=bool)
+        ti = ids.get_indexer(ties.person_id.astype(str))
+        tj = ids.get_indexer(ties.source_person_id.astype(str))
+        if "start_at" in ties.columns:
+            ts = _periods(ties["start_at"], origin, period)
+            ts = np.where(np.isnan(ts), 0, np.maximum(ts, 0)).astype(np.int64)
+        else:
+            ts = np.zeros(len(ti), dtype=np.int64)
+        ok = ti != tj
+        ctl = population.drop_duplicates("person_id").set_index(
+            population.drop_duplicates("person_id").person_id.astype(str))[list(controls)]
+        return cls(np.asarray(ids), adopt, at_risk, is_leader, ti[ok].astype(np.int64),
+                   tj[ok].astype(np.int64), ts[ok], n_periods, lag, origin, period, ctl)
+
+    # ------------------------------------------------------------------ derived panels
+    def with_adopt(self, adopt: np.ndarray) -> AdoptionPanel:
+        return AdoptionPanel(self.ids, adopt, self.at_risk, self.is_leader, self.ti, self.tj,
+                             self.tstart, self.n_periods, self.lag, self.origin, self.period,
+                             self.controls)
+
+    def with_ties(self, ti: np.ndarray, tj: np.ndarray) -> AdoptionPanel:
+        return AdoptionPanel(self.ids, self.adopt, self.at_risk, self.is_leader, ti, tj,
+                             self.tstart, self.n_periods, self.lag, self.origin, self.period,
+                             self.controls)
+
+    def reversed(self) -> AdoptionPanel:
+        """The same panel with every tie's direction reversed."""
+        return self.with_ties(self.tj, self.ti)
+
+    @property
+    def n_at_risk(self) -> int:
+        return int(self.at_risk.sum())
+
+    @property
+    def n_events(self) -> int:
+        return int((self.at_risk & (self.adopt < self.n_periods)).sum())
+
+    # ------------------------------------------------------------------ episodes
+    def episodes(self) -> dict[str, np.ndarray]:
+        """Spells of constant exposure of the people at risk.
+
+        Returns arrays ``person`` (index into ``ids``), ``start``, ``stop`` (periods; the spell
+        covers periods ``start … stop - 1``), ``event`` (adopted in period ``stop - 1``),
+        ``n_leader``, ``n_peer`` (contacts who had adopted at least ``lag`` periods earlier).
+        """
+        T = self.n_periods
+        adopt = self.adopt
+        exit_ = np.where(adopt < T, adopt + 1, T)
+        src_adopted = adopt[self.tj] < T
+        e = np.maximum(self.tstart, adopt[self.tj] + self.lag)
+        ok = self.at_risk[self.ti] & src_adopted & (e < exit_[self.ti])
+        ti, e, lead = self.ti[ok], e[ok], self.is_leader[self.tj[ok]]
+        people = np.flatnonzero(self.at_risk)
+        person = np.concatenate([people, ti])
+        time = np.concatenate([np.zeros(len(people), np.int64), e])
+        dl = np.concatenate([np.zeros(len(people), np.int64), lead.astype(np.int64)])
+        dp = np.concatenate([np.zeros(len(people), np.int64), (~lead).astype(np.int64)])
+        order = np.lexsort((time, person))
+        person, time, dl, dp = person[order], time[order], dl[order], dp[order]
+        first = np.r_[True, person[1:] != person[:-1]]
+        grp = np.cumsum(first) - 1
+        cl, cp = np.cumsum(dl), np.cumsum(dp)
+        base_l = (cl - dl)[first]
+        base_p = (cp - dp)[first]
+        nl, np_ = cl - base_l[grp], cp - base_p[grp]
+        last = np.r_[person[1:] != person[:-1], True]
+        stop = np.where(last, exit_[person], np.r_[time[1:], 0])
+        event = last & (adopt[person] < T)
+        keep = stop > time
+        return {"person": person[keep], "start": time[keep], "stop": stop[keep],
+                "event": event[keep], "n_leader": nl[keep], "n_peer": np_[keep]}
+
+    def cells(self, split: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The Anagnostopoulos et al. count table: ``(counts, events, person_periods)``.
+
+        ``counts`` is ``(n_cells, 2)`` (leader, peer contacts already adopted; pooled above
+        :data:`MAX_COUNT`) when ``split``, else ``(n_cells, 1)`` (all contacts).
+        """
+        ep = self.episodes()
+        dur = ep["stop"] - ep["start"]
+        cl = np.minimum(ep["n_leader"], MAX_COUNT)
+        cp = np.minimum(ep["n_peer"], MAX_COUNT)
+        if split:
+            key = cl * (MAX_COUNT + 1) + cp
+        else:
+            key = np.minimum(ep["n_leader"] + ep["n_peer"], MAX_COUNT)
+        size = (MAX_COUNT + 1) ** 2 if split else MAX_COUNT + 1
+        n = np.bincount(key, weights=dur, minlength=size)
+        y = np.bincount(key, weights=ep["event"].astype(float), minlength=size)
+        nz = np.flatnonzero(n > 0)
+        if split:
+            counts = np.column_stack([nz // (MAX_COUNT + 1), nz % (MAX_COUNT + 1)])
+        else:
+            counts = nz[:, None]
+        return counts.astype(float), y[nz], n[nz]
+
+
+# ---------------------------------------------------------------------- logistic α
+def _logistic(X: np.ndarray, y: np.ndarray, n: np.ndarray, iters: int = 50) -> np.ndarray:
+    """Grouped-binomial logistic MLE by Newton's method (a tiny ridge keeps it finite when a
+    covariate has no variation or separates the data)."""
+    b = np.zeros(X.shape[1])
+    rate = max(y.sum(), 0.5) / max(n.sum(), 1.0)
+    b[0] = np.log(rate / (1 - rate)) if 0 < rate < 1 else 0.0
+    ridge = 1e-6 * np.eye(X.shape[1])
+    ridge[0, 0] = 0
+    for _ in range(iters):
+        eta = np.clip(X @ b, -30, 30)
+        p = 1 / (1 + np.exp(-eta))
+        w = n * p * (1 - p)
+        g = X.T @ (y - n * p) - ridge @ b
+        H = X.T @ (w[:, None] * X) + ridge
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        b = b + step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return b
+
+
+def social_correlation(panel: AdoptionPanel, *, split: bool = True) -> dict[str, float]:
+    """α of the logistic model of adoption on ln(1 + already-adopted contacts).
+
+    Returns ``{"alpha_leader", "alpha_peer", "beta"}`` when ``split`` (NaN for an exposure kind
+    nobody at risk ever had), else ``{"alpha", "beta"}``.
+    """
+    counts, y, n = panel.cells(split)
+    X = np.column_stack([np.ones(len(y)), np.log1p(counts)])
+    var = X[:, 1:].max(axis=0) > 0 if len(y) else np.zeros(X.shape[1] - 1, bool)
+    b = np.full(X.shape[1], np.nan)
+    if len(y) and y.sum() > 0:
+        cols = np.r_[True, var]
+        b[cols] = _logistic(X[:, cols], y, n)
+    if split:
+        return {"alpha_leader": float(b[1]), "alpha_peer": float(b[2]), "beta": float(b[0])}
+    return {"alpha": float(b[1]), "beta": float(b[0])}
+
+
+def _alphas(panel: AdoptionPanel) -> np.ndarray:
+    s = social_correlation(panel, split=True)
+    t = social_correlation(panel, split=False)
+    return np.array([s["alpha_leader"], s["alpha_peer"], t["alpha"]])
+
+
+_ALPHA_NAMES = ("leader", "peer", "all")
+
+
+def _p_greater(obs: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """One-sided permutation p-values ``(1 + #{null ≥ obs}) / (1 + B)`` per column (NaN where
+    the observed statistic is NaN); NaN null draws count as not ≥."""
+    out = np.full(len(obs), np.nan)
+    for k, o in enumerate(obs):
+        if np.isfinite(o):
+            col = null[:, k]
+            out[k] = (1 + np.sum(np.nan_to_num(col, nan=-np.inf) >= o - 1e-12)) / (1 + len(col))
+    return out
+
+
+class ShuffleTest:
+    """The shuffle test of Anagnostopoulos, Kumar & Mahdian (2008).
+
+    Parameters
+    ----------
+    n_permutations : int
+        Number of shuffles of the adoption times.
+    strata : str, optional
+        A column of the panel's controls: shuffle only within its groups (e.g. ``"department"``,
+        so that time shocks shared by a department are kept in the null). Default: one group, as
+        in the paper.
+    seed : int
+        Seed of the shuffles.
+
+    Attributes
+    ----------
+    alpha_ : dict
+        Observed α (``leader``, ``peer``, ``all``).
+    alpha_null_ : DataFrame
+        α after each shuffle.
+    p_values_ : dict
+        One-sided p-values (influence makes α larger than shuffled).
+    """
+
+    def __init__(self, n_permutations: int = 199, *, strata: str | None = None, seed: int = 0):
+        self.n_permutations = n_permutations
+        self.strata = strata
+        self.seed = seed
+
+    def fit(self, panel: AdoptionPanel) -> ShuffleTest:
+        rng = np.random.default_rng(self.seed)
+        obs = _alphas(panel)
+        T = panel.n_periods
+        movers = np.flatnonzero((panel.adopt >= 0) & (panel.adopt < T))
+        groups = [movers]
+        if self.strata is not None:
+            if panel.controls is None or self.strata not in panel.controls.columns:
+                raise AnalysisError(f"shuffle strata {self.strata!r} is not a control column")
+            lab = panel.controls[self.strata].reindex(panel.ids[movers]).astype(str).to_numpy()
+            groups = [movers[lab == g] for g in np.unique(lab)]
+        null = np.empty((self.n_permutations, 3))
+        for b in range(self.n_permutations):
+            adopt = panel.adopt.copy()
+            for g in groups:
+                adopt[g] = adopt[rng.permutation(g)]
+            null[b] = _alphas(panel.with_adopt(adopt))
+        self.alpha_ = dict(zip(_ALPHA_NAMES, obs.tolist(), strict=True))
+        self.alpha_null_ = pd.DataFrame(null, columns=list(_ALPHA_NAMES))
+        self.p_values_ = dict(zip(_ALPHA_NAMES, _p_greater(obs, null).tolist(), strict=True))
+        return self
+
+
+class EdgeReversalTest:
+    """The edge-reversal test of Anagnostopoulos, Kumar & Mahdian (2008), with a randomization
+    p-value.
+
+    The statistic is ``D = α(G) − α(Gᵀ)`` (per exposure kind); its null distribution comes from
+    networks in which each tie's direction is flipped with probability ½ (under the hypothesis
+    that direction does not matter, as under homophily without influence).
+
+    Parameters
+    ----------
+    n_permutations : int
+        Number of random direction flips.
+    seed : int
+        Seed of the flips.
+
+    Attributes
+    ----------
+    alpha_, alpha_reversed_ : dict
+        α on the network and on the reversed network.
+    difference_ : dict
+        ``alpha_ - alpha_reversed_``.
+    p_values_ : dict
+        One-sided p-values (influence makes D larger than under random directions).
+    """
+
+    def __init__(self, n_permutations: int = 199, *, seed: int = 0):
+        self.n_permutations = n_permutations
+        self.seed = seed
+
+    def fit(self, panel: AdoptionPanel) -> EdgeReversalTest:
+        rng = np.random.default_rng(self.seed)
+        fwd, rev = _alphas(panel), _alphas(panel.reversed())
+        obs = fwd - rev
+        null = np.empty((self.n_permutations, 3))
+        for b in range(self.n_permutations):
+            flip = rng.random(len(panel.ti)) < 0.5
+            ti = np.where(flip, panel.tj, panel.ti)
+            tj = np.where(flip, panel.ti, panel.tj)
+            g = panel.with_ties(ti, tj)
+            null[b] = _alphas(g) - _alphas(g.reversed())
+        self.alpha_ = dict(zip(_ALPHA_NAMES, fwd.tolist(), strict=True))
+        self.alpha_reversed_ = dict(zip(_ALPHA_NAMES, rev.tolist(), strict=True))
+        self.difference_ = dict(zip(_ALPHA_NAMES, obs.tolist(), strict=True))
+        self.p_values_ = dict(zip(_ALPHA_NAMES, _p_greater(obs, null).tolist(), strict=True))
+        return self
+
+
+class ExposureCox:
+    """Time-varying Cox proportional-hazards model of adoption with leader and peer exposure.
+
+    Parameters
+    ----------
+    exposure : {"indicator", "count", "log1p"}
+        How exposed contacts who had adopted enter the model: ``indicator`` (≥ 1 leader, ≥ 1
+        peer), ``count``, or ``log1p`` (ln(1 + count)).
+    controls : sequence of str
+        Person-level columns of the panel's controls: numeric ones enter as they are, others as
+        indicators (first level in sorted order = reference).
+    alpha : float
+        1 − confidence level of the intervals.
+    penalizer : float
+        lifelines' ridge penalizer (0 = plain partial likelihood).
+
+    Attributes
+    ----------
+    summary_ : DataFrame
+        One row per covariate: ``covariate, hazard_ratio, ci_low, ci_high, p_value, coef, se``.
+    hazard_ratios_ : dict
+        ``{covariate: hazard ratio}``.
+    n_people_, n_events_ : int
+    """
+
+    def __init__(self, exposure: str = "indicator", *, controls: Sequence[str] = (),
+                 alpha: float = 0.05, penalizer: float = 0.0):
+        self.exposure = exposure
+        self.controls = tuple(controls)
+        self.alpha = alpha
+        self.penalizer = penalizer
+
+    def design(self, panel: AdoptionPanel) -> pd.DataFrame:
+        """The long (start, stop] table lifelines fits."""
+        if self.exposure not in ("indicator", "count", "log1p"):
+            raise AnalysisError(f"exposure={self.exposure!r}: choose indicator, count or log1p")
+        ep = panel.episodes()
+        f = {"indicator": lambda c: (c > 0).astype(float), "count": lambda c: c.astype(float),
+             "log1p": lambda c: np.log1p(c)}[self.exposure]
+        df = pd.DataFrame({"id": ep["person"], "start": ep["start"].astype(float),
+                           "stop": ep["stop"].astype(float), "event": ep["event"].astype(int),
+                           "leader_exposure": f(ep["n_leader"]), "peer_exposure": f(ep["n_peer"])})
+        if self.controls:
+            ctl = panel.controls.reindex(panel.ids[df.id.to_numpy()])[list(self.controls)]
+            ctl = ctl.reset_index(drop=True)
+            for c in self.controls:
+                col = ctl[c]
+                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                    df[c] = col.astype(float).to_numpy()
+                else:
+                    d = pd.get_dummies(col.astype(str), prefix=c, prefix_sep="=", dtype=float)
+                    d = d[sorted(d.columns)[1:]]
+                    for k in d.columns:
+                        df[k] = d[k].to_numpy()
+            if df.isna().any().any():
+                bad = [c for c in df.columns if df[c].isna().any()]
+                raise AnalysisError(f"controls {bad} are missing for some people at risk; choose "
+                                    "controls known for everyone or fill them in the roster")
+        return df
+
+    def fit(self, panel: AdoptionPanel) -> ExposureCox:
+        import warnings
+
+        from lifelines import CoxTimeVaryingFitter
+
+        df = self.design(panel)
+        self.n_people_ = int(df.id.nunique())
+        self.n_events_ = int(df.event.sum())
+        if self.n_events_ < 2:
+            raise AnalysisError(f"only {self.n_events_} adoption(s) in the window: a hazard model "
+                                "needs more; widen the window or choose a more common behaviour")
+        covs = [c for c in df.columns if c not in ("id", "start", "stop", "event")]
+        dropped = [c for c in covs if df[c].nunique() < 2]
+        self.dropped_ = dropped
+        df = df.drop(columns=dropped)
+        if not [c for c in covs if c not in dropped]:
+            raise AnalysisError("no covariate varies among the people at risk (nobody was ever "
+                                "exposed); the hazard model cannot be fitted")
+        ctv = CoxTimeVaryingFitter(alpha=self.alpha, penalizer=self.penalizer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctv.fit(df, id_col="id", event_col="event", start_col="start", stop_col="stop")
+        s = ctv.summary
+        lo = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
+        hi = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
+        self.summary_ = pd.DataFrame({
+            "covariate": s.index.astype(str), "hazard_ratio": s["exp(coef)"].to_numpy(),
+            "ci_low": s[lo].to_numpy(), "ci_high": s[hi].to_numpy(), "p_value": s["p"].to_numpy(),
+            "coef": s["coef"].to_numpy(), "se": s["se(coef)"].to_numpy()}).reset_index(drop=True)
+        self.hazard_ratios_ = dict(zip(self.summary_.covariate, self.summary_.hazard_ratio,
+                                       strict=True))
+        return self
+
+    def interval(self, covariate: str) -> tuple[float, float, float]:
+        """``(hazard ratio, ci_low, ci_high)`` of one covariate (NaN when it was dropped)."""
+        row = self.summary_[self.summary_.covariate == covariate]
+        if not len(row):
+            return (np.nan, np.nan, np.nan)
+        r = row.iloc[0]
+        return (float(r.hazard_ratio), float(r.ci_low), float(r.ci_high))
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN.
+
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5]).round(3).tolist()
+    [0.04, 0.053, 0.053, 0.5]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(len(p), np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if not len(ok):
+        return out
+    q = p[ok]
+    order = np.argsort(q)
+    m = len(q)
+    adj = q[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(adj[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
