@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from socialens.analyses.activity import activity
 from socialens.analyses.adoption import adoption
+from socialens.analyses.contagion import contagion
 from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
 from socialens.analyses.result import Result
@@ -18,7 +19,7 @@ from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
-           "interactions", "run_all", "summaries"]
+           "interactions", "contagion", "run_all", "summaries"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -26,6 +27,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "adoption": adoption,
     "activity": activity,
     "interactions": interactions,
+    "contagion": contagion,
 }
 
 

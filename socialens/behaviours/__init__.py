@@ -18,10 +18,12 @@ from socialens.behaviours.exposure import (
     DEFAULT_EXPOSURE_KINDS,
     EXPOSURE_KINDS,
     exposure_counts,
+    exposure_events,
     exposure_ties,
     leader_ids,
     leader_table,
 )
+from socialens.behaviours.sequence import adoption_sequence
 from socialens.behaviours.spec import (
     DEFAULT_SPECS,
     Behaviour,
@@ -46,6 +48,8 @@ __all__ = [
     "record_posts",
     "exposure_ties",
     "exposure_counts",
+    "exposure_events",
+    "adoption_sequence",
     "leader_ids",
     "leader_table",
 ]

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from socialens.workspace import Workspace
 
 __all__ = ["EXPOSURE_KINDS", "DEFAULT_EXPOSURE_KINDS", "exposure_ties", "leader_ids",
-           "exposure_counts", "leader_table"]
+           "exposure_counts", "exposure_events", "leader_table"]
 
 #: Kinds of exposure: the edge kinds of the workspace plus ``manager`` (reporting lines from
 #: ``people.attrs.manager_id``: a person is exposed to their manager).
@@ -170,6 +170,48 @@ def leader_table(leaders: Iterable[str] | ir.Table, name: str = "leader_id") -> 
                          schema={name: "string"})
 
 
+def exposure_events(uses: ir.Table, ties: ir.Table, leaders: Iterable[str] | ir.Table, *,
+                    end=None, lag_days: float = 0.0, decay_days: float | None = None,
+                    population: ir.Table | None = None) -> ir.Table:
+    """The exposures behind :func:`exposure_counts`, one row per person, behaviour and exposing
+    contact: ``person_id, behaviour, source_person_id, exposed_at, adopted_at`` (the person's first
+    use, NULL if none), ``source_is_leader``, ``weight`` (1, or the decay weight). Same
+    parameters as :func:`exposure_counts`."""
+    import ibis
+
+    from socialens.analyses.common import to_time
+
+    t_end = to_time(end, "end")
+    lt = leader_table(leaders)
+    ts_type = uses.at.type()
+    src = uses.select(source_person_id=uses.person_id, behaviour=uses.behaviour, src_at=uses.at)
+    own = uses.select(o_person=uses.person_id, o_behaviour=uses.behaviour, own_at=uses.at)
+    e = ties.join(src, ties.source_person_id == src.source_person_id)
+    e = e.select(person_id=e.person_id, source_person_id=e.source_person_id,
+                 behaviour=e.behaviour, src_at=e.src_at, start_at=e.start_at)
+    if population is not None:
+        e = e.semi_join(population, e.person_id == population.person_id)
+    shifted = (e.src_at + ibis.interval(seconds=int(round(lag_days * 86400)))
+               if lag_days else e.src_at)
+    e = e.mutate(exp_at=ibis.ifelse(e.start_at.notnull() & (e.start_at > shifted),
+                                    e.start_at, shifted))
+    e = e.left_join(own, (e.person_id == own.o_person) & (e.behaviour == own.o_behaviour))
+    ref = e.own_at if t_end is None else e.own_at.coalesce(ibis.literal(t_end, ts_type))
+    e = e.filter(ref.isnull() | (e.exp_at < ref))
+    e = e.left_join(lt, e.source_person_id == lt.leader_id)
+    is_l = e.leader_id.notnull()
+    if decay_days:
+        ref = e.own_at if t_end is None else e.own_at.coalesce(
+            ibis.literal(t_end, ts_type))
+        age = (ref.epoch_seconds() - e.exp_at.epoch_seconds()).cast("float64") / 86400.0
+        w = ibis.ifelse(ref.isnull(), 1.0, ibis.literal(0.5) ** (age / float(decay_days)))
+    else:
+        w = ibis.literal(1.0)
+    return e.select(person_id=e.person_id, behaviour=e.behaviour,
+                    source_person_id=e.source_person_id, exposed_at=e.exp_at,
+                    adopted_at=e.own_at, source_is_leader=is_l, weight=w.cast("float64"))
+
+
 def exposure_counts(uses: ir.Table, ties: ir.Table, leaders: Iterable[str] | ir.Table, *,
                     end=None, lag_days: float = 0.0, decay_days: float | None = None,
                     population: ir.Table | None = None) -> ir.Table:
@@ -207,35 +249,10 @@ def exposure_counts(uses: ir.Table, ties: ir.Table, leaders: Iterable[str] | ir.
     """
     import ibis
 
-    from socialens.analyses.common import to_time
-
-    t_end = to_time(end, "end")
-    lt = leader_table(leaders)
     ts_type = uses.at.type()
-    src = uses.select(source_person_id=uses.person_id, behaviour=uses.behaviour, src_at=uses.at)
-    own = uses.select(o_person=uses.person_id, o_behaviour=uses.behaviour, own_at=uses.at)
-    e = ties.join(src, ties.source_person_id == src.source_person_id)
-    e = e.select(person_id=e.person_id, source_person_id=e.source_person_id,
-                 behaviour=e.behaviour, src_at=e.src_at, start_at=e.start_at)
-    if population is not None:
-        e = e.semi_join(population, e.person_id == population.person_id)
-    shifted = (e.src_at + ibis.interval(seconds=int(round(lag_days * 86400)))
-               if lag_days else e.src_at)
-    e = e.mutate(exp_at=ibis.ifelse(e.start_at.notnull() & (e.start_at > shifted),
-                                    e.start_at, shifted))
-    e = e.left_join(own, (e.person_id == own.o_person) & (e.behaviour == own.o_behaviour))
-    ref = e.own_at if t_end is None else e.own_at.coalesce(ibis.literal(t_end, ts_type))
-    e = e.filter(ref.isnull() | (e.exp_at < ref))
-    e = e.left_join(lt, e.source_person_id == lt.leader_id)
-    is_l = e.leader_id.notnull()
-    if decay_days:
-        ref = e.own_at if t_end is None else e.own_at.coalesce(
-            ibis.literal(t_end, ts_type))
-        age = (ref.epoch_seconds() - e.exp_at.epoch_seconds()).cast("float64") / 86400.0
-        w = ibis.ifelse(ref.isnull(), 1.0, ibis.literal(0.5) ** (age / float(decay_days)))
-    else:
-        w = ibis.literal(1.0)
-    e = e.mutate(_l=is_l, _w=w.cast("float64"))
+    e = exposure_events(uses, ties, leaders, end=end, lag_days=lag_days, decay_days=decay_days,
+                        population=population)
+    e = e.mutate(_l=e.source_is_leader, _w=e.weight, own_at=e.adopted_at, exp_at=e.exposed_at)
     null_ts = ibis.null().cast(ts_type)
     agg = e.group_by(["person_id", "behaviour"]).aggregate(
         adopted_at=e.own_at.max(),
