@@ -21,7 +21,10 @@ def test_report_is_self_contained_and_complete(tiny_ws, tmp_path):
     # one line per question: the question, a verdict word, then the evidence
     lines = [li.get_text(" ", strip=True) for li in soup.select("#founding-answer li")]
     assert [x.split("?")[0] for x in lines] == ["Most followed", "First to adopt", "Most active"]
-    assert lines[1].startswith("First to adopt? yes : the 2 leaders' median account-creation")
+    # 2 leaders of 7: p = 1/21 is the smallest attainable, 3/21 after Holm over 3 questions
+    assert lines[1].startswith("First to adopt? too few to tell : the 2 leaders' median "
+                               "account-creation rank is 1.5 of 7 (ranks 1, 2)")
+    assert "smallest attainable p at this size 0.048" in lines[1]
     for sec in ("directory", "adoption", "activity", "provenance"):
         assert soup.find("section", id=sec), sec
     assert len(soup.find_all("svg")) >= 3
@@ -32,7 +35,7 @@ def test_report_is_self_contained_and_complete(tiny_ws, tmp_path):
     summary = json.loads(paths["json"].read_text())
     assert {"directory", "adoption", "activity"} <= set(summary["analyses"])
     assert summary["analyses"]["directory"]["params"]["leaders"] == "is_leader"
-    assert summary["verdicts"]["first"]["verdict"] == "yes"
+    assert summary["verdicts"]["first"]["verdict"] == "too few to tell"
 
 
 def test_everything_from_data_is_escaped(tiny_ws, tmp_path):
@@ -164,7 +167,7 @@ def test_nobody_else_adopted_and_no_snapshots(tmp_path):
     first = summary["verdicts"]["first"]
     assert first["verdict"] == "unknown" and first["others_median_rank"] is None
     assert summary["answer"].startswith("First to adopt? UNKNOWN: the 1 leaders' median "
-                                        "account-creation rank is 1 (95 % CI 1–1) of 1 (no other "
+                                        "first-post rank is 1 of 1 (ranks 1); no other "
                                         "member had adopted")
     soup = BeautifulSoup(paths["html"].read_text(), "html.parser")
     assert soup.select_one("section#directory").get_text(" ", strip=True).endswith(
