@@ -365,6 +365,10 @@ WindowEndOpt = Annotated[str | None, typer.Option(help="Observation window end (
 PlatformOpt = Annotated[str | None, typer.Option(help="Restrict to one platform.")]
 AccountFilterOpt = Annotated[str | None, typer.Option(
     help="Only accounts whose attrs match key=value, e.g. official_listing=true.")]
+BehaviourOpt = Annotated[list[str] | None, typer.Option(
+    "--behaviour", "--behaviours", "-b",
+    help="Behaviour for the contagion analysis (repeatable): hashtag:#Tag, top-hashtags:N, "
+    "platform, 'topic:name=word,other words', personal, tone:negative; default top-hashtags:20.")]
 
 
 @command()
@@ -379,6 +383,7 @@ def analyze(
     window_end: WindowEndOpt = None,
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
+    behaviours: BehaviourOpt = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
         "folder is created if missing).")] = None,
@@ -391,6 +396,8 @@ def analyze(
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
+    if behaviours:
+        params["behaviours"] = list(behaviours)
     from socialens.privacy import restrict
 
     with _open(workspace, read_only=True) as ws:
@@ -425,6 +432,7 @@ def report(
     window_end: WindowEndOpt = None,
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
+    behaviours: BehaviourOpt = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also name people who did not opt in (e.g. a study of public "
@@ -438,6 +446,8 @@ def report(
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
+    if behaviours:
+        params["behaviours"] = list(behaviours)
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
         paths = write_report(ws, out_dir, title=title, include_all=include_all, **params)
@@ -447,6 +457,46 @@ def report(
         err.print("[bold yellow]Warning:[/] --include-all: people who did not opt in are named "
                   "in this report.", highlight=False)
     _say(f"report: {paths['html']}\nsummary: {paths['json']}")
+
+
+# -- first-use -------------------------------------------------------------------------------
+@command("first-use")
+def first_use_cmd(
+    behaviours: BehaviourOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    leaders: LeadersOpt = "is_leader",
+    window_start: WindowStartOpt = None,
+    window_end: WindowEndOpt = None,
+    exposure: Annotated[str, typer.Option(
+        help="Exposure network: follows, reply, mention, repost, quote, interaction, manager "
+        "(comma-separated).")] = "follows,reply,mention",
+    limit: Annotated[int, typer.Option(help="Adopters shown per behaviour (0 = all).")] = 20,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", help="Write every row to this CSV file instead of printing.")] = None,
+) -> None:
+    """Who used a behaviour first, and who followed: each adopter with the leaders and peers
+    among their contacts who had used it before them."""
+    from socialens.behaviours import adoption_sequence
+
+    if csv_out:
+        _out_file(csv_out)
+    with _open(workspace, read_only=True) as ws:
+        seq = adoption_sequence(ws, behaviours or ["top-hashtags:5"], leaders=leaders,
+                                as_of=as_of, exposure=exposure, window_start=window_start,
+                                window_end=window_end)
+    if csv_out:
+        seq.to_csv(csv_out, index=False)
+        _say(f"wrote {len(seq)} rows to {csv_out}")
+        return
+    for name, g in seq.groupby("behaviour", sort=False):
+        shown = g if limit <= 0 else g.head(limit)
+        cols = ["order", "name", "leader", "at", "days_after_first", "leaders_seen",
+                "peers_seen", "seen_first"]
+        title = f"{name}: {len(g)} adopters" + (f" (first {len(shown)})" if len(shown) < len(g)
+                                                else "")
+        shown = shown.assign(days_after_first=shown.days_after_first.round(1))
+        _print_table(_frame_table(shown[cols], title))
 
 
 # -- demo ------------------------------------------------------------------------------------

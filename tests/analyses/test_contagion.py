@@ -74,3 +74,22 @@ def test_adoption_sequence_names_what_each_adopter_saw(org):  # noqa: F811
     seq = adoption_sequence(org, "hashtag:#Deal", exposure=["follows"])
     assert seq.seen_first.tolist() == ["", "Chief (leader)", "Chief (leader), Ann"]
     assert seq.days_after_first.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_first_use_cli_prints_the_sequence_and_fails_cleanly(tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+    from tests.behaviours.literal_org import make_org
+
+    ws = make_org(tmp_path)
+    path = str(ws.path)
+    ws.close()  # the CLI opens the file itself
+    runner = CliRunner()
+    res = runner.invoke(app, ["first-use", "-b", "hashtag:#deal", "-w", path,
+                              "--exposure", "follows"])
+    assert res.exit_code == 0, res.output
+    assert "hashtag:#deal: 3 adopters" in res.output and "Chief (leader)" in res.output
+    res = runner.invoke(app, ["first-use", "-b", "hashtag:#nothing", "-w", path])
+    assert res.exit_code == 1 and "nobody in the workspace showed" in res.output
+    assert "Traceback" not in res.output
