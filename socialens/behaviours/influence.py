@@ -409,6 +409,9 @@ class ExposureCox:
     hazard_ratios_ : dict
         ``{covariate: hazard ratio}``.
     n_people_, n_events_ : int
+    penalizer_ : float
+        The penalizer used: when the plain partial likelihood does not converge (separation), the
+        fit is retried with a ridge of 0.01, then 0.1 (intervals then are approximate).
     """
 
     def __init__(self, exposure: str = "indicator", *, controls: Sequence[str] = (),
@@ -464,10 +467,24 @@ class ExposureCox:
         if not [c for c in covs if c not in dropped]:
             raise AnalysisError("no covariate varies among the people at risk (nobody was ever "
                                 "exposed); the hazard model cannot be fitted")
-        ctv = CoxTimeVaryingFitter(alpha=self.alpha, penalizer=self.penalizer)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctv.fit(df, id_col="id", event_col="event", start_col="start", stop_col="stop")
+        from lifelines.exceptions import ConvergenceError
+
+        self.penalizer_ = self.penalizer
+        for pen in (self.penalizer, max(self.penalizer, 0.01), max(self.penalizer, 0.1)):
+            ctv = CoxTimeVaryingFitter(alpha=self.alpha, penalizer=pen)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ctv.fit(df, id_col="id", event_col="event", start_col="start",
+                            stop_col="stop")
+            except (ConvergenceError, np.linalg.LinAlgError, ValueError):
+                continue
+            self.penalizer_ = pen
+            break
+        else:
+            raise AnalysisError("the hazard model did not converge (exposure separates adopters "
+                                "from the others, e.g. only exposed people adopted); report the "
+                                "exposure curves instead or widen the window")
         s = ctv.summary
         lo = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
         hi = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
