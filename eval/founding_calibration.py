@@ -43,22 +43,39 @@ TARGET_COVERAGE = (0.92, 0.98)
 TARGET_REJECTION = (0.02, 0.08)
 
 
-def merge(parts: list[dict]) -> dict:
+_WORLDS = {"null": "true null", "effect": "planted effect"}
+
+
+def _flatten(block: dict) -> dict:
+    """``{name: {world: {n: x}}}`` -> ``{"name (world)": {n: x}}``; ``{name: {n: x}}`` as is."""
+    out = {}
+    for name, by in block.items():
+        if by and all(isinstance(v, dict) for v in by.values()):
+            for world, inner in by.items():
+                out[f"{name} ({_WORLDS.get(world, world)})"] = inner
+        else:
+            out[name] = by
+    return out
+
+
+def merge(parts: list[tuple[str, dict]]) -> dict:
     """Merge the calibration modules' dicts (``coverage``, ``rejection_rate``, ``power`` ...)."""
     out: dict = {"coverage": {}, "rejection_rate": {}, "power": {}, "settings": {},
                  "seconds": {}, "notes": {}}
     for name, part in parts:
-        for key in ("coverage", "rejection_rate", "power", "notes"):
-            out[key].update(part.get(key, {}))
+        for key in ("coverage", "rejection_rate", "power"):
+            out[key].update(_flatten(part.get(key, {})))
+        out["notes"].update(part.get("notes", {}))
         out["settings"][name] = part.get("settings", {})
         out["seconds"][name] = part.get("seconds")
     return out
 
 
-def run(seeds: int = 200, leader_counts: tuple[int, ...] = (3, 5, 9), quick: bool = False) -> dict:
-    """Run every calibration module that exists and merge their results."""
+def run(seeds: int = 200, leader_counts: tuple[int, ...] = (3, 5, 9), quick: bool = False,
+        modules: tuple[str, ...] = MODULES) -> dict:
+    """Run every calibration module that exists (of ``modules``) and merge their results."""
     parts = []
-    for modname in MODULES:
+    for modname in modules:
         try:
             mod = importlib.import_module(modname)
         except ModuleNotFoundError as exc:
@@ -125,8 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=200)
     ap.add_argument("--leaders", default="3,5,9")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--modules", default=",".join(m.rsplit(".", 1)[1] for m in MODULES),
+                    help="calibration modules to run (default: all that exist)")
     a = ap.parse_args(argv)
-    res = run(a.seeds, tuple(int(x) for x in a.leaders.split(",")), a.quick)
+    mods = tuple(f"eval.{m.strip()}" for m in a.modules.split(",") if m.strip())
+    res = run(a.seeds, tuple(int(x) for x in a.leaders.split(",")), a.quick, mods)
     print(to_markdown(res), file=sys.stderr)
     print(json.dumps(res, sort_keys=True))
     return 0
