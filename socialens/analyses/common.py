@@ -35,6 +35,8 @@ __all__ = [
     "post_time_range",
     "personal_accounts",
     "post_stats",
+    "record_posts",
+    "RECORDS_SQL",
 ]
 
 
@@ -218,10 +220,25 @@ def _check_account_filter(ws: Workspace, text: str, key: str, value: str) -> Non
                         f"attributes in this workspace: {', '.join(keys) or '(none)'}")
 
 
-def post_stats(ws: Workspace, start: datetime | None = None, end: datetime | None = None) -> ir.Table:
-    """Per account: number of posts, first and last post time, weeks with a post (in the window
-    when given)."""
+#: SQL condition on ``posts`` for primary posts: records of their account's timeline or file,
+#: not copies embedded in another record (``collected_as`` NULL = loaded before migration 0007,
+#: counted as a record; docs/data_format.md).
+RECORDS_SQL = "(collected_as IS NULL OR collected_as = 'record')"
+
+
+def record_posts(ws: Workspace) -> ir.Table:
+    """The ``posts`` that were collected as records (primary posts): a profile's embedded "latest
+    status", a quoted or reposted original or twarc ``includes`` are left out. Coverage ("who has
+    posts"), default windows and posting rates count these only."""
     p = ws.table("posts")
+    return p.filter(p.collected_as.isnull() | (p.collected_as == "record"))
+
+
+def post_stats(ws: Workspace, start: datetime | None = None, end: datetime | None = None,
+               *, records_only: bool = False) -> ir.Table:
+    """Per account: number of posts, first and last post time, weeks with a post (in the window
+    when given); ``records_only`` counts primary posts only (:func:`record_posts`)."""
+    p = record_posts(ws) if records_only else ws.table("posts")
     if start is not None:
         p = p.filter(p.created_at >= start)
     if end is not None:
@@ -257,6 +274,9 @@ def adoption_dates(ws: Workspace, platform: str | None = None,
     return out.select("person_id", "adopted_at", "adoption_source", "first_account_id").to_pandas()
 
 
-def post_time_range(ws: Workspace) -> tuple[datetime | None, datetime | None]:
-    row = ws.con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
+def post_time_range(ws: Workspace, *, records_only: bool = False
+                    ) -> tuple[datetime | None, datetime | None]:
+    """First and last post time (of primary posts only with ``records_only``)."""
+    where = f" WHERE {RECORDS_SQL}" if records_only else ""
+    row = ws.con.execute(f"SELECT min(created_at), max(created_at) FROM posts{where}").fetchone()
     return row[0], row[1]

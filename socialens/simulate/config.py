@@ -286,12 +286,31 @@ _NO_EFFECTS = dict(
     coordination_peer=0.0,
 )
 
+#: Leaders exchangeable with the other members for the founding questions (first, most active,
+#: most followed): every difference between leaders and others that the org chart plants is off.
+_FOUNDING_NULL = dict(
+    leader_baseline_hr=1.0, adopted_at_start_leaders=0,       # first: same hazard, no head start
+    leader_rate_multiplier=1.0, reply_to_leader_boost=1.0,    # most active: same rate, same replies
+    n_campaigns=0, n_delegates=0,                             # (campaigns are seeded by leaders)
+    external_followers_level_boost=(1.0,),                    # most followed: same outside audience
+    p_follow_manager=0.0, p_follow_department_head=0.0, p_follow_ceo=0.0,  # no hierarchical ties
+    p_same_department=0.0,  # the CEO is alone in "Executive": department ties would pass them by
+)
+
 #: Named presets: (description, parameter overrides of the defaults). Documented in
 #: docs/simulation.md.
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "default": ("moderate planted leader and peer effects, with all three confounders", {}),
-    "null": ("no influence of any kind and no confounders: every estimator should find nothing",
+    "null": ("no influence of any kind and no confounders: every influence estimator should find "
+             "nothing; leaders still adopt first, post more and are more followed by design (for "
+             "the founding questions use founding-null)",
              {**_NO_EFFECTS, **_NO_CONFOUNDERS}),
+    "founding-null": (
+        "leaders are like everyone else: no influence, no confounders, no head start, the same "
+        "adoption hazard, posting rate and outside followers, no ties up the hierarchy or into "
+        "departments, no leader-seeded campaigns: the first / most active / most followed tests "
+        "should reject at their nominal level",
+        {**_NO_EFFECTS, **_NO_CONFOUNDERS, **_FOUNDING_NULL}),
     "homophily-only": (
         "no influence, but strong confounders (department shocks, shared trend, homophily on a "
         "latent trait that also drives adoption): naive estimators see 'influence' that is not there",
