@@ -102,6 +102,38 @@ HANDLE_SOURCES_FOR_2015 = (
     "historical-users-prev",
 )
 
+# the date each handle source observed its handles (YYYY-MM-DD; `accounts.attrs.handle_history`).
+# list-members-2017 and twitterreport-2015 are dated with their snapshot's observed_at (computed
+# from the data, see build_snapshots); historical-users is "as of 2023-06" (shared SOURCES.md), taken
+# as its last day so no handle is claimed earlier than known; Fink et al. at the end of their window.
+# historical-users-prev (previous names) has no date and gives no observation.
+HANDLE_SOURCE_DATES = {
+    "social-media-2017-11-29": "2017-11-29",
+    "social-media-2022-05-26": "2022-05-26",
+    "fink-2022": "2022-06-09",
+    "historical-users": "2023-06-30",
+}
+# handles written by hand in a listing (case as typed); API sources give the account's own casing
+LISTING_HANDLE_SOURCES = ("social-media-2017-11-29", "social-media-2022-05-26")
+
+# Twitter user ids: sequential integers until early 2016, snowflakes after (the id's top 41 bits
+# are milliseconds since the Twitter epoch 1288834974657, twitter-archive/snowflake IdWorker.scala).
+# In this data the largest sequential id is 4,917,423,588 (created 2016-02-16) and the smallest
+# snowflake 694,984,534,249,594,882 (created 2016-02-03); an id is read as a snowflake when it
+# encodes a time from 2016-01-01 on (sequential ids are ~10^8 times smaller, so none does).
+# check_snowflake_user_ids verifies the decoding against every recorded created_at.
+SNOWFLAKE_USER_IDS_FROM = datetime(2016, 1, 1, tzinfo=UTC)
+SNOWFLAKE_EPOCH_MS = 1288834974657
+SNOWFLAKE_MIN_USER_ID = (int(SNOWFLAKE_USER_IDS_FROM.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS) << 22
+
+# a press office (kind = delegate): the account's own profile says it is one. In the handle or
+# display name: "Press" as a name part (McConnellPress, "Portman Press Office", "SenBlunt
+# PressOffice"; not "Pressley"); in the bio: "press office/shop/team" or "PressShop", unless it
+# points to another account ("Press office is @SenSasse" in @BenSasse's bio).
+PRESS_HANDLE_RE = re.compile(r"Press(?![a-z])")
+PRESS_NAME_RE = re.compile(r"(?i)\bpress(?:\s*(?:office|shop|team))?\b")
+PRESS_BIO_RE = re.compile(r"(?i)\bpress\s*(?:office|shop|team)\b(?!\s+(?:is|at)\s+@)")
+
 HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")
 MENTION_RE = re.compile(r"(?<!\w)@(\w+)")
 RETWEET_RE = re.compile(r"^RT @(\w+)")
@@ -479,6 +511,7 @@ class Account:
     official_listing: set[str] = field(default_factory=set)
     deleted: bool = False
     verified: str = ""
+    profiles: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, handle, name, bio
 
     def see_handle(self, source: str, handle: str) -> None:
         if handle:
@@ -523,12 +556,21 @@ class AccountBook:
         return None, "unknown"
 
 
-def build_accounts(shared: Path, rosters: dict[str, Roster], people: set[str], log: Log):
+def observed_2017_of(lm_users: list) -> datetime:
+    """When list-members-2017 was retrieved (approximation): the day after its latest status."""
+    return next_midnight(max(parse_twitter_time(u["status"]["created_at"]) for u in lm_users if u.get("status")))
+
+
+def build_accounts(shared: Path, rosters: dict[str, Roster], people: set[str], observed_2015: datetime,
+                   log: Log):
     book = AccountBook()
     log.section("accounts")
 
     # 1. list-members-2017: raw v1.1 user objects
     lm_users = load_json_gz(shared / "congresstweets_accounts" / "list-members-2017.json.gz")["users"]
+    handle_dates = {**HANDLE_SOURCE_DATES,
+                    "list-members-2017": observed_2017_of(lm_users).date().isoformat(),
+                    "twitterreport-2015": observed_2015.date().isoformat()}
     for u in lm_users:
         acc = book.get(u["id_str"], "list-members-2017")
         acc.see_handle("list-members-2017", u["screen_name"])
@@ -538,6 +580,7 @@ def build_accounts(shared: Path, rosters: dict[str, Roster], people: set[str], l
         acc.url = (urls[0].get("expanded_url") if urls else None) or u["url"] or ""
         acc.created_at, acc.created_source = parse_twitter_time(u["created_at"]), "list-members-2017"
         acc.verified = fmt_bool(u["verified"])
+        acc.profiles.append(("list-members-2017", u["screen_name"], u["name"] or "", u["description"] or ""))
     log.count("list-members-2017 user objects", len(lm_users))
 
     # 2. historical-users-filtered: account -> member (bioguide) or organization entity
@@ -604,6 +647,7 @@ def build_accounts(shared: Path, rosters: dict[str, Roster], people: set[str], l
         n_prof += 1
         acc = book.get(p.tw_id, "twitterreport-2015")
         acc.see_handle("twitterreport-2015", p.tw_screen_name)
+        acc.profiles.append(("twitterreport-2015", p.tw_screen_name, p.tw_name, p.tw_description))
         if p.tw_id in bioguide_2015:
             acc.person_claims["twitterreport-2015"] = bioguide_2015[p.tw_id]
         if acc.created_at is None:
@@ -650,7 +694,7 @@ def build_accounts(shared: Path, rosters: dict[str, Roster], people: set[str], l
     for key, n in sorted(outcome.items()):
         log.count(f"2015-07-16 social-media entries: {key}", n)
 
-    rows = account_rows(book, people, log)
+    rows = account_rows(book, people, handle_dates, log)
     return book, rows, lm_users, profiles, node_ids
 
 
@@ -698,11 +742,61 @@ def resolve_fink_nodes(shared: Path, book: AccountBook, log: Log) -> dict[int, s
     return result
 
 
-def account_rows(book: AccountBook, people: set[str], log: Log) -> list[dict]:
+def press_office_evidence(acc: Account) -> str:
+    """Why the account is a press office (its own profile says so), or "" when it is not."""
+    for source, handle, name, bio in acc.profiles:
+        if PRESS_HANDLE_RE.search(handle):
+            return f"press office: {source} screen_name {handle!r}"
+        if PRESS_NAME_RE.search(name):
+            return f"press office: {source} name {name!r}"
+        m = PRESS_BIO_RE.search(bio)
+        if m:
+            return f"press office: {source} description {m.group(0)!r}"
+    return ""
+
+
+def handle_history(acc: Account, handle_dates: dict[str, str]) -> str:
+    """``YYYY-MM-DD=handle;...``: each dated source's handle, in date order, a run of the same
+    handle (case-insensitive) kept as its first observation. A listing's handle takes the casing
+    of the same name from an API source of the account."""
+    api = {h.lower(): h for src, h in acc.handles.items() if src not in LISTING_HANDLE_SOURCES}
+    obs = sorted((handle_dates[src], api.get(h.lower(), h)) for src, h in acc.handles.items()
+                 if src in handle_dates)
+    kept: list[tuple[str, str]] = []
+    for day, h in obs:
+        if not kept or kept[-1][1].lower() != h.lower():
+            kept.append((day, h))
+    return ";".join(f"{day}={h}" for day, h in kept)
+
+
+def check_snowflake_user_ids(book: AccountBook, log: Log) -> None:
+    """Evidence for reading user ids as snowflakes: every account with a recorded created_at."""
+    known = [(int(a.id), a.created_at) for a in book.accounts.values() if a.created_at is not None]
+    flakes = [(i, c) for i, c in known if i >= SNOWFLAKE_MIN_USER_ID]
+    sequential = [(i, c) for i, c in known if i < SNOWFLAKE_MIN_USER_ID]
+    worst = max(abs((snowflake_time(str(i)) - c).total_seconds()) for i, c in flakes)
+    largest_seq = max(sequential)
+    log.count("accounts with a recorded created_at and a snowflake id (encoding 2016-01-01 or later)",
+              len(flakes))
+    log.count("their largest |id time - recorded created_at| (seconds)", round(worst, 2))
+    log.count("smallest snowflake id with a recorded created_at",
+              f"{min(flakes)[0]} (created {iso_z(min(flakes)[1])})")
+    log.count("largest sequential id with a recorded created_at",
+              f"{largest_seq[0]} (created {iso_z(largest_seq[1])})")
+    if worst > 2:
+        raise BuildError("user ids read as snowflakes no longer agree with the recorded created_at; "
+                         "re-examine SNOWFLAKE_MIN_USER_ID")
+
+
+def account_rows(book: AccountBook, people: set[str], handle_dates: dict[str, str], log: Log) -> list[dict]:
     rows = []
     conflicts = []
     stats = Counter()
+    check_snowflake_user_ids(book, log)
     for acc in book.accounts.values():
+        if acc.created_at is None and int(acc.id) >= SNOWFLAKE_MIN_USER_ID:
+            acc.created_at, acc.created_source = snowflake_time(acc.id).replace(microsecond=0), "snowflake"
+        evidence = ""
         claims = set(acc.person_claims.values())
         bioguide = ""
         if len(claims) > 1:
@@ -720,6 +814,9 @@ def account_rows(book: AccountBook, people: set[str], log: Log) -> list[dict]:
         if acc.entity is not None:
             kind = "official"
             stats["official (committee/caucus/party)"] += 1
+        elif person_id and (evidence := press_office_evidence(acc)):
+            kind = "delegate"
+            stats["delegate (a member's press office, by its own profile), linked to a person"] += 1
         elif person_id:
             kind = "personal"
             stats["personal, linked to a person"] += 1
@@ -756,6 +853,8 @@ def account_rows(book: AccountBook, people: set[str], log: Log) -> list[dict]:
                 "verified": acc.verified,
                 "deleted": fmt_bool(acc.deleted) if "historical-users" in acc.sources else "",
                 "created_at_source": acc.created_source,
+                "handle_history": handle_history(acc, handle_dates),
+                "kind_evidence": evidence,
                 "sources": ";".join(sorted(acc.sources)),
             }
         )
@@ -764,6 +863,13 @@ def account_rows(book: AccountBook, people: set[str], log: Log) -> list[dict]:
     for key, n in sorted(stats.items()):
         log.count(f"accounts {key}", n)
     log.count("accounts with a created_at", sum(1 for r in rows if r["created_at"]))
+    for source, n in sorted(Counter(r["created_at_source"] for r in rows if r["created_at"]).items()):
+        log.count(f"accounts with created_at_source {source}", n)
+    for r in rows:
+        if r["kind"] == "delegate":
+            log.note(f"delegate: {r['account_id']} @{r['handle']} ({r['person_id']}): {r['kind_evidence']}")
+    log.count("accounts with a handle_history whose handles differ",
+              sum(1 for r in rows if r["handle_history"].count("=") > 1))
     log.count("accounts in an official social-media listing", sum(r["official_listing"] == "true" for r in rows))
     log.count("accounts whose sources name different members", len(conflicts))
     for c in conflicts:
@@ -798,8 +904,7 @@ def check_twitterreport_times(tweets: pd.DataFrame, profiles: pd.DataFrame, lm_u
 
 
 def build_snapshots(lm_users: list, profiles: pd.DataFrame, tweets_last: datetime, log: Log):
-    observed_2017 = next_midnight(max(parse_twitter_time(u["status"]["created_at"])
-                                      for u in lm_users if u.get("status")))
+    observed_2017 = observed_2017_of(lm_users)
     observed_2015 = next_midnight(tweets_last)
     rows = [
         {
@@ -1135,14 +1240,30 @@ licences named. Only what the demo needs is shipped.
   accounts (members' campaign/personal accounts that no source maps to a bioguide id, e.g.
   @electdennisross) and @KellyAyotte (no bioguide in `members_2015.csv`, not in historical-users)
   are `personal` with `person_id` empty: linking them by name would be a guess.
+- **Press offices** are `kind = delegate` (person_id kept): no source marks them
+  (historical-users' `account_type` is only office/campaign, the social-media listing has no type),
+  so the account's own profile decides (list-members-2017, else the 2015 profile): "Press" as a
+  name part of the screen name or display name (`McConnellPress`, "Portman Press Office"; not
+  "Pressley"), or a bio calling it a press office/shop/team unless the phrase points to another
+  account ("Press office is @SenSasse"). `kind_evidence` quotes the text; the list is in the build
+  log. The classification has no date (an account is judged by its 2015/2017 profile).
 - `official_listing = true` when the account is the `twitter_id` of a person in a social-media
   listing (2017-11-29, 2022-05-26), or for 2015-07-16 (handles only) when the handle resolves to
   an account of the same person (2015 sources first); `official_listing_rosters` says which.
 - `handle` = the most recent screen name known (historical-users 2023 > 2022 sources > 2017 >
-  2015); the others are in `previous_handles`. `display_name`, `bio`, `url` from list-members-2017
+  2015); the others are in `previous_handles`. `handle_history` = the dated observations
+  `YYYY-MM-DD=handle;...` (twitterreport {observed_2015_day}, list-members-2017 {observed_2017_day},
+  social-media listings on their dates, Fink et al. 2022-06-09, historical-users "as of 2023-06" as
+  2023-06-30; previous names have no date and are left out; a listing's handle takes the account's
+  own casing; a run of one handle is kept as its first observation), so a directory of a date
+  shows the handle of that date. `display_name`, `bio`, `url` from list-members-2017
   (the `url` expanded from `entities.url`), else from the 2015 profile, else the historical-users
   name. `created_at` from list-members-2017 (UTC, as the API gives it), else the 2015 profile
-  (corrected to UTC, see posts); `created_at_source` says which. `verified` as of 2017 (else
+  (corrected to UTC, see posts), else, for a snowflake user id, the time the id encodes
+  (`(id >> 22) + 1288834974657` ms; `created_at_source = snowflake`, derived). User ids are
+  snowflakes only from early 2016 (see the build log: largest sequential and smallest snowflake id
+  with a recorded `created_at`); an id counts as one when it encodes 2016-01-01 or later, and the
+  builder checks the decoding against every recorded `created_at`. `created_at_source` says which. `verified` as of 2017 (else
   2015), `deleted` from historical-users, `sources` lists every source that names the account.
 
 ### snapshots.csv.gz
@@ -1210,7 +1331,9 @@ def render_sources(log: Log, file_stats: dict[str, tuple[int, str]], observed_20
                    observed_2015: datetime) -> str:
     file_table = "\n".join(f"| `{name}` | {rows:,} | `{sha}` |" for name, (rows, sha) in file_stats.items())
     return SOURCES_TEMPLATE.format(file_table=file_table, build_log="\n".join(log.lines).strip("\n"),
-                                   observed_2017=iso_z(observed_2017), observed_2015=iso_z(observed_2015))
+                                   observed_2017=iso_z(observed_2017), observed_2015=iso_z(observed_2015),
+                                   observed_2017_day=observed_2017.date().isoformat(),
+                                   observed_2015_day=observed_2015.date().isoformat())
 
 
 # --------------------------------------------------------------------------------------------
@@ -1226,7 +1349,7 @@ ACCOUNT_COLUMNS = ["account_id", "platform", "person_id", "handle", "kind", "cre
                    "display_name", "bio", "url", "account_type", "official_listing",
                    "official_listing_rosters", "member_bioguide", "entity_name", "entity_type",
                    "entity_chamber", "entity_party", "previous_handles", "verified", "deleted",
-                   "created_at_source", "sources"]
+                   "created_at_source", "handle_history", "kind_evidence", "sources"]
 SNAPSHOT_COLUMNS = ["account_id", "observed_at", "followers", "following", "posts_count", "listed_count"]
 EDGE_COLUMNS = ["src", "dst", "kind", "weight", "observed_at", "window_start", "window_end"]
 
@@ -1250,12 +1373,13 @@ def build(shared: Path, out: Path) -> dict:
     rosters = load_rosters(shared)
     people, latest, last_listed = build_people(rosters, log)
     roles = build_roles(rosters, latest, last_listed, log)
-    book, accounts, lm_users, profiles, node_ids = build_accounts(shared, rosters, set(latest), log)
-
     tweets = read_csv_str(shared / "senate_2015_twitterreport" / "senate_tweets.csv.gz")
+    times = [twitterreport_time(c) for c in tweets.created_at]
+    book, accounts, lm_users, profiles, node_ids = build_accounts(shared, rosters, set(latest),
+                                                                  next_midnight(max(times)), log)
+
     log.section("time zone of the twitterreport files")
     check_twitterreport_times(tweets, profiles[profiles.tw_id != ""], lm_users, log)
-    times = [twitterreport_time(c) for c in tweets.created_at]
     snapshots, observed_2017, observed_2015 = build_snapshots(lm_users, profiles, max(times), log)
     posts, reply_pairs = build_posts(tweets, profiles, book, log)
     edges = build_edges(shared, node_ids, reply_pairs, min(times), max(times), log)

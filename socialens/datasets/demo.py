@@ -19,6 +19,8 @@ DEMO_PARAMS: dict[str, dict] = {
     # the latest snapshot is the 2017 list-members one; roles are read at that time. Each member
     # is represented by the account(s) listed for them in congress-legislators (their official
     # account), not their campaign accounts; see docs/methods.md (demo) for the alternatives.
+    # Press offices (e.g. @McConnellPress, kind = delegate in the bundled data) are not personal
+    # accounts, so a member whose only listed account is one is unranked (followers unknown).
     "directory": {"leaders": "is_leader", "platform": "twitter",
                   "account_filter": "official_listing=true"},
     "adoption": {"leaders": "is_leader", "platform": "twitter",

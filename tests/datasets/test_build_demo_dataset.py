@@ -164,10 +164,13 @@ def test_ids_are_namespaced_numeric_twitter_ids(tables):
     for r in tables["accounts.csv.gz"]:
         assert re.fullmatch(r"twitter:\d+", r["account_id"]), r["account_id"]
         assert r["platform"] == "twitter"
-        assert r["kind"] in {"personal", "official"}
+        assert r["kind"] in {"personal", "official", "delegate"}
         assert (r["kind"] == "official") == (r["entity_type"] != "")
+        assert (r["kind"] == "delegate") == r["kind_evidence"].startswith("press office: ")
         if r["kind"] == "official":
             assert r["person_id"] == ""
+        if r["kind"] == "delegate":
+            assert r["person_id"] != ""
     for p in tables["posts.jsonl.gz"]:
         assert re.fullmatch(r"twitter:sen2015-[0-9a-f]{16}", p["post_id"])
 
@@ -269,3 +272,73 @@ def test_csv_is_plain_utf8_with_unix_newlines():
         assert not text.startswith("\ufeff")
         header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])))
         assert header[0] in {"person_id", "account_id", "src"}
+
+
+# -- accounts as of the directory's date (issue 9) -----------------------------------------------
+
+SNAPSHOT_2017 = "2017-08-10T00:00:00Z"
+# the smallest user id that encodes 2016-01-01 as a snowflake (scripts/build_demo_dataset.py)
+SNOWFLAKE_MIN_USER_ID = (1451606400000 - 1288834974657) << 22
+
+
+def accounts_by_handle(tables) -> dict[str, dict]:
+    return {r["handle"].lower(): r for r in tables["accounts.csv.gz"]}
+
+
+def test_2017_handles_come_from_the_dated_handle_history(tables):
+    from socialens.analyses.directory import handle_at
+
+    acc = accounts_by_handle(tables)
+    expected = {"vp": "SenKamalaHarris", "speakerpelosi": "NancyPelosi",
+                "leadermcconnell": "SenateMajLdr"}
+    for handle, in_2017 in expected.items():
+        r = acc[handle]
+        assert handle_at(r["handle"], r["handle_history"], SNAPSHOT_2017) == in_2017
+        assert handle_at(r["handle"], r["handle_history"], "2023-07-01") == r["handle"]
+    assert acc["vp"]["handle_history"] == "2017-08-10=SenKamalaHarris;2023-06-30=VP"
+    # every account has dated observations in date order, no two in a row with the same handle
+    for r in tables["accounts.csv.gz"]:
+        obs = [part.split("=") for part in r["handle_history"].split(";")]
+        assert obs and all(ISO_DATE.match(day) and h for day, h in obs), r["account_id"]
+        assert [day for day, _ in obs] == sorted(day for day, _ in obs)
+        assert all(a[1].lower() != b[1].lower() for a, b in zip(obs, obs[1:], strict=False))
+
+
+def test_press_offices_are_delegate_accounts(tables):
+    acc = accounts_by_handle(tables)
+    press = acc["mcconnellpress"]
+    assert press["kind"] == "delegate" and press["person_id"] == "M000355"
+    assert press["kind_evidence"] == "press office: list-members-2017 screen_name 'McConnellPress'"
+    assert acc["sensasse"]["kind"] == "delegate"  # "The press office account of U.S. Sen. Sasse"
+    assert acc["senatorcollins"]["kind"] == "delegate"  # "All tweets originate from the Press Office"
+    # a bio pointing to the press office elsewhere, or a name that merely contains "press", is not
+    for handle in ("bensasse", "marcorubio", "ronwyden", "chuckgrassley", "leadermcconnell",
+                   "speakerpelosi"):
+        assert acc[handle]["kind"] == "personal", handle
+    delegates = [r for r in tables["accounts.csv.gz"] if r["kind"] == "delegate"]
+    assert len(delegates) == 20
+    # McConnell's only officially listed account in 2017 is his press office: no personal one
+    listed_2017 = [r for r in tables["accounts.csv.gz"] if r["person_id"] == "M000355"
+                   and "2017-11-29" in r["official_listing_rosters"]]
+    assert [r["kind"] for r in listed_2017] == ["delegate"]
+
+
+def test_creation_time_of_snowflake_user_ids(tables):
+    rows = tables["accounts.csv.gz"]
+    by_source = {}
+    for r in rows:
+        by_source.setdefault(r["created_at_source"], []).append(r)
+    assert len(by_source["snowflake"]) == 311
+    for r in rows:
+        n = int(r["account_id"].split(":")[1])
+        if n >= SNOWFLAKE_MIN_USER_ID:
+            assert r["created_at"], r["account_id"]  # every snowflake id gives a creation time
+            t = datetime.fromtimestamp(((n >> 22) + 1288834974657) / 1000, tz=UTC)
+            got = datetime.strptime(r["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            assert abs((got - t).total_seconds()) < 2, r["account_id"]
+        elif r["created_at_source"] == "snowflake":
+            raise AssertionError(f"{r['account_id']}: a sequential id read as a snowflake")
+    acc = accounts_by_handle(tables)
+    for handle in ("basedmikelee", "jackreed2020"):
+        assert acc[handle]["created_at_source"] == "snowflake"
+        assert acc[handle]["created_at"] > SNAPSHOT_2017  # so the 2017 directory leaves it out
