@@ -11,7 +11,7 @@ one-sided tests (the regression's and the permutation test's) are counted as rej
 
 ``run(seeds, leader_counts, quick)`` returns ``{"coverage", "rejection_rate", "power", ...}``;
 ``eval/founding_calibration.py`` merges it with the other founding analyses. Alone:
-``python -m eval.calibration_activity [--quick] [--seeds N]`` prints the JSON on its last line.
+``python -m eval.calibration_activity [--quick] [--seeds N] [--rows rows.jsonl]`` prints the JSON on its last line.
 
 Seeds: the reported runs use seeds ``SEED0 + i``; the quick version (the tests) uses other seeds,
 and the model rule was chosen on separate draws (docs/methods.md, *Activity*), never on these.
@@ -89,8 +89,15 @@ def one_org(n_leaders: int, world: str, seed: int, folder: str) -> dict:
 
 
 def _batch(args) -> list[dict]:
-    jobs, folder = args
-    return [one_org(*j, folder) for j in jobs]
+    jobs, folder, rows_path = args
+    out = []
+    for j in jobs:
+        row = one_org(*j, folder)
+        out.append(row)
+        if rows_path:  # one JSON line per organization, so a long run can be resumed
+            with open(rows_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+    return out
 
 
 def _rate(flags) -> float | None:
@@ -99,23 +106,37 @@ def _rate(flags) -> float | None:
 
 
 def run(seeds: int = 200, leader_counts: tuple[int, ...] = (3, 5, 9), quick: bool = False,
-        workers: int | None = None) -> dict:
+        workers: int | None = None, rows_path: str | Path | None = None) -> dict:
     """Coverage of the 95 % rate-ratio interval, rejection rates under the true null and power
     at the planted effect, per leader count (keys ``"3"``, ``"5"``, ``"9"``).
 
-    ``quick`` uses the quick seeds (for the tests; ``seeds`` of them per setting)."""
+    ``quick`` uses the quick seeds (for the tests; ``seeds`` of them per setting).
+    ``rows_path``: a JSON Lines file of per-organization rows; organizations already in it are
+    not simulated again (resume), new ones are appended."""
     t0 = time.perf_counter()
     seed0 = QUICK_SEED0 if quick else SEED0
-    jobs = [(k, world, seed0 + i) for k in leader_counts for world in ("null", "effect")
-            for i in range(seeds)]
+    # seed-major order: a run stopped early has about as many seeds in every setting
+    jobs = [(k, world, seed0 + i) for i in range(seeds) for k in leader_counts
+            for world in ("null", "effect")]
+    done = []
+    if rows_path and Path(rows_path).exists():
+        wanted = set(jobs)
+        for line in Path(rows_path).read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            key = (r["n_leaders"], r["world"], r["seed"])
+            if key in wanted:
+                done.append(r)
+                wanted.discard(key)
+        jobs = [j for j in jobs if j in wanted]
     workers = workers or min(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="socialens-cal-") as folder:
-        if workers == 1:
-            rows = _batch((jobs, folder))
+        if workers == 1 or len(jobs) <= 1:
+            rows = _batch((jobs, folder, rows_path))
         else:
-            parts = [(jobs[i::workers], folder) for i in range(workers)]
+            parts = [(jobs[i::workers], folder, rows_path) for i in range(workers)]
             with ProcessPoolExecutor(workers) as pool:
                 rows = [r for part in pool.map(_batch, parts) for r in part]
+    rows = done + rows
     cov, rej, power, detail = {}, {}, {}, {}
     for key in ("activity_rate_ratio", "activity_permutation"):
         rej[key], power[key] = {}, {}
@@ -149,7 +170,16 @@ def run(seeds: int = 200, leader_counts: tuple[int, ...] = (3, 5, 9), quick: boo
     return {"n_seeds": seeds, "leader_counts": list(leader_counts), "quick": quick, "seed0": seed0,
             "planted_effect": EFFECT, "alpha": ALPHA, "coverage": cov, "rejection_rate": rej,
             "power": power, "activity_details": detail,
-            "activity_seconds": round(time.perf_counter() - t0, 1)}
+            "activity_seconds": round(time.perf_counter() - t0, 1),
+            "settings": {"preset": "founding-null", "people": 60, "days": 365,
+                         "planted_effect": EFFECT, "seed0": seed0,
+                         "n_organizations": len(rows)},
+            "notes": {"activity_rate_ratio": (
+                "activity's leaders-vs-others rate ratio (NB2 regression with a log-exposure "
+                "offset, moment dispersion; 95 % t interval, one-sided p); coverage of the planted "
+                f"ratio (1 under the true null, {EFFECT:g} under the planted effect)"),
+                "activity_permutation": "activity's permutation test of the exposure-weighted "
+                                        "rate ratio (one-sided)"}}
 
 
 def markdown(result: dict) -> str:
@@ -186,8 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--leaders", default="3,5,9")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--rows", default=None, help="JSON Lines file of per-organization rows "
+                    "(resumes a stopped run)")
     a = ap.parse_args(argv)
-    res = run(a.seeds, tuple(int(x) for x in a.leaders.split(",")), a.quick, workers=a.workers)
+    res = run(a.seeds, tuple(int(x) for x in a.leaders.split(",")), a.quick, workers=a.workers,
+              rows_path=a.rows)
     print(markdown(res))
     sys.stdout.write(json.dumps(res, sort_keys=True) + "\n")
     return 0
