@@ -149,9 +149,10 @@ def verdicts(results: dict[str, Result]) -> dict[str, dict]:
     return out
 
 
-def _pvalues(x: dict) -> str:
-    """``p = 0.048, Holm-adjusted over 3 questions 0.14; smallest attainable 0.048``."""
-    text = f"p = {_n(x['p_value'], '.2g')}"
+def _pvalues(x: dict, against: str = "") -> str:
+    """``p = 0.048<against>, Holm-adjusted over 3 questions 0.14; smallest attainable p at this
+    size 0.048``."""
+    text = f"p = {_n(x['p_value'], '.2g')}{against}"
     if x.get("n_questions", 1) > 1:
         text += f", Holm-adjusted over {x['n_questions']} questions {_n(x['p_value_adjusted'], '.2g')}"
     if x.get("min_p_value") is not None:
@@ -181,7 +182,7 @@ def answer_lines(results: dict[str, Result]) -> list[dict]:
         lines.append({"question": "most_followed", "verdict": x["verdict"], "evidence": (
             f"the {x['n_leaders']} leaders' median follower rank is "
             f"{_n(x['leaders_median_rank'])} of {x['of']}{_ranks(x)}; {others}; "
-            f"{_pvalues(x)} against random assignment.")})
+            f"{_pvalues(x, ' against random assignment')}.")})
     if "first" in v:
         x = v["first"]
         others = (f"others {_n(x['others_median_rank'])}" if x["others_median_rank"] is not None
@@ -190,11 +191,11 @@ def answer_lines(results: dict[str, Result]) -> list[dict]:
         lines.append({"question": "first", "verdict": x["verdict"], "evidence": (
             f"the {x['n_leaders']} leaders' median {what} rank is "
             f"{_n(x['leaders_median_rank'])} of {x['of']}{_ranks(x)}; {others}; "
-            f"{_pvalues(x)}.")})
+            f"{_pvalues(x, ' against random assignment')}.")})
     if "most_active" in v:
         x = v["most_active"]
         if x.get("evidence"):
-            evidence = f"{x['evidence']} ({_pvalues(x)})."
+            evidence = f"{x['evidence']}; {_pvalues(x)}."
         else:
             evidence = (
                 f"median {_n(x['leaders_median'], '.2f')} vs {_n(x['others_median'], '.2f')} "
