@@ -176,17 +176,27 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
         rows_out: Path | None = None) -> dict:
     """Every setting over ``n_seeds`` seeds (``workers`` processes); per-seed rows to ``rows_out``."""
     t0 = time.perf_counter()
-    jobs = [(preset, SEED_BASE + k) for preset in presets for k in range(n_seeds)]
+    # seed-major order, rows appended as they come: a stopped run still covers every preset
+    jobs = [(preset, SEED_BASE + k) for k in range(n_seeds) for preset in presets]
+    rows = []
+
+    def keep(row):
+        rows.append(row)
+        if rows_out is not None:
+            pd.DataFrame([row]).to_csv(rows_out, mode="a", header=len(rows) == 1, index=False)
+
+    if rows_out is not None and Path(rows_out).exists():
+        Path(rows_out).unlink()
     if workers > 1:
         from multiprocessing import get_context
 
         with get_context("spawn").Pool(workers) as pool:
-            rows = pool.map(_job, jobs, chunksize=4)
+            for row in pool.imap(_job, jobs):
+                keep(row)
     else:
-        rows = [_job(j) for j in jobs]
+        for j in jobs:
+            keep(_job(j))
     df = pd.DataFrame(rows)
-    if rows_out is not None:
-        df.to_csv(rows_out, index=False)
     res = summarize(df)
     res["people"] = PEOPLE
     res["n_permutations"] = N_PERMUTATIONS
