@@ -121,7 +121,10 @@ def test_status_lists_tables_runs_quarantine_enrichment_and_migrations(tiny_file
     assert any(ln.split() == ["posts", "│", "507"] for ln in lines), r.output
     assert any(ln.split() == ["quarantine", "│", "2"] for ln in lines)
     assert "0006_visibility_interactions" in r.output
-    assert "enrichment: 0 of 507 posts have features at version 1; 507 pending" in r.output
+    from socialens.enrich.runner import FEATURE_VERSION
+
+    assert (f"enrichment: 0 of 507 posts have features at version {FEATURE_VERSION}; "
+            "507 pending") in r.output
     assert "posts.jsonl" in r.output and "people.csv" in r.output  # ingest runs
     assert "quarantine: 2 records by reason" in r.output
     assert "person_id is missing; every record needs one │ 2" in r.output
