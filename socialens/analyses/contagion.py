@@ -272,6 +272,11 @@ def contagion(
         raise AnalysisError(
             f"no member showed any of the behaviours {behaviours or 'top-hashtags:20'} in the "
             "window; posts need hashtags (or choose --behaviour platform)")
+    if int(uses.groupby("behaviour").size().max()) < min_adopters:
+        raise AnalysisError(
+            f"no behaviour was shown by {min_adopters} members or more ({uses.behaviour.nunique()} "
+            "behaviours, each by one member): there is no one who followed; choose other "
+            "behaviours (--behaviour) or a longer window")
     lead = leader_ids(ws, leaders, t_roles)
     ties = exposure_ties(ws, kinds)
     u3 = uses_t.drop("post_id")

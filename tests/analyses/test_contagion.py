@@ -93,3 +93,10 @@ def test_first_use_cli_prints_the_sequence_and_fails_cleanly(tmp_path):
     res = runner.invoke(app, ["first-use", "-b", "hashtag:#nothing", "-w", path])
     assert res.exit_code == 1 and "nobody in the workspace showed" in res.output
     assert "Traceback" not in res.output
+
+
+def test_contagion_is_unavailable_when_nobody_followed(org):  # noqa: F811
+    from socialens.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="no behaviour was shown by 2 members or more"):
+        contagion(org, behaviours="hashtag:#other")
