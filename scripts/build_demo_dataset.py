@@ -134,8 +134,6 @@ PRESS_HANDLE_RE = re.compile(r"Press(?![a-z])")
 PRESS_NAME_RE = re.compile(r"(?i)\bpress(?:\s*(?:office|shop|team))?\b")
 PRESS_BIO_RE = re.compile(r"(?i)\bpress\s*(?:office|shop|team)\b(?!\s+(?:is|at)\s+@)")
 
-HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")
-MENTION_RE = re.compile(r"(?<!\w)@(\w+)")
 RETWEET_RE = re.compile(r"^RT @(\w+)")
 
 
@@ -961,8 +959,6 @@ def build_posts(tweets: pd.DataFrame, profiles: pd.DataFrame, book: AccountBook,
             "text": t.text,
             "repost_count": int(t.retweet_count),
             "like_count": int(t.favorite_count),
-            "hashtags": unique_in_order(h.casefold() for h in HASHTAG_RE.findall(t.text)),
-            "mentions": unique_in_order(m.lower() for m in MENTION_RE.findall(t.text)),
         }
         if t.in_reply_to_screen_name:
             attrs["in_reply_to_screen_name"] = t.in_reply_to_screen_name
@@ -1000,8 +996,6 @@ def build_posts(tweets: pd.DataFrame, profiles: pd.DataFrame, book: AccountBook,
                   else "replies resolved to a known account (reply_to_account_id)", n)
     for key, n in sorted(stats.items()):
         log.count(key, n)
-    log.count("posts with hashtags", sum(1 for p in rows if p["hashtags"]))
-    log.count("posts with mentions", sum(1 for p in rows if p["mentions"]))
     return rows, reply_pairs
 
 
@@ -1296,10 +1290,10 @@ licences named. Only what the demo needs is shipped.
 - Retweets: text starting with `RT @x:` gets `attrs.retweet_of_screen_name = x`; `repost_of` stays
   empty (the original's id is unknown). `retweet_count` → `repost_count`, `favorite_count` →
   `like_count`; `coordinates` (14 posts) kept in `attrs`.
-- `hashtags` = `(?<![\\w&])#(\\w+)` case-folded, `mentions` = `(?<!\\w)@(\\w+)` lower-cased, in order
-  of first appearance, deduplicated (the lookbehinds skip e-mail addresses and HTML entities).
-  Text is verbatim (HTML entities such as `&amp;` as in the source); URLs are t.co links inside the
-  text, not expanded, so no `urls` are given.
+- Text is verbatim, HTML entities (the escaped ampersand, `&lt;`) as in the source. No `hashtags`,
+  `mentions` or `urls` lists are given: `socialens ingest` decodes the entities and finds hashtags,
+  mentions and URLs (t.co links, not expanded) with its one text layer (`socialens.text`), so a
+  hashtag here means what it means for every other source.
 
 ### edges.csv.gz
 - `interaction`: the Fink et al. network, `weight` = the edge list's weight (transmission
