@@ -31,6 +31,9 @@ DEMO_PARAMS: dict[str, dict] = {
     # replies and mentions among the senators in the same window
     "interactions": {"leaders": "is_leader",
                      "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
+    # who used the Senate's top hashtags first, and who followed (the same window)
+    "contagion": {"leaders": "is_leader",
+                  "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
 }
 
 

@@ -79,3 +79,14 @@ def test_analyze_cli_fails_when_nothing_can_run(ws, tmp_path):
     assert res.exit_code == 1
     assert "no analysis could run on this workspace" in res.output
     assert "directory: not available:" in res.output and "Traceback" not in res.output
+
+
+def test_opt_in_analyses_run_only_when_named(tiny_ws):
+    from socialens.analyses import OPT_IN
+
+    assert "contagion_tests" in OPT_IN and "contagion_tests" not in REGISTRY
+    skipped = {}
+    res = run_all(tiny_ws, unavailable=skipped)
+    assert "contagion_tests" not in res and "contagion_tests" not in skipped
+    with pytest.raises(SocialensError, match="unknown analysis.*choose from.*contagion_tests"):
+        run_all(tiny_ws, ["contagion_test"])
