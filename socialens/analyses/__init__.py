@@ -12,6 +12,7 @@ from socialens.analyses.activity import activity
 from socialens.analyses.adoption import adoption
 from socialens.analyses.contagion import contagion
 from socialens.analyses.contagion_tests import contagion_tests
+from socialens.analyses.coordination import coordination
 from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
 from socialens.analyses.result import Result
@@ -20,7 +21,8 @@ from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
-           "interactions", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries"]
+           "interactions", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
+           "coordination"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -29,6 +31,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "activity": activity,
     "interactions": interactions,
     "contagion": contagion,
+    "coordination": coordination,
 }
 
 #: Analyses run only when named (``run_all(ws, ["contagion_tests"])``, ``analyze -a``): the

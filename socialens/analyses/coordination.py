@@ -37,7 +37,7 @@ from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["coordination", "pair_counts", "scores", "aggregate", "summary_report",
-           "bootstrap_aggregate", "AGGREGATIONS", "MARKERS"]
+           "bootstrap_aggregate", "group_estimates", "AGGREGATIONS", "MARKERS"]
 
 AGGREGATIONS = ("agg1", "agg2", "agg3")
 _COUNTS = ("tally", "cond_total", "cond_tally")
@@ -170,9 +170,10 @@ def aggregate(s: pd.DataFrame) -> dict:
     x = s[list(MARKERS)].to_numpy(dtype=float) if len(s) else np.empty((0, len(MARKERS)))
     avail = ~np.isnan(x)
     full = avail.all(axis=1)
-    with np.errstate(invalid="ignore"):
-        per_key = np.nanmean(x, axis=1) if len(x) else np.empty(0)
-        mk2 = np.nanmean(x, axis=0) if len(x) else np.full(len(MARKERS), np.nan)
+    x0 = np.where(avail, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_key = x0.sum(axis=1) / avail.sum(axis=1)        # every kept key has a marker
+        mk2 = x0.sum(axis=0) / avail.sum(axis=0)            # NaN: no key has the marker
     mk1 = x[full].mean(axis=0) if full.any() else np.full(len(MARKERS), np.nan)
     agg3 = float(per_key.mean()) if len(x) else None
     agg1 = float(per_key[full].mean()) if full.any() else None
@@ -227,6 +228,85 @@ def _ci(values: np.ndarray, level: float) -> tuple[float | None, float | None]:
     a = (1 - level) / 2
     lo, hi = np.quantile(v, [a, 1 - a])
     return float(lo), float(hi)
+
+
+_COMPARISONS = ("members_to_leaders", "members_to_peers", "leaders_to_members")
+
+
+def group_estimates(counts: pd.DataFrame, leaders: list, members: list, *,
+                    level_of: pd.Series | None = None, aggregation: str = "agg2",
+                    n_boot: int = 1000, confidence: float = 0.95, seed: int = 0,
+                    speaker_thresh: int = 0, target_thresh: int = 3,
+                    utterances_thresh: int = 0) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The group comparisons from pair counts: members → leaders, members → peers, leaders →
+    members and the difference members → leaders minus members → peers, overall and by the
+    members' level (``level_of``: person → level).
+
+    The difference is taken over the members scored towards leaders or peers (or both), each
+    side aggregated over its scored members; its interval resamples those members once for both
+    sides (paired). Counts may be expected values (floats): the same code then gives the value the
+    estimator has in expectation (``eval.coordination_calibration``).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``comparison, level, n_speakers, n_speakers_all_markers, n_replies, agg1, agg2, agg3,
+        ci_low, ci_high`` (the interval is for ``aggregation``; the difference row has only
+        ``aggregation``); and the per-speaker score tables of the three comparisons.
+    """
+    th = {"speaker_thresh": speaker_thresh, "target_thresh": target_thresh,
+          "utterances_thresh": utterances_thresh}
+    comps = {"members_to_leaders": (members, leaders), "members_to_peers": (members, members),
+             "leaders_to_members": (leaders, members)}
+    per = {k: scores(counts, focus="speakers", speakers=s, targets=g, **th)
+           for k, (s, g) in comps.items()}
+    rng = np.random.default_rng(seed)
+
+    def weights(n: int) -> np.ndarray:
+        return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+
+    rows = []
+
+    def summarize_group(name: str, ids: list, level=None):
+        s = per[name][per[name].index.isin(set(ids))]
+        ag = aggregate(s)
+        row = {"comparison": name, "level": level, "n_speakers": ag["count_agg3"],
+               "n_speakers_all_markers": ag["count_agg1"], "n_replies": float(s["n"].sum()),
+               **{a: ag[a] for a in AGGREGATIONS}, "ci_low": None, "ci_high": None}
+        if n_boot and len(s):
+            b = bootstrap_aggregate(_matrix(s, list(s.index)), weights(len(s)), aggregation)
+            row["ci_low"], row["ci_high"] = _ci(b, confidence)
+        rows.append(row)
+
+    def difference(ids: list, level=None):
+        ids = sorted(set(ids) & (set(per["members_to_leaders"].index)
+                                 | set(per["members_to_peers"].index)))
+        ml = per["members_to_leaders"][per["members_to_leaders"].index.isin(ids)]
+        mp = per["members_to_peers"][per["members_to_peers"].index.isin(ids)]
+        a, b = aggregate(ml)[aggregation], aggregate(mp)[aggregation]
+        row = {"comparison": "members_to_leaders_minus_peers", "level": level,
+               "n_speakers": len(ids), "n_speakers_all_markers": None,
+               "n_replies": float(ml["n"].sum() + mp["n"].sum()),
+               **{g: None for g in AGGREGATIONS}, "ci_low": None, "ci_high": None}
+        row[aggregation] = None if a is None or b is None else a - b
+        if n_boot and ids and row[aggregation] is not None:
+            w = weights(len(ids))
+            bl = bootstrap_aggregate(_matrix(per["members_to_leaders"], ids), w, aggregation)
+            bp = bootstrap_aggregate(_matrix(per["members_to_peers"], ids), w, aggregation)
+            row["ci_low"], row["ci_high"] = _ci(bl - bp, confidence)
+        rows.append(row)
+
+    for k in comps:
+        summarize_group(k, list(per[k].index))
+    difference(members)
+    if level_of is not None:
+        lv = pd.to_numeric(level_of.reindex(members), errors="coerce")
+        for level in sorted({int(v) for v in lv.dropna()}):
+            ids = list(lv.index[lv == level])
+            for k in ("members_to_leaders", "members_to_peers"):
+                summarize_group(k, ids, level=level)
+            difference(ids, level=level)
+    return pd.DataFrame(rows), per
 
 
 def _long(s: pd.DataFrame, group: str) -> pd.DataFrame:
@@ -319,65 +399,17 @@ def coordination(
     memb = sorted(roster.person_id[~roster.leader])
     th = {"speaker_thresh": speaker_thresh, "target_thresh": target_thresh,
           "utterances_thresh": utterances_thresh}
-    comps = {
-        "members_to_leaders": (memb, lead),
-        "members_to_peers": (memb, memb),
-        "leaders_to_members": (lead, memb),
-    }
-    per = {k: scores(counts, focus="speakers", speakers=s, targets=g, **th)
-           for k, (s, g) in comps.items()}
-    rng = np.random.default_rng(seed)
     level_of = roster.set_index("person_id")["level"]
+    groups, per = group_estimates(counts, lead, memb, level_of=level_of, aggregation=aggregation,
+                                  n_boot=n_boot, confidence=confidence, seed=seed, **th)
+    overall = groups[groups.level.isna()].set_index("comparison")
+    def row(k):
+        return {c: (None if not isinstance(v, str) and pd.isna(v) else v)
+                for c, v in overall.loc[k].items()}
 
-    def weights(n: int) -> np.ndarray:
-        if n_boot == 0 or n == 0:
-            return np.ones((1, max(n, 0)))
-        return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
-
-    rows = []
-
-    def summarize_group(name: str, speakers_idx: list, level=None, w=None):
-        s = per[name].loc[lambda d: d.index.isin(set(speakers_idx))]
-        ag = aggregate(s)
-        row = {"comparison": name, "level": level, "n_speakers": ag["count_agg3"],
-               "n_speakers_all_markers": ag["count_agg1"], "n_replies": int(s["n"].sum()),
-               **{a: ag[a] for a in AGGREGATIONS}}
-        if n_boot and len(s):
-            x = _matrix(s, list(s.index))
-            b = bootstrap_aggregate(x, weights(len(s)) if w is None else w, aggregation)
-            row["ci_low"], row["ci_high"] = _ci(b, confidence)
-        else:
-            row["ci_low"] = row["ci_high"] = None
-        rows.append(row)
-        return row
-
-    def difference(speakers_idx: list, level=None) -> dict:
-        ids = sorted(set(speakers_idx) & (set(per["members_to_leaders"].index)
-                                          | set(per["members_to_peers"].index)))
-        a = aggregate(per["members_to_leaders"].loc[lambda d: d.index.isin(ids)])[aggregation]
-        b = aggregate(per["members_to_peers"].loc[lambda d: d.index.isin(ids)])[aggregation]
-        est = None if a is None or b is None else a - b
-        row = {"comparison": "members_to_leaders_minus_peers", "level": level,
-               "n_speakers": len(ids), "n_speakers_all_markers": None, "n_replies": None,
-               aggregation: est, "ci_low": None, "ci_high": None}
-        if n_boot and ids and est is not None:
-            w = weights(len(ids))
-            bl = bootstrap_aggregate(_matrix(per["members_to_leaders"], ids), w, aggregation)
-            bp = bootstrap_aggregate(_matrix(per["members_to_peers"], ids), w, aggregation)
-            row["ci_low"], row["ci_high"] = _ci(bl - bp, confidence)
-        rows.append(row)
-        return row
-
-    main = {k: summarize_group(k, list(per[k].index)) for k in comps}
-    diff = difference(memb)
-    levels = sorted({int(v) for v in pd.to_numeric(level_of.reindex(memb), errors="coerce")
-                     .dropna()})
-    for lv in levels:
-        ids = [p for p in memb if pd.notna(level_of.get(p)) and int(level_of[p]) == lv]
-        for k in ("members_to_leaders", "members_to_peers"):
-            summarize_group(k, ids, level=lv)
-        difference(ids, level=lv)
-    groups = pd.DataFrame(rows)
+    main = {k: row(k) for k in _COMPARISONS}
+    diff = row("members_to_leaders_minus_peers")
+    comps = _COMPARISONS
     speakers_long = pd.concat([_long(per[k], k) for k in comps], ignore_index=True)
     by_marker = []
     for k in comps:

@@ -1,0 +1,115 @@
+"""Coordination: the ConvoKit formulas and thresholds, parity with ConvoKit 5.0.0's outputs, the
+bootstrap, and recovery of planted coordination through the product."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from socialens.analyses.coordination import (
+    AGGREGATIONS,
+    MARKERS,
+    _weighted_aggs,
+    aggregate,
+    coordination,
+    scores,
+)
+from socialens.errors import AnalysisError
+from tests.conftest import SHARED_DATA
+
+REFERENCE = SHARED_DATA / "coordination_reference"
+
+
+def _counts(rows):
+    """Pair counts from (speaker, target, n, {marker: (tally, cond_total, cond_tally)})."""
+    out = []
+    for s, t, n, cells in rows:
+        r = {"speaker": s, "target": t, "n": n}
+        for m in MARKERS:
+            a, b, c = cells.get(m, (0, 0, 0))
+            r |= {f"tally_{m}": a, f"cond_total_{m}": b, f"cond_tally_{m}": c}
+        out.append(r)
+    return pd.DataFrame(out)
+
+
+def test_score_is_conditional_minus_base_rate_and_thresholds_follow_convokit():
+    # b replied 10 times to a; 4 of a's posts had articles, b used one in 3 of those and 5 overall
+    c = _counts([("b", "a", 10, {"article": (5, 4, 3), "conj": (3, 2, 1)})])
+    s = scores(c, focus="speakers")
+    assert s.loc["b", "article"] == pytest.approx(3 / 4 - 5 / 10)
+    assert np.isnan(s.loc["b", "conj"])           # cond_total 2 < target_thresh 3
+    assert scores(c, focus="speakers", target_thresh=2).loc["b", "conj"] == pytest.approx(0.2)
+    # focus="targets" swaps the thresholds: target_thresh is compared with tally (3 >= 3)
+    t = scores(c, focus="targets")
+    assert t.loc["a", "conj"] == pytest.approx(1 / 2 - 3 / 10)
+    assert np.isnan(scores(c, focus="targets", target_thresh=4).loc["a", "conj"])
+    # a key without any scored marker is left out
+    assert scores(c, focus="speakers", target_thresh=5).empty
+
+
+def test_aggregations_match_their_definitions():
+    s = pd.DataFrame({m: [0.1, 0.2] for m in MARKERS}, index=["x", "y"])
+    s.loc["y", "quant"] = np.nan
+    s["n"] = 5
+    ag = aggregate(s)
+    assert ag["agg1"] == pytest.approx(0.1) and ag["count_agg1"] == 1
+    assert ag["agg3"] == pytest.approx((0.1 + 0.2) / 2) and ag["count_agg3"] == 2
+    # y's missing quant is filled with the quant mean (0.1): y = (7·0.2 + 0.1)/8
+    assert ag["agg2"] == pytest.approx((0.1 + (7 * 0.2 + 0.1) / 8) / 2)
+    assert ag["marker_agg2"]["quant"] == pytest.approx(0.1)
+    assert ag["marker_agg1"]["article"] == pytest.approx(0.1)
+
+
+def test_weighted_aggregations_with_unit_and_duplicated_weights():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 8))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[0] = np.nan                                  # a key without scores counts nowhere
+    s = pd.DataFrame(x, columns=list(MARKERS))
+    ag = aggregate(s[s.notna().any(axis=1)])
+    got = _weighted_aggs(x, np.ones((1, 6)))
+    for a in AGGREGATIONS:
+        want = ag[a]
+        assert (np.isnan(got[a][0]) if want is None else got[a][0] == pytest.approx(want))
+    # weight 2 on a key = that key twice
+    w = np.array([[1, 2, 1, 1, 1, 1]], float)
+    dup = s.iloc[[0, 1, 1, 2, 3, 4, 5]]
+    assert _weighted_aggs(x, w)["agg3"][0] == pytest.approx(
+        aggregate(dup[dup.notna().any(axis=1)])["agg3"])
+
+
+def test_not_available_without_features(tiny_ws):
+    with pytest.raises(AnalysisError, match="socialens enrich"):
+        coordination(tiny_ws)
+    with pytest.raises(AnalysisError, match="aggregation"):
+        coordination(tiny_ws, aggregation="mean")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared coordination reference not present")
+def test_parity_with_convokit_reference():
+    from eval.coordination_parity import run
+
+    r = run()
+    assert r["problems"] == []
+    assert r["max_abs_diff"] < 1e-9
+    assert r["summary_reports"]["values"] == 300 and r["pairwise"]["keys"] == 194
+    assert r["pairwise_target_thresh1"]["keys"] == 3598 and r["n_replies"] == 5000
+
+
+@pytest.mark.slow
+def test_planted_coordination_through_the_product(tmp_path):
+    """simulate → ingest → enrich → coordination: the planted value is positive and covered; with
+    no planted coordination it is exactly 0."""
+    from eval.coordination_calibration import one_seed
+
+    small = dict(people=300, days=300, post_rate_median=0.15, reply_share=0.6, n_campaigns=0,
+                 n_delegates=0)
+    planted = one_seed(1, "strong-leaders", n_boot=200, settings=small, workdir=tmp_path)
+    assert planted["planted"] > 0.01
+    assert planted["ci_low"] < planted["planted"] < planted["ci_high"]
+    assert planted["estimate"] > 0
+    null = one_seed(1, "null", n_boot=200, settings=small, workdir=tmp_path)
+    assert abs(null["planted"]) < 1e-12
+    assert null["ci_low"] < 0 < null["ci_high"]
