@@ -113,3 +113,16 @@ def test_planted_coordination_through_the_product(tmp_path):
     null = one_seed(1, "null", n_boot=200, settings=small, workdir=tmp_path)
     assert abs(null["planted"]) < 1e-12
     assert null["ci_low"] < 0 < null["ci_high"]
+
+
+def test_cli_names_it_and_says_why_it_is_not_available(tmp_path, tiny_dir):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    w = tmp_path / "w.duckdb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tiny_dir), "-w", str(w)]).exit_code == 0
+    r = runner.invoke(app, ["analyze", "-w", str(w), "-a", "coordination", "-a", "directory"])
+    assert "coordination" in r.output and "not available" in r.output, r.output
+    assert "socialens enrich" in r.output
