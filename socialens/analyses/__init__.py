@@ -15,13 +15,14 @@ from socialens.analyses.contagion_tests import contagion_tests
 from socialens.analyses.coordination import coordination
 from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
+from socialens.analyses.reach import reach
 from socialens.analyses.result import Result
 from socialens.analyses.signature import ParameterError, split_params
 from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
-           "interactions", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
+           "interactions", "reach", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
            "coordination"]
 
 #: name → analysis function, in report order.
@@ -30,6 +31,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "adoption": adoption,
     "activity": activity,
     "interactions": interactions,
+    "reach": reach,
     "contagion": contagion,
     "coordination": coordination,
 }
