@@ -21,8 +21,8 @@ that ``python -m eval`` runs them only through this runner:
   top-k tests and the Holm verdicts.
 * ``eval.calibration_activity`` — activity (most active), when that module exists.
 
-Seeds are fresh: the calibration seeds start at ``SEED0`` (never used while the methods were
-written; the development runs used seeds below 1000).
+Seeds are fresh: each module's reported seeds start at its own ``SEED0`` (``SEED0`` here is
+only a default for modules that have none), never used while the methods were written.
 """
 
 from __future__ import annotations
@@ -115,14 +115,14 @@ def _table(block: dict, counts: list[str], target: tuple[float, float] | None) -
 def to_markdown(result: dict) -> str:
     counts = [str(c) for c in result["leader_counts"]]
     lines = [f"{result['n_seeds']} simulated organizations per setting and leader count "
-             f"(seeds from {SEED0}); every organization goes through `socialens.simulate` → "
+             "(fresh seeds, listed in each module's settings note); every organization goes through `socialens.simulate` → "
              "ingest → `socialens.analyses`. Settings and planted values: "
              "`eval/calibration_*.py`; methods: docs/methods.md. ⚠ = outside the target.", ""]
     if result["coverage"]:
         lines += [f"**Coverage** of the reported intervals (target "
                   f"{_fmt(TARGET_COVERAGE[0])}–{_fmt(TARGET_COVERAGE[1])} for a 95 % interval; "
                   "an interval with another stated coverage is named so):", ""]
-        lines += _table(result["coverage"], counts, None) + [""]
+        lines += _table(result["coverage"], counts, TARGET_COVERAGE) + [""]
     if result["rejection_rate"]:
         lines += [f"**Rejection rate at p < 0.05 under the true null** (target "
                   f"{_fmt(TARGET_REJECTION[0])}–{_fmt(TARGET_REJECTION[1])}):", ""]
