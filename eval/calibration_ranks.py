@@ -82,7 +82,7 @@ def planted_median_days(hazard: float, days: int) -> float:
     geometric (``P(day = d) = (1 - q) q^d``, ``q = e^-hazard``), the time of day uniform.
 
     >>> round(planted_median_days(0.01, 10_000), 2)   # ~ log(2) / 0.01 without truncation
-    69.29
+    69.32
     """
     q = math.exp(-hazard)
 
