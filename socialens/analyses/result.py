@@ -202,6 +202,19 @@ LABELS = {
     "ratio_of_medians": "ratio of medians (leaders / others)",
     "ratio_of_medians_ci": "95 % interval of the ratio of medians", "n_leaders": "leaders",
     "account_created": "account creation", "n_members_posting": "members who posted",
+    # issue 10: exact intervals, mid-ranks, Holm verdicts, rate ratios
+    "shift": "Hodges–Lehmann shift (leaders − others)",
+    "shift_ci": "95 % interval of the shift (inverted rank-sum test)",
+    "shift_ci_coverage": "exact coverage of that interval",
+    "ratio": "ratio (leaders / others)", "ratio_ci": "95 % interval of the ratio",
+    "mid_rank": "rank (ties share the mid-rank)",
+    "min_p_value_median_rank": "smallest p-value attainable at this size",
+    "leaders_median_followers_interval": "distribution-free interval of the leaders' median",
+    "adoption_date_source": "adoption dated by",
+    "n_not_ranked_no_date": "members not ranked (no date of that kind)",
+    "rate_ratio": "rate ratio (leaders / others)", "rate_ratio_ci": "95 % interval of the rate ratio",
+    "p_value_holm": "p-value, Holm-adjusted over the questions",
+    "primary": "the declared primary test",
 }
 #: labels that differ in the parameters table
 PARAM_LABELS = {"leaders": "who counts as leader"}
