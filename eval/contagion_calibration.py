@@ -22,11 +22,14 @@ the Cox model's Wald test of leader exposure) under ``null`` and ``homophily-onl
 ``unconfounded`` and ``strong-leaders``. Small organizations (``PEOPLE``) keep 200 seeds per
 setting within about 20 minutes on two cores.
 
-Run alone: ``python -m eval.contagion_calibration [n_seeds]`` (metrics as JSON on the last line).
+Run alone: ``python -m eval.contagion_calibration [n_seeds] [rows.jsonl]`` (metrics as JSON on the
+last line; per-seed rows appended to ``rows.jsonl`` as they come);
+``python -m eval.contagion_calibration rows.jsonl`` summarizes the rows of a stopped run.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -36,7 +39,13 @@ import numpy as np
 import pandas as pd
 
 from eval.common import emit
-from socialens.behaviours.influence import AdoptionPanel, EdgeReversalTest, ExposureCox, ShuffleTest
+from socialens.behaviours.influence import (
+    AdoptionPanel,
+    DiscreteHazard,
+    EdgeReversalTest,
+    ExposureCox,
+    ShuffleTest,
+)
 
 TITLE = "Influence tests: calibration through the product (simulated organizations)"
 
@@ -48,6 +57,17 @@ IDENTIFIED = dict(p_follow_ceo=1.0, p_follow_department_head=1.0, p_follow_manag
                   tie_late_share=0.0, tie_end_share=0.0, adopted_at_start_leaders=0,
                   n_campaigns=0, post_rate_median=0.002, truth_posts=False)
 #: preset → which metrics it feeds
+#: the hazard models fitted on every panel: suffix → (estimator, options). "" is the bare
+#: lifelines Cox model of the first calibration (leader and peer exposure only, Wald intervals,
+#: ridge retry); "_dh" the discrete-time model (period baselines, profile-likelihood intervals);
+#: "_dh_ctl" adds department indicators and the time-varying lagged share of one's department
+#: already on the platform (the product's model with ``controls=("department",)``, the primary
+#: estimator, chosen before this run); "_dh_recent" counts only the department's adoptions of
+#: the last 30 days instead (a recent rate).
+_CTL = {"controls": ("department",), "group_share": "department"}
+COX_MODELS = {"": (ExposureCox, {}), "_dh": (DiscreteHazard, {}),
+              "_dh_ctl": (DiscreteHazard, _CTL),
+              "_dh_recent": (DiscreteHazard, {**_CTL, "share_window": 30})}
 SETTINGS = {
     "unconfounded": ("coverage", "power"),
     "default": ("coverage",),
@@ -55,7 +75,10 @@ SETTINGS = {
     "null": ("rejection",),
     "homophily-only": ("rejection",),
 }
-SEED_BASE = 110_000  # seeds SEED_BASE + k: never used while the estimators were written
+#: seeds SEED_BASE + k. 110000+ was the first (partial) calibration, before the fixes of the
+#: shuffle test and the Cox controls; those fixes were developed on seeds 900000–900015 and
+#: never on these.
+SEED_BASE = 130_000
 
 
 def reporting_ties(people: pd.DataFrame, leaders: set[str]) -> pd.DataFrame:
@@ -116,21 +139,25 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
            "n_events": panel.n_events,
            "planted_hr_leader": planted["adoption_hr_leader_exposure"],
            "planted_hr_peer": planted["adoption_hr_peer_exposure"]}
-    try:
-        cox = ExposureCox("indicator").fit(panel)
-        hr, lo, hi = cox.interval("leader_exposure")
-        row.update(hr_leader=hr, hr_leader_low=lo, hr_leader_high=hi,
-                   p_cox_leader=float(cox.summary_.set_index("covariate").p_value.get(
-                       "leader_exposure", np.nan)))
-        hrp, lop, hip = cox.interval("peer_exposure")
-        row.update(hr_peer=hrp, hr_peer_low=lop, hr_peer_high=hip)
-    except Exception as exc:  # noqa: BLE001 - recorded, counted as a failure
-        row["cox_error"] = f"{type(exc).__name__}: {exc}"
+    for tag, (est, kw) in COX_MODELS.items():
+        try:
+            cox = est("indicator", **kw).fit(panel)
+            hr, lo, hi = cox.interval("leader_exposure")
+            hrp, lop, hip = cox.interval("peer_exposure")
+            row.update({f"hr_leader{tag}": hr, f"hr_leader{tag}_low": lo,
+                        f"hr_leader{tag}_high": hi, f"hr_peer{tag}": hrp,
+                        f"hr_peer{tag}_low": lop, f"hr_peer{tag}_high": hip,
+                        f"p_cox{tag}_leader": float(cox.summary_.set_index("covariate")
+                                                    .p_value.get("leader_exposure", np.nan))})
+        except Exception as exc:  # noqa: BLE001 - recorded, counted as a failure
+            row[f"cox{tag}_error"] = f"{type(exc).__name__}: {exc}"
     sh = ShuffleTest(n_permutations, seed=seed).fit(panel)
+    shd = ShuffleTest(n_permutations, seed=seed, strata="department").fit(panel)
     er = EdgeReversalTest(n_permutations, seed=seed).fit(panel)
     for k in ("leader", "peer", "all"):
         row[f"alpha_{k}"] = sh.alpha_[k]
         row[f"p_shuffle_{k}"] = sh.p_values_[k]
+        row[f"p_shuffle_dept_{k}"] = shd.p_values_[k]
         row[f"p_reversal_{k}"] = er.p_values_[k]
     return row
 
@@ -140,27 +167,44 @@ def _rate(x) -> float | None:
     return round(float(x.mean()), 4) if len(x) else None
 
 
+TESTS = ("shuffle_leader", "shuffle_all", "shuffle_dept_leader", "shuffle_dept_all",
+         "reversal_all", "cox_leader", "cox_dh_leader", "cox_dh_ctl_leader",
+         "cox_dh_recent_leader")
+
+
 def summarize(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
-    out: dict = {"n_seeds": int(rows.groupby("preset").seed.nunique().min()), "coverage": {},
-                 "rejection_rate": {}, "power": {}, "median_hr_leader": {},
-                 "median_hr_peer": {}, "failures": {}}
+    """Coverage, rejection rates and power from the per-seed rows (the first ``n`` seeds of each
+    preset, ``n`` the smallest count, so that a stopped run gives equal numbers per preset)."""
+    n = rows.groupby("preset").seed.nunique().min()
+    rows = pd.concat([g[g.seed.isin(np.sort(g.seed.unique())[:n])]
+                      for _, g in rows.groupby("preset")], ignore_index=True)
+    out: dict = {"n_seeds": int(rows.groupby("preset").seed.nunique().min()),
+                 "seeds": [int(rows.seed.min()), int(rows.seed.max())], "coverage": {},
+                 "rejection_rate": {}, "power": {}, "median_hr_leader": {}, "failures": {}}
     for preset, g in rows.groupby("preset"):
         uses = SETTINGS.get(preset, ())
-        ok = g.dropna(subset=["hr_leader_low"])
-        out["failures"][preset] = int(len(g) - len(ok))
-        out["median_hr_leader"][preset] = round(float(ok.hr_leader.median()), 3)
-        out["median_hr_peer"][preset] = round(float(ok.hr_peer.median()), 3)
-        tests = {"shuffle_leader": g.p_shuffle_leader, "shuffle_all": g.p_shuffle_all,
-                 "reversal_leader": g.p_reversal_leader, "reversal_all": g.p_reversal_all,
-                 "cox_leader": g.p_cox_leader if "p_cox_leader" in g else pd.Series(dtype=float)}
-        rej = {k: _rate(v.dropna() < alpha) if v.notna().any() else None
-               for k, v in tests.items()}
-        if "coverage" in uses:
-            cover = (ok.hr_leader_low <= ok.planted_hr_leader) & \
-                    (ok.planted_hr_leader <= ok.hr_leader_high)
-            out["coverage"][f"cox_hr_leader[{preset}]"] = _rate(cover)
-            cp = (ok.hr_peer_low <= ok.planted_hr_peer) & (ok.planted_hr_peer <= ok.hr_peer_high)
-            out["coverage"][f"cox_hr_peer[{preset}]"] = _rate(cp)
+        for tag in COX_MODELS:
+            col = f"hr_leader{tag}"
+            ok = g.dropna(subset=[f"{col}_low"]) if f"{col}_low" in g else g.iloc[:0]
+            out["failures"][f"cox{tag}[{preset}]"] = int(len(g) - len(ok))
+            out["median_hr_leader"][f"cox{tag}[{preset}]"] = (
+                round(float(ok[col].median()), 3) if len(ok) else None)
+            if "coverage" in uses and len(ok):
+                cover = (ok[f"{col}_low"] <= ok.planted_hr_leader) & \
+                        (ok.planted_hr_leader <= ok[f"{col}_high"])
+                out["coverage"][f"cox{tag}_hr_leader[{preset}]"] = _rate(cover)
+                # open-ended intervals (the data cannot bound the ratio, e.g. the CEO joined
+                # before every department head, so leader exposure is a function of time only)
+                # cover trivially: their share, and the coverage of the bounded ones
+                open_ = ~(np.isfinite(ok[f"{col}_high"]) & (ok[f"{col}_low"] > 0))
+                out.setdefault("unbounded_share", {})[f"cox{tag}[{preset}]"] = _rate(open_)
+                out.setdefault("coverage_bounded", {})[f"cox{tag}_hr_leader[{preset}]"] = (
+                    _rate(cover[~open_]))
+        rej = {}
+        for k in TESTS:
+            c = f"p_{k}"
+            v = g[c].dropna() if c in g else pd.Series(dtype=float)
+            rej[k] = _rate(v <= alpha) if len(v) else None
         if "rejection" in uses:
             out["rejection_rate"][preset] = rej
         if "power" in uses:
@@ -183,7 +227,8 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
     def keep(row):
         rows.append(row)
         if rows_out is not None:
-            pd.DataFrame([row]).to_csv(rows_out, mode="a", header=len(rows) == 1, index=False)
+            with open(rows_out, "a") as fh:  # JSON lines: rows may differ in columns (errors)
+                fh.write(json.dumps(row, default=float) + "\n")
 
     if rows_out is not None and Path(rows_out).exists():
         Path(rows_out).unlink()
@@ -205,31 +250,33 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
 
 
 def to_markdown(r: dict) -> str:
-    lines = [f"{r['n_seeds']} seeds per preset, {r['people']} people each, joining the platform as "
-             "the behaviour, reporting lines as the analyst's exposure network (module docstring "
-             f"of `eval/contagion_calibration.py`), {r['n_permutations']} permutations per test.",
-             "", "| Cox interval (95 %) | coverage of the planted hazard ratio |", "|---|---|"]
+    lines = [f"{r['n_seeds']} seeds per preset (seeds {r['seeds'][0]}–{r['seeds'][1]}), "
+             f"{r.get('people', PEOPLE)} people each, joining the platform as the behaviour, "
+             "reporting lines as the analyst's exposure network (module docstring of "
+             f"`eval/contagion_calibration.py`), {r.get('n_permutations', N_PERMUTATIONS)} "
+             "permutations per test.",
+             "", "| Cox 95 % interval, leader exposure | coverage of the planted HR |", "|---|---|"]
     for k, v in r["coverage"].items():
         lines.append(f"| {k} | {v} |")
-    lines += ["", "| preset | " + " | ".join(["shuffle (leader)", "shuffle (all)",
-                                             "reversal (leader)", "reversal (all)",
-                                             "Cox Wald (leader)"]) + " |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| preset | " + " | ".join(TESTS) + " |", "|---" * (len(TESTS) + 1) + "|"]
     for kind in ("rejection_rate", "power"):
         for preset, rej in r[kind].items():
-            lines.append(f"| {preset} ({'rejection under no influence' if kind == 'rejection_rate' else 'power'}) | "
-                         + " | ".join(str(rej[k]) for k in ("shuffle_leader", "shuffle_all",
-                                                            "reversal_leader", "reversal_all",
-                                                            "cox_leader")) + " |")
-    lines += ["", "Median estimated hazard ratios (leader / peer exposure): "
-              + ", ".join(f"{p}: {r['median_hr_leader'][p]} / {r['median_hr_peer'][p]}"
-                          for p in r["median_hr_leader"]) + "."]
+            what = "rejection under no influence" if kind == "rejection_rate" else "power"
+            lines.append(f"| {preset} ({what}) | " + " | ".join(str(rej[k]) for k in TESTS)
+                         + " |")
+    lines += ["", "Median estimated leader hazard ratios: "
+              + ", ".join(f"{k}: {v}" for k, v in r["median_hr_leader"].items()) + "."]
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else N_SEEDS
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else None
-    result = run(n, rows_out=out)
+    if len(sys.argv) > 1 and sys.argv[1].endswith(".jsonl"):
+        # summarize the rows of a (possibly stopped) run
+        with open(sys.argv[1]) as fh:
+            result = summarize(pd.DataFrame([json.loads(line) for line in fh if line.strip()]))
+    else:
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else N_SEEDS
+        out = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+        result = run(n, rows_out=out)
     print(to_markdown(result))
     emit(result)

@@ -8,9 +8,10 @@ adopted, who could see whom):
   social-correlation coefficient α of the logistic model
   ``P(adopt in period t | a active contacts) = σ(α·ln(a + 1) + β)`` (split into leader and peer
   contacts: ``σ(α_L·ln(a_L + 1) + α_P·ln(a_P + 1) + β)``), then refit after permuting the adoption
-  times among the adopters (the set of adopters and the multiset of times are kept). Without
-  influence the timing carries no information and α is not larger than the shuffled α′; the
-  p-value is the share of shuffles with α′ ≥ α.
+  periods (non-adoption included) among the people at risk, optionally within strata: each
+  period keeps its number of adoptions and its risk set's size, and the people not at risk
+  (leaders) keep theirs. Without influence the timing carries no information and α is not larger
+  than the shuffled α′; the p-value is the share of shuffles with α′ ≥ α.
 * :class:`EdgeReversalTest` — the edge-reversal test of the same paper: influence flows along the
   direction in which people can see each other, correlation does not care, so α on the network
   should exceed α on the reversed network. The p-value compares ``α(G) − α(Gᵀ)`` with its
@@ -36,8 +37,9 @@ import pandas as pd
 
 from socialens.errors import AnalysisError
 
-__all__ = ["AdoptionPanel", "ShuffleTest", "EdgeReversalTest", "ExposureCox",
-           "social_correlation", "benjamini_hochberg"]
+__all__ = ["AdoptionPanel", "ShuffleTest", "EdgeReversalTest", "ExposureCox", "DiscreteHazard",
+           "social_correlation", "benjamini_hochberg", "permute_at_risk", "risk_set_groups",
+           "group_share_steps", "split_episodes"]
 
 #: exposure counts above this are pooled in the logistic fits (cells of the count table)
 MAX_COUNT = 30
@@ -296,8 +298,7 @@ class ShuffleTest:
         Number of shuffles of the adoption times.
     strata : str, optional
         A column of the panel's controls: shuffle only within its groups (e.g. ``"department"``,
-        so that time shocks shared by a department are kept in the null). Default: one group, as
-        in the paper.
+        so that time shocks shared by a department are kept in the null). Default: one group.
     seed : int
         Seed of the shuffles.
 
@@ -319,24 +320,42 @@ class ShuffleTest:
     def fit(self, panel: AdoptionPanel) -> ShuffleTest:
         rng = np.random.default_rng(self.seed)
         obs = _alphas(panel)
-        T = panel.n_periods
-        movers = np.flatnonzero((panel.adopt >= 0) & (panel.adopt < T))
-        groups = [movers]
-        if self.strata is not None:
-            if panel.controls is None or self.strata not in panel.controls.columns:
-                raise AnalysisError(f"shuffle strata {self.strata!r} is not a control column")
-            lab = panel.controls[self.strata].reindex(panel.ids[movers]).astype(str).to_numpy()
-            groups = [movers[lab == g] for g in np.unique(lab)]
+        groups = risk_set_groups(panel, self.strata)
         null = np.empty((self.n_permutations, 3))
         for b in range(self.n_permutations):
-            adopt = panel.adopt.copy()
-            for g in groups:
-                adopt[g] = adopt[rng.permutation(g)]
-            null[b] = _alphas(panel.with_adopt(adopt))
+            null[b] = _alphas(panel.with_adopt(permute_at_risk(panel, groups, rng)))
         self.alpha_ = dict(zip(_ALPHA_NAMES, obs.tolist(), strict=True))
         self.alpha_null_ = pd.DataFrame(null, columns=list(_ALPHA_NAMES))
         self.p_values_ = dict(zip(_ALPHA_NAMES, _p_greater(obs, null).tolist(), strict=True))
         return self
+
+
+def risk_set_groups(panel: AdoptionPanel, strata: str | None = None) -> list[np.ndarray]:
+    """The people at risk, in groups (one group, or one per level of the control ``strata``)."""
+    people = np.flatnonzero(panel.at_risk)
+    if strata is None:
+        return [people]
+    if panel.controls is None or strata not in panel.controls.columns:
+        raise AnalysisError(f"shuffle strata {strata!r} is not a control column of the panel; "
+                            "pass it in controls= when building the panel")
+    lab = panel.controls[strata].reindex(panel.ids[people]).astype(str).to_numpy()
+    return [people[lab == g] for g in np.unique(lab)]
+
+
+def permute_at_risk(panel: AdoptionPanel, groups: list[np.ndarray],
+                    rng: np.random.Generator) -> np.ndarray:
+    """Adoption periods with those of the people at risk permuted within each group.
+
+    Non-adopters (period ``n_periods``) are permuted with the adopters, so every group keeps its
+    number of adoptions in each period and its risk set's size in each period: under the null that
+    everyone at risk in a group shares one hazard in each period, the adopters of each period are
+    a uniform draw from the risk set, and this permutation has exactly that law. People not at risk
+    (leaders, earlier adopters, outside sources) keep their times, hence their exposure of others.
+    """
+    adopt = panel.adopt.copy()
+    for g in groups:
+        adopt[g] = adopt[rng.permutation(g)]
+    return adopt
 
 
 class EdgeReversalTest:
@@ -401,6 +420,20 @@ class ExposureCox:
         1 − confidence level of the intervals.
     penalizer : float
         lifelines' ridge penalizer (0 = plain partial likelihood).
+    strata : sequence of str
+        Columns of the panel's controls by which the baseline hazard is stratified (lifelines
+        ``strata``): one baseline hazard per group, so any time pattern a group shares (a
+        department's training week, its own trend) is absorbed. A covariate that is the same for
+        everyone of a group at each time (leader exposure on reporting lines, where the whole
+        department sees the same leaders) is then not estimable and is reported as dropped.
+    group_share : str, optional
+        A column of the panel's controls (e.g. ``"department"``): adds the time-varying covariate
+        ``<column>_share``, the share of the person's group (people at risk at the start) who had
+        adopted at least ``lag`` periods earlier — a proxy for common shocks and for contagion
+        through ties the exposure network does not hold.
+    share_window : int, optional
+        With ``group_share``: count only adoptions of the last ``share_window`` periods (a recent
+        adoption rate rather than a cumulative share).
 
     Attributes
     ----------
@@ -415,22 +448,39 @@ class ExposureCox:
     """
 
     def __init__(self, exposure: str = "indicator", *, controls: Sequence[str] = (),
-                 alpha: float = 0.05, penalizer: float = 0.0):
+                 alpha: float = 0.05, penalizer: float = 0.0, strata: Sequence[str] = (),
+                 group_share: str | None = None, share_window: int | None = None):
         self.exposure = exposure
         self.controls = tuple(controls)
         self.alpha = alpha
         self.penalizer = penalizer
+        self.strata = tuple(strata)
+        self.group_share = group_share
+        self.share_window = share_window
 
     def design(self, panel: AdoptionPanel) -> pd.DataFrame:
         """The long (start, stop] table lifelines fits."""
         if self.exposure not in ("indicator", "count", "log1p"):
             raise AnalysisError(f"exposure={self.exposure!r}: choose indicator, count or log1p")
+        for c in (*self.strata, *([self.group_share] if self.group_share else [])):
+            if panel.controls is None or c not in panel.controls.columns:
+                raise AnalysisError(f"{c!r} is not a control column of the panel; pass it in "
+                                    "controls= when building the panel")
         ep = panel.episodes()
+        if self.group_share:
+            group, share = group_share_steps(panel, self.group_share, window=self.share_window)
+            ep = split_episodes(ep, group[ep["person"]], share)
         f = {"indicator": lambda c: (c > 0).astype(float), "count": lambda c: c.astype(float),
              "log1p": lambda c: np.log1p(c)}[self.exposure]
         df = pd.DataFrame({"id": ep["person"], "start": ep["start"].astype(float),
                            "stop": ep["stop"].astype(float), "event": ep["event"].astype(int),
                            "leader_exposure": f(ep["n_leader"]), "peer_exposure": f(ep["n_peer"])})
+        if self.group_share:
+            df[f"{self.group_share}_share"] = ep["share"]
+        if self.strata:
+            lab = panel.controls.reindex(panel.ids[df.id.to_numpy()])[list(self.strata)]
+            for c in self.strata:
+                df[f"stratum:{c}"] = lab[c].astype(str).to_numpy()
         if self.controls:
             ctl = panel.controls.reindex(panel.ids[df.id.to_numpy()])[list(self.controls)]
             ctl = ctl.reset_index(drop=True)
@@ -460,7 +510,8 @@ class ExposureCox:
         if self.n_events_ < 2:
             raise AnalysisError(f"only {self.n_events_} adoption(s) in the window: a hazard model "
                                 "needs more; widen the window or choose a more common behaviour")
-        covs = [c for c in df.columns if c not in ("id", "start", "stop", "event")]
+        strata = [c for c in df.columns if c.startswith("stratum:")]
+        covs = [c for c in df.columns if c not in ("id", "start", "stop", "event", *strata)]
         dropped = [c for c in covs if df[c].nunique() < 2]
         self.dropped_ = dropped
         df = df.drop(columns=dropped)
@@ -476,7 +527,7 @@ class ExposureCox:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     ctv.fit(df, id_col="id", event_col="event", start_col="start",
-                            stop_col="stop")
+                            stop_col="stop", strata=strata or None)
             except (ConvergenceError, np.linalg.LinAlgError, ValueError):
                 continue
             self.penalizer_ = pen
@@ -503,6 +554,314 @@ class ExposureCox:
             return (np.nan, np.nan, np.nan)
         r = row.iloc[0]
         return (float(r.hazard_ratio), float(r.ci_low), float(r.ci_high))
+
+
+class DiscreteHazard:
+    """Discrete-time proportional-hazards model of adoption (grouped-time Cox model, Prentice &
+    Gloeckler 1978) with leader and peer exposure and profile-likelihood intervals.
+
+    ``P(adopt in period t | at risk) = 1 − exp(−exp(a_t + β·x(i,t)))``: a free baseline ``a_t``
+    per period (per period and stratum with ``strata``), complementary log-log link. This is
+    exactly a proportional-hazards model whose hazard is constant within a period, so
+    ``exp(β)`` is the hazard ratio of the underlying hazard — no approximation for tied event
+    times is needed, and periods without adoptions drop out. Intervals for the exposure
+    covariates invert the likelihood-ratio test (profile likelihood), so they stay honest when few
+    adoptions happen without exposure (where the Wald interval of the partial likelihood fails and
+    a ridge would pull the estimate to 1); they may be open-ended (``inf``) when the data cannot
+    bound the ratio. Other covariates get Wald intervals from the expected information.
+
+    Parameters
+    ----------
+    exposure, controls, group_share, share_window
+        As for :class:`ExposureCox` (the same design table).
+    strata : sequence of str
+        Control columns: one baseline per period and level (absorbs any time pattern a group
+        shares; a covariate constant within group and period is then not estimable).
+    alpha : float
+        1 − confidence level.
+    profile : sequence of str
+        Covariates that get profile-likelihood intervals.
+
+    Attributes
+    ----------
+    summary_ : DataFrame
+        ``covariate, hazard_ratio, ci_low, ci_high, p_value, coef, se, interval``; for profiled
+        covariates ``p_value`` is the likelihood-ratio test of β = 0.
+    n_people_, n_events_ : int
+    """
+
+    #: |β| beyond which the profile search stops (hazard ratios beyond e^±12 are reported as
+    #: unbounded)
+    BOUND = 12.0
+
+    def __init__(self, exposure: str = "indicator", *, controls: Sequence[str] = (),
+                 strata: Sequence[str] = (), group_share: str | None = None,
+                 share_window: int | None = None, alpha: float = 0.05,
+                 profile: Sequence[str] = ("leader_exposure", "peer_exposure")):
+        self.exposure = exposure
+        self.controls = tuple(controls)
+        self.strata = tuple(strata)
+        self.group_share = group_share
+        self.share_window = share_window
+        self.alpha = alpha
+        self.profile = tuple(profile)
+
+    def cells(self, panel: AdoptionPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, list[str]]:
+        """``(group, X, n, y, names)``: person-periods aggregated by baseline group (period ×
+        stratum) and covariate pattern."""
+        df = ExposureCox(self.exposure, controls=self.controls, strata=self.strata,
+                         group_share=self.group_share, share_window=self.share_window
+                         ).design(panel)
+        self.n_people_ = int(df.id.nunique())
+        self.n_events_ = int(df.event.sum())
+        if self.n_events_ < 2:
+            raise AnalysisError(f"only {self.n_events_} adoption(s) in the window: a hazard model "
+                                "needs more; widen the window or choose a more common behaviour")
+        strata = [c for c in df.columns if c.startswith("stratum:")]
+        names = [c for c in df.columns if c not in ("id", "start", "stop", "event", *strata)]
+        names = [c for c in names if df[c].nunique() > 1]
+        self.dropped_ = [c for c in df.columns if c not in ("id", "start", "stop", "event",
+                                                          *strata, *names)]
+        if not names:
+            raise AnalysisError("no covariate varies among the people at risk (nobody was ever "
+                                "exposed); the hazard model cannot be fitted")
+        if strata:
+            s_code = pd.MultiIndex.from_frame(df[strata]).factorize()[0]
+            n_s = int(s_code.max()) + 1
+        else:
+            s_code, n_s = np.zeros(len(df), np.int64), 1
+        Xe = df[names].to_numpy(float)
+        pat, pat_code = np.unique(Xe, axis=0, return_inverse=True)
+        pat_code = pat_code.ravel()
+        start, stop = df.start.to_numpy(np.int64), df.stop.to_numpy(np.int64)
+        k = stop - start
+        row = np.repeat(np.arange(len(df)), k)
+        t = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k) + start[row]
+        ev = np.zeros(len(row))
+        ev[np.cumsum(k)[df.event.to_numpy(bool)] - 1] = 1.0
+        T = panel.n_periods
+        gkey = t * n_s + s_code[row]
+        key = gkey * len(pat) + pat_code[row]
+        ukey, inv = np.unique(key, return_inverse=True)
+        n = np.bincount(inv).astype(float)
+        y = np.bincount(inv, weights=ev)
+        group = ukey // len(pat)
+        X = pat[ukey % len(pat)]
+        # baseline groups without adoptions have a_t = −∞ and drop out
+        has = np.bincount(np.unique(group, return_inverse=True)[1], weights=y)
+        keep = has[np.unique(group, return_inverse=True)[1]] > 0
+        group = np.unique(group[keep], return_inverse=True)[1].ravel()
+        del T
+        return group, X[keep], n[keep], y[keep], names
+
+    @staticmethod
+    def _fit(group, X, n, y, offset, iters=100, init=None):
+        """Fisher scoring for (a, β) with the baseline block eliminated. Returns
+        ``(beta, cov, loglik, converged, a)``."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return DiscreteHazard._fit1(group, X, n, y, offset, iters, init)
+
+    @staticmethod
+    def _fit1(group, X, n, y, offset, iters, init):
+        G = int(group.max()) + 1
+        p = X.shape[1]
+        if init is not None:
+            a, b = init[0].copy(), init[1].copy()
+        else:
+            rate = np.bincount(group, weights=y, minlength=G) / np.bincount(group, weights=n,
+                                                                            minlength=G)
+            off = (np.bincount(group, weights=n * offset, minlength=G)
+                   / np.bincount(group, weights=n, minlength=G))
+            a = np.log(-np.log1p(-np.clip(rate, 1e-12, 1 - 1e-12))) - off
+            b = np.zeros(p)
+
+        def loglik(a, b):
+            mu = np.exp(np.clip(a[group] + X @ b + offset, -200, 30))
+            return float(np.sum(y * np.log(-np.expm1(-mu)) - (n - y) * mu))
+
+        ll = loglik(a, b)
+        converged = False
+        for _ in range(iters):
+            mu = np.exp(np.clip(a[group] + X @ b + offset, -200, 30))
+            em1 = np.expm1(mu)
+            u = y * mu / em1 - (n - y) * mu
+            w = n * mu * mu / em1
+            ua = np.bincount(group, weights=u, minlength=G)
+            Iaa = np.bincount(group, weights=w, minlength=G) + 1e-12
+            if p:
+                Iab = np.column_stack([np.bincount(group, weights=w * X[:, j], minlength=G)
+                                       for j in range(p)])
+                ub = X.T @ u
+                S = X.T @ (w[:, None] * X) - Iab.T @ (Iab / Iaa[:, None])
+                try:
+                    db = np.linalg.solve(S, ub - Iab.T @ (ua / Iaa))
+                except np.linalg.LinAlgError:
+                    db = np.linalg.lstsq(S, ub - Iab.T @ (ua / Iaa), rcond=None)[0]
+                da = (ua - Iab @ db) / Iaa
+            else:
+                S, db, da = np.zeros((0, 0)), np.zeros(0), ua / Iaa
+            da, db = np.clip(da, -2.0, 2.0), np.clip(db, -2.0, 2.0)  # far from the optimum the
+            step = 1.0                                                # information vanishes
+            accepted = False
+            while step > 1e-4:
+                a2, b2 = a + step * da, b + step * db
+                ll2 = loglik(a2, b2)
+                if ll2 >= ll - 1e-10:
+                    accepted = True
+                    break
+                step /= 2
+            if not accepted:  # no ascent along the scoring direction: at the optimum or stuck
+                converged = bool(np.max(np.abs(db), initial=0) < 1e-5)
+                break
+            a, b, gain, ll = a2, b2, ll2 - ll, ll2
+            if abs(gain) < 1e-9 and np.max(np.abs(step * db), initial=0) < 1e-6:
+                converged = True
+                break
+        try:
+            cov = np.linalg.inv(S) if p else S
+        except np.linalg.LinAlgError:
+            cov = np.full((p, p), np.nan)
+        return b, cov, ll, converged, a
+
+    def _profile(self, group, X, n, y, k, b, ll, ok, crit, step):
+        """Profile-likelihood estimate and interval of coefficient ``k`` (bounds ±BOUND)."""
+        from scipy import optimize
+
+        others = np.delete(X, k, axis=1)
+        bo = np.delete(b, k)
+        warm = [self._a, bo]
+
+        def prof(v):
+            r = self._fit(group, others, n, y, v * X[:, k], init=warm)
+            if not (np.isfinite(r[2]) and r[3]):  # a warm start far from the optimum: start cold
+                r = self._fit(group, others, n, y, v * X[:, k])
+            if np.isfinite(r[2]) and r[3]:
+                warm[0], warm[1] = r[4], r[0]
+            return r[2]
+
+        B = self.BOUND
+        coef = float(b[k])
+        if not ok or abs(coef) > B or not np.isfinite(ll):
+            r = optimize.minimize_scalar(lambda v: -prof(v), bounds=(-B, B), method="bounded",
+                                         options={"xatol": 1e-4})
+            coef, ll = float(r.x), -float(r.fun)
+        ll = max(ll, prof(coef))  # a flat likelihood can stop the joint fit short of its maximum
+        p0 = prof(0.0)
+        if p0 > ll:
+            coef, ll = 0.0, p0
+        target = ll - crit
+        bounds = []
+        for sign in (-1, 1):
+            warm[0], warm[1] = self._a, bo
+            inner, v = coef, coef + sign * step
+            while abs(v) < B and prof(v) > target:
+                inner, v = v, coef + 2 * (v - coef)
+            v = float(np.clip(v, -B, B))
+            if prof(v) > target:
+                bounds.append(sign * np.inf)
+                continue
+            if prof(inner) <= target:
+                bounds.append(inner)
+                continue
+            try:
+                bounds.append(optimize.brentq(lambda x: prof(x) - target, min(inner, v),
+                                              max(inner, v), xtol=1e-5))
+            except ValueError:  # a non-monotone profile (fits stopping short): the outer point
+                bounds.append(v)
+        warm[0], warm[1] = self._a, bo
+        return coef, ll, bounds[0], bounds[1], prof
+
+    def fit(self, panel: AdoptionPanel) -> DiscreteHazard:
+        from scipy import stats
+
+        group, X, n, y, names = self.cells(panel)
+        zero = np.zeros(len(n))
+        b, cov, ll, ok, self._a = self._fit(group, X, n, y, zero)
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        crit = stats.chi2.ppf(1 - self.alpha, 1) / 2
+        rows = []
+        for k, name in enumerate(names):
+            coef, s = float(b[k]), float(se[k])
+            lo, hi = coef - z * s, coef + z * s
+            pval = float(2 * stats.norm.sf(abs(coef) / s)) if s > 0 else np.nan
+            how = "Wald"
+            if name in self.profile:
+                coef, llmax, lo, hi, prof = self._profile(group, X, n, y, k, b, ll, ok, crit,
+                                                          max(z * s, 0.1) if s > 0 else 0.5)
+                pval = float(stats.chi2.sf(max(2 * (llmax - prof(0.0)), 0.0), 1))
+                how = "profile likelihood"
+            rows.append({"covariate": name, "hazard_ratio": float(np.exp(coef)),
+                         "ci_low": float(np.exp(lo)), "ci_high": float(np.exp(hi)),
+                         "p_value": pval, "coef": coef, "se": s, "interval": how})
+        self.converged_ = ok
+        self.summary_ = pd.DataFrame(rows)
+        self.hazard_ratios_ = dict(zip(self.summary_.covariate, self.summary_.hazard_ratio,
+                                       strict=True))
+        return self
+
+    def interval(self, covariate: str) -> tuple[float, float, float]:
+        """``(hazard ratio, ci_low, ci_high)`` of one covariate (NaN when it was dropped)."""
+        return ExposureCox.interval(self, covariate)
+
+
+def group_share_steps(panel: AdoptionPanel, column: str, *,
+                      window: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lagged adoption share of each group of the people at risk, per period.
+
+    Returns ``(group, share)``: ``group[k]`` is person ``k``'s group index (``-1`` if not at
+    risk) and ``share[g, t]`` the share of group ``g`` (its people at risk at the start) who had
+    adopted in a period ≤ ``t - lag`` (and, with ``window``, > ``t - lag - window``).
+    """
+    people = np.flatnonzero(panel.at_risk)
+    lab = panel.controls[column].reindex(panel.ids[people]).astype(str).to_numpy()
+    levels, gidx = np.unique(lab, return_inverse=True)
+    group = np.full(len(panel.ids), -1, dtype=np.int64)
+    group[people] = gidx
+    T = panel.n_periods
+    inc = np.zeros((len(levels), T + 2))
+    a = panel.adopt[people]
+    ok = a < T
+    s0 = np.minimum(a[ok] + panel.lag, T + 1)
+    np.add.at(inc, (gidx[ok], s0), 1.0)
+    if window is not None:
+        if window < 1:
+            raise AnalysisError(f"share_window={window}: give at least one period")
+        np.add.at(inc, (gidx[ok], np.minimum(s0 + window, T + 1)), -1.0)
+    size = np.maximum(np.bincount(gidx, minlength=len(levels)), 1)
+    share = np.cumsum(inc, axis=1)[:, : T + 1] / size[:, None]
+    return group, share
+
+
+def split_episodes(ep: dict[str, np.ndarray], group: np.ndarray,
+                   share: np.ndarray) -> dict[str, np.ndarray]:
+    """Split spells where their group's step function ``share[g, t]`` changes; adds ``share``
+    (the value over each piece). The event stays on the last piece of a spell."""
+    start, stop = ep["start"], ep["stop"]
+    cuts = [np.flatnonzero(np.diff(share[g]) != 0) + 1 for g in range(share.shape[0])]
+    lo = np.zeros(len(start), np.int64)
+    hi = np.zeros(len(start), np.int64)
+    offs = np.cumsum([0] + [len(c) for c in cuts])
+    allc = np.concatenate(cuts + [np.zeros(0, np.int64)]).astype(np.int64)
+    for g, c in enumerate(cuts):
+        m = group == g
+        lo[m] = offs[g] + np.searchsorted(c, start[m], side="right")
+        hi[m] = offs[g] + np.searchsorted(c, stop[m], side="left")
+    k = hi - lo + 1                       # pieces per spell
+    row = np.repeat(np.arange(len(start)), k)
+    j = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)  # piece number within its spell
+    first = j == 0
+    last = j == np.repeat(k - 1, k)
+    cut_before = allc[np.clip(lo[row] + j - 1, 0, max(len(allc) - 1, 0))] if len(allc) else 0
+    cut_after = allc[np.clip(lo[row] + j, 0, max(len(allc) - 1, 0))] if len(allc) else 0
+    pstart = np.where(first, start[row], cut_before)
+    pstop = np.where(last, stop[row], cut_after)
+    out = {key: v[row] for key, v in ep.items()}
+    out["start"], out["stop"] = pstart, pstop
+    out["event"] = ep["event"][row] & last
+    out["share"] = share[group[row], pstart]
+    return out
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:

@@ -9,11 +9,16 @@ import pytest
 
 from socialens.behaviours.influence import (
     AdoptionPanel,
+    DiscreteHazard,
     EdgeReversalTest,
     ExposureCox,
     ShuffleTest,
     benjamini_hochberg,
+    group_share_steps,
+    permute_at_risk,
+    risk_set_groups,
     social_correlation,
+    split_episodes,
 )
 from socialens.errors import AnalysisError
 
@@ -120,6 +125,95 @@ def test_social_correlation_total_and_split():
     assert s["alpha_leader"] > s["alpha_peer"]
 
 
+def exchangeable_panel(rng, n=60, n_leaders=4, T=40, h=0.02, h_leader=0.1):
+    """Nobody influences anybody: members adopt at one common hazard, leaders (not at risk)
+    earlier, as in the simulator (the case that made the former shuffle over-reject)."""
+    L = n_leaders
+    ids = np.array([f"L{k}" for k in range(L)] + [f"m{k}" for k in range(n)])
+    d = rng.geometric(np.r_[np.full(L, h_leader), np.full(n, h)]) - 1
+    adopt = np.minimum(d, T)
+    ti = np.r_[np.arange(L, n + L), np.repeat(np.arange(L, n + L), 2)]
+    tj = np.r_[rng.integers(0, L, n), rng.integers(L, n + L, 2 * n)]
+    ok = ti != tj
+    return AdoptionPanel(ids, adopt, np.r_[np.zeros(L, bool), np.ones(n, bool)],
+                         np.r_[np.ones(L, bool), np.zeros(n, bool)], ti[ok], tj[ok],
+                         np.zeros(ok.sum(), np.int64), T)
+
+
+def test_permutation_keeps_adoptions_per_period_in_each_stratum_and_leaders_fixed():
+    p = literal_panel()
+    rng = np.random.default_rng(0)
+    groups = risk_set_groups(p, "dept")
+    assert sorted(len(g) for g in groups) == [1, 2]
+    for _ in range(20):
+        a = permute_at_risk(p, groups, rng)
+        lead = p.is_leader
+        assert (a[lead] == p.adopt[lead]).all()          # leaders keep their times
+        for g in groups:                                  # per stratum: same multiset of periods
+            assert sorted(a[g]) == sorted(p.adopt[g])
+    with pytest.raises(AnalysisError, match="not a control column"):
+        risk_set_groups(p, "level")
+
+
+@pytest.mark.slow  # 400 small panels × 19 shuffles (about 10 s)
+def test_shuffle_rejects_at_its_level_on_exchangeable_data():
+    """Literal exchangeable adoption (numpy, no simulator): P(p ≤ 0.05) ≈ 0.05. The former
+    shuffle (adopters' times only, leaders shuffled with members) rejected 0.105 / 0.12 (leader /
+    all) on these data."""
+    rng = np.random.default_rng(1)
+    p = np.array([list(ShuffleTest(19, seed=r).fit(exchangeable_panel(rng)).p_values_.values())
+                  for r in range(400)])
+    rate = (p <= 0.05).mean(axis=0)
+    # binomial sd at 400 draws is 0.011
+    assert ((0.02 <= rate) & (rate <= 0.085)).all(), rate
+
+
+def test_group_share_is_lagged_and_splits_the_spells():
+    p = literal_panel()  # dept x: a (adopts 5), b (adopts 3); dept y: c (never)
+    group, share = group_share_steps(p, "dept")
+    gx = group[list(p.ids).index("a")]
+    assert share[gx, :4].tolist() == [0, 0, 0, 0] and share[gx, 4] == 0.5  # b adopted in 3
+    assert share[gx, 6] == 1.0                                             # a adopted in 5
+    _, recent = group_share_steps(p, "dept", window=2)
+    assert recent[gx, 4:8].tolist() == [0.5, 0.5, 0.5, 0.5] and recent[gx, 8] == 0.0
+    ep = split_episodes(p.episodes(), group[p.episodes()["person"]], share)
+    who = p.ids[ep["person"]]
+    a = [(s, t, e, v) for w, s, t, e, v in zip(who, ep["start"], ep["stop"], ep["event"],
+                                                ep["share"], strict=True) if w == "a"]
+    assert a == [(0, 2, False, 0.0), (2, 4, False, 0.0), (4, 6, True, 0.5)]
+    df = ExposureCox(controls=["dept"], group_share="dept").design(p)
+    assert "dept_share" in df and df.event.sum() == 2
+
+
+def test_discrete_hazard_recovers_a_planted_ratio_with_a_profile_interval():
+    d = DiscreteHazard("indicator").fit(planted(hr_leader=3.0))
+    hr, lo, hi = d.interval("leader_exposure")
+    assert 1.5 < lo < 3.0 < hi < 6, (hr, lo, hi)
+    row = d.summary_.set_index("covariate").loc["leader_exposure"]
+    assert row.interval == "profile likelihood" and row.p_value < 1e-4
+    # without influence the likelihood-ratio test does not reject and the interval holds 1
+    d0 = DiscreteHazard("indicator").fit(planted(influence=False, seed=2))
+    _, lo0, hi0 = d0.interval("leader_exposure")
+    assert lo0 < 1 < hi0
+
+
+def test_discrete_hazard_interval_stays_open_when_the_data_cannot_bound_the_ratio():
+    """Only exposed members adopt (separation): the partial likelihood has no finite maximum.
+    The ratio must not be pulled to 1 with a narrow interval (the ridge retry of ExposureCox);
+    the profile interval is bounded below and open above."""
+    T = 30
+    ids = np.array(["L", *[f"m{k}" for k in range(40)]])
+    adopt = np.full(41, T)
+    adopt[0] = 2
+    adopt[1:11] = np.arange(5, 25, 2)       # ten exposed members adopt
+    ti = np.arange(1, 21)                   # m0…m19 see the leader; m20…m39 see nobody
+    p = AdoptionPanel(ids, adopt, np.r_[False, np.ones(40, bool)], np.r_[True, np.zeros(40, bool)],
+                      ti, np.zeros(20, np.int64), np.zeros(20, np.int64), T)
+    d = DiscreteHazard("indicator", profile=("leader_exposure",)).fit(p)
+    hr, lo, hi = d.interval("leader_exposure")
+    assert np.isinf(hi) and lo > 2, (hr, lo, hi)
+
+
 def test_benjamini_hochberg_keeps_nan_and_is_monotone():
     q = benjamini_hochberg([0.001, np.nan, 0.2, 0.03])
     assert np.isnan(q[1])
@@ -145,4 +239,7 @@ def test_small_calibration_through_the_product(tmp_path):
     covers = (strong.hr_leader_low <= 4.0) & (4.0 <= strong.hr_leader_high)
     assert covers.any(), strong[["hr_leader", "hr_leader_low", "hr_leader_high"]]
     assert np.isfinite(strong.hr_leader_high).all()
+    # the discrete-time model with the department controls (the primary estimator) ran too
+    assert strong.hr_leader_dh_ctl.notna().all() and "department_share" not in strong
     assert set(res["rejection_rate"]) == {"null"}
+    assert {"shuffle_dept_all", "cox_dh_ctl_leader"} <= set(res["rejection_rate"]["null"])
