@@ -12,8 +12,8 @@ from socialens.analyses.signature import analysis_function
 from socialens.behaviours import DEFAULT_EXPOSURE_KINDS, exposure_ties, first_use, leader_ids
 from socialens.behaviours.influence import (
     AdoptionPanel,
+    DiscreteHazard,
     EdgeReversalTest,
-    ExposureCox,
     ShuffleTest,
     benjamini_hochberg,
 )
@@ -58,9 +58,12 @@ def contagion_tests(
         Time unit and lag: time is cut into periods of this many days (at least 1), and a contact
         counts from the period after the one in which they adopted.
     exposure_measure : {"indicator", "count", "log1p"}
-        How exposure enters the Cox model.
+        How exposure enters the hazard model.
     controls : tuple of str
-        Person-level controls of the Cox model, from the roster: ``level``, ``department``.
+        Person-level controls of the hazard model, from the roster: ``level``, ``department``.
+        With ``department`` the model also controls for the lagged share of one's department who
+        had already shown the behaviour (common shocks, contagion through unobserved ties), and
+        the shuffle test permutes within departments.
     n_permutations : int
         Shuffles / direction flips per test.
     seed : int
@@ -93,14 +96,17 @@ def contagion_tests(
                                           period=pd.Timedelta(days=period), lag=1,
                                           controls=list(controls))
         row = {"behaviour": b, "n_at_risk": panel.n_at_risk, "n_adopted": panel.n_events}
+        dept = "department" in controls
         try:
-            cox = ExposureCox(exposure_measure, controls=controls).fit(panel)
+            cox = DiscreteHazard(exposure_measure, controls=controls,
+                                 group_share="department" if dept else None).fit(panel)
             for k in ("leader", "peer"):
                 hr, lo, hi = cox.interval(f"{k}_exposure")
                 row.update({f"hr_{k}": hr, f"hr_{k}_ci": [lo, hi]})
         except AnalysisError as exc:
             notes.append(f"{b}: hazard model not fitted: {exc}")
-        sh = ShuffleTest(n_permutations, seed=seed).fit(panel)
+        sh = ShuffleTest(n_permutations, seed=seed,
+                         strata="department" if dept else None).fit(panel)
         er = EdgeReversalTest(n_permutations, seed=seed).fit(panel)
         row.update(alpha_leader=sh.alpha_["leader"], alpha_peer=sh.alpha_["peer"],
                    p_shuffle_leader=sh.p_values_["leader"], p_shuffle_peer=sh.p_values_["peer"],
@@ -118,8 +124,11 @@ def contagion_tests(
                      "people already on it, so nobody off the platform is ever 'exposed' and the "
                      "hazard ratios are inflated; use the reporting lines (exposure manager) for "
                      "this behaviour")
-    notes.append("hazard ratios: time-varying Cox model (lifelines), 95 % Wald intervals; tests: "
-                 "shuffle and edge reversal of Anagnostopoulos, Kumar & Mahdian (2008), one-sided "
+    notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
+                 "period), 95 % profile-likelihood intervals (open-ended when the data cannot "
+                 "bound the ratio, e.g. everyone saw a leader at the same time); tests: shuffle "
+                 "(adoption periods permuted among the people at risk) and edge reversal of "
+                 "Anagnostopoulos, Kumar & Mahdian (2008), one-sided "
                  f"permutation p-values ({n_permutations} permutations, seed {seed}), "
                  "Benjamini–Hochberg q-values across behaviours; docs/methods.md, Influence tests. "
                  "Calibration through simulated organizations: EVALUATION.md.")
@@ -138,10 +147,13 @@ def _headline(table: pd.DataFrame) -> str:
     hr, ci = r.get("hr_leader"), r.get("hr_leader_ci")
     if hr is None or (isinstance(hr, float) and np.isnan(hr)):
         first = f"For {r.behaviour}, the leader effect could not be estimated"
+    elif not (ci[0] > 0 or np.isfinite(ci[1])):
+        first = (f"For {r.behaviour}, the data cannot bound the leader effect (95 % interval "
+                 "open at both ends: members saw leaders at the same times)")
     else:
+        upper = num(ci[1], '.2f') if np.isfinite(ci[1]) else "no upper bound"
         first = (f"Members were {num(hr, '.2f')} times as likely to start {r.behaviour} once a "
-                 f"leader they can see had shown it (95 % CI {num(ci[0], '.2f')}–"
-                 f"{num(ci[1], '.2f')})")
+                 f"leader they can see had shown it (95 % CI {num(ci[0], '.2f')}–{upper})")
     q = r.get("q_shuffle_leader", np.nan)
     if np.isnan(q):
         verdict = "the shuffle test cannot tell (no member was ever exposed to a leader)"

@@ -56,3 +56,13 @@ def test_bad_parameters_say_what_to_do(ws):
         contagion_tests(ws, control=("level",))
     with pytest.raises(AnalysisError, match="choose from level, department"):
         contagion_tests(ws, behaviours=["platform"], controls=("tenure",))
+
+
+def test_department_control_uses_the_discrete_hazard_model_and_its_interval(ws):
+    r = contagion_tests(ws, behaviours=["platform"], exposure=("manager",),
+                        controls=("department",), n_permutations=9, seed=1)
+    row = r.tables["influence_tests"].iloc[0]
+    lo, hi = row.hr_leader_ci
+    assert lo < row.hr_leader < hi
+    assert any("profile-likelihood intervals" in n for n in r.notes)
+    assert r.params["controls"] == ["department"]
