@@ -701,8 +701,10 @@ class DiscreteHazard:
                 da = (ua - Iab @ db) / Iaa
             else:
                 S, db, da = np.zeros((0, 0)), np.zeros(0), ua / Iaa
-            da, db = np.clip(da, -2.0, 2.0), np.clip(db, -2.0, 2.0)  # far from the optimum the
-            step = 1.0                                                # information vanishes
+            big = max(np.max(np.abs(da), initial=0), np.max(np.abs(db), initial=0))
+            if big > 2.0:  # far from the optimum the information vanishes: cap the step
+                da, db = da * (2.0 / big), db * (2.0 / big)
+            step = 1.0
             accepted = False
             while step > 1e-4:
                 a2, b2 = a + step * da, b + step * db
@@ -712,12 +714,38 @@ class DiscreteHazard:
                     break
                 step /= 2
             if not accepted:  # no ascent along the scoring direction: at the optimum or stuck
-                converged = bool(np.max(np.abs(db), initial=0) < 1e-5)
                 break
             a, b, gain, ll = a2, b2, ll2 - ll, ll2
             if abs(gain) < 1e-9 and np.max(np.abs(step * db), initial=0) < 1e-6:
-                converged = True
                 break
+        theta = np.r_[a, b]
+
+        def negll(th):
+            eta = np.clip(th[:G][group] + X @ th[G:] + offset, -200, 30)
+            mu = np.exp(eta)
+            u = y * mu / np.expm1(mu) - (n - y) * mu
+            f = -float(np.sum(y * np.log(-np.expm1(-mu)) - (n - y) * mu))
+            return f, -np.r_[np.bincount(group, weights=u, minlength=G), X.T @ u]
+
+        grad = negll(theta)[1]
+        if np.max(np.abs(grad)) > 1e-4:  # scoring stalled: quasi-Newton from where it stopped
+            from scipy.optimize import minimize
+
+            r = minimize(negll, theta, jac=True, method="L-BFGS-B",
+                         options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-15,
+                                  "gtol": 1e-7})
+            if -r.fun >= ll:
+                theta, ll = r.x, -float(r.fun)
+                a, b = theta[:G], theta[G:]
+            grad = negll(theta)[1]
+        converged = bool(np.max(np.abs(grad)) < 1e-3)
+        if p:  # expected information at the final point, baseline eliminated
+            mu = np.exp(np.clip(a[group] + X @ b + offset, -200, 30))
+            w = n * mu * mu / np.expm1(mu)
+            Iaa = np.bincount(group, weights=w, minlength=G) + 1e-12
+            Iab = np.column_stack([np.bincount(group, weights=w * X[:, j], minlength=G)
+                                   for j in range(p)])
+            S = X.T @ (w[:, None] * X) - Iab.T @ (Iab / Iaa[:, None])
         try:
             cov = np.linalg.inv(S) if p else S
         except np.linalg.LinAlgError:
