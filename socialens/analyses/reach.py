@@ -232,9 +232,12 @@ def permutation_test(values: np.ndarray, is_group: np.ndarray, *, n_permutations
     rng = np.random.default_rng(seed)
     ge = np.zeros(values.shape[1])
     done = 0
-    while done < n_permutations:                                   # in chunks: bounded memory
-        b = min(2000, n_permutations - done)
-        idx = rng.random((b, n)).argsort(axis=1)[:, :k]
+    chunk = max(1, min(2000, 4_000_000 // n))                      # bounded memory
+    while done < n_permutations:
+        b = min(chunk, n_permutations - done)
+        # the k smallest of n uniform draws: a uniformly random k-subset (the same subsets as
+        # argsort(...)[:, :k], in O(n) per assignment)
+        idx = np.argpartition(rng.random((b, n)), k - 1, axis=1)[:, :k]
         ge += (values[idx].mean(axis=1) >= observed - tol).sum(axis=0)
         done += b
     p = (1 + ge) / (1 + n_permutations)
@@ -260,12 +263,15 @@ def _person_ties(ws: Workspace, kinds, t0, end, reversed_kinds) -> pd.DataFrame:
     s = own.select(s_acc=own.account_id, s_person=own.person_id)
     d = own.select(d_acc=own.account_id, d_person=own.person_id)
     j = ties.join(s, ties.src == s.s_acc).join(d, ties.dst == d.d_acc)
-    j = j.filter(j.s_person != j.d_person)
     agg = j.group_by([j.s_person, j.d_person, j.kind]).aggregate(
         weight=j.weight.sum(), n=j.n.sum())
     agg = agg.select(src=agg.s_person, dst=agg.d_person, kind=agg.kind, weight=agg.weight,
                      n=agg.n).order_by(["src", "dst", "kind"])
-    return agg.to_pandas()
+    # self-ties (two accounts of one person) are dropped after the aggregation: as a filter
+    # before it, DuckDB 1.4 plans the two joins as a nested loop (9 s instead of 0.1 s at
+    # 5,000 people)
+    out = agg.to_pandas()
+    return out[out.src != out.dst].reset_index(drop=True)
 
 
 #: follower counts older than this (before ``as_of``) are not shown as the leader's audience
@@ -388,8 +394,7 @@ def reach(
             "with replies and mentions (docs/data_format.md, 'Interaction edges'), or choose "
             "other --kinds / window")
     n_all = len(roster)
-    pair = ties.groupby(["src", "dst"], as_index=False).agg(weight=("weight", "sum"),
-                                                           kinds=("kind", lambda s: sorted(s)))
+    pair = ties.groupby(["src", "dst"], as_index=False).weight.sum()
     s_idx = pair.src.map(index).to_numpy()
     d_idx = pair.dst.map(index).to_numpy()
     w = pair.weight.to_numpy(dtype=float) if weighted else np.ones(len(pair))
