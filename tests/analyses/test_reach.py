@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from socialens.analyses import REGISTRY, run_all
 from socialens.analyses.reach import centrality, coverage, permutation_test, reach
@@ -201,3 +203,22 @@ def test_leaders_who_have_not_opted_in_are_redacted_in_the_report(org):
     assert "Lee" not in red.headline and "Lee" not in red.to_json()
     for chart in red.figures.values():
         assert "Lee" not in chart.to_json()
+
+
+@given(st.integers(3, 12).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=40),
+    st.permutations(range(n)))))
+@settings(max_examples=40, deadline=None)
+def test_coverage_and_centrality_properties(case):
+    """Two steps reach at least as far as one; relabelling the people relabels the results."""
+    n, ties, perm = case
+    ties = sorted(set((a, b) for a, b in ties if a != b))
+    src = np.array([a for a, _ in ties], dtype=int)
+    dst = np.array([b for _, b in ties], dtype=int)
+    cov = coverage(n, src, dst, np.arange(n))
+    assert (cov.reach_2hop >= cov.reach_1hop).all() and (cov.reach_2hop <= n - 1).all()
+    p = np.array(perm)
+    c, cp = centrality(n, src, dst), centrality(n, p[src], p[dst])
+    for m in ("in_degree", "pagerank", "betweenness"):
+        assert cp[m].to_numpy()[p] == pytest.approx(c[m].to_numpy(), abs=1e-7)
+    assert c.pagerank.sum() == pytest.approx(1)
