@@ -1008,10 +1008,14 @@ def build_edges(shared: Path, node_ids: dict[int, str], reply_pairs: Counter,
             m = re.fullmatch(r"(\d+) (\d+) \{'weight': ([0-9.eE+-]+)\}", line.strip())
             if not m:
                 raise BuildError(f"{path}:{lineno}: unexpected edge line {line.strip()!r}")
+            # Fink et al. store influence: B -> A when A retweeted, quoted, replied to or
+            # mentioned B (graph_maker.py). SociaLens edges point from the member who paid
+            # attention to the member attended to (follower -> followed, replier -> replied to),
+            # so each edge is turned round: A -> B.
             rows.append(
                 {
-                    "src": f"twitter:{node_ids[int(m.group(1))]}",
-                    "dst": f"twitter:{node_ids[int(m.group(2))]}",
+                    "src": f"twitter:{node_ids[int(m.group(2))]}",
+                    "dst": f"twitter:{node_ids[int(m.group(1))]}",
                     "kind": "interaction",
                     "weight": fmt_float(float(m.group(3))),
                     "observed_at": "",
@@ -1296,8 +1300,9 @@ licences named. Only what the demo needs is shipped.
   hashtag here means what it means for every other source.
 
 ### edges.csv.gz
-- `interaction`: the Fink et al. network, `weight` = the edge list's weight (transmission
-  probability), window 2022-02-09 → 2022-06-09 (README; the fetcher's exact bounds are
+- `interaction`: the Fink et al. network turned round to SociaLens's direction (`src` paid attention
+  to `dst`: Fink's edge B → A, "A retweeted, quoted, replied to or mentioned B", is stored A → B),
+  `weight` = the edge list's weight (transmission probability), window 2022-02-09 → 2022-06-09 (README; the fetcher's exact bounds are
   2022-02-09T22:01:13Z and 2022-06-09T00:00:00Z). **Node ids:** node *i* is *not* line *i* of
   `congress_ids.txt` (530 ids, 475 nodes; only 10 agree, see the build log). Each node's username is
   resolved through the handles of the other sources to one of the 530 ids; every node resolves

@@ -32,10 +32,9 @@ DEMO_PARAMS: dict[str, dict] = {
     "interactions": {"leaders": "is_leader",
                      "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
     # the 2022 Congress interaction network (Fink et al., 2022-02-09 -> 2022-06-09) with roles
-    # read on the 2022 roster date; Fink's edges point from the member interacted with to the one
-    # who interacted, so they are turned round (docs/methods.md, "Reach")
-    "reach": {"leaders": "is_leader", "kinds": ("interaction",),
-              "reversed_kinds": ("interaction",), "as_of": "2022-05-26T00:00:00Z",
+    # read on the 2022 roster date (the builder stores Fink's influence edges turned round, in
+    # SociaLens's direction: src paid attention to dst)
+    "reach": {"leaders": "is_leader", "kinds": ("interaction",), "as_of": "2022-05-26T00:00:00Z",
               "window_start": "2022-02-09T00:00:00Z", "window_end": "2022-06-10T00:00:00Z"},
     # who used the Senate's top hashtags first, and who followed (the same window)
     "contagion": {"leaders": "is_leader",
