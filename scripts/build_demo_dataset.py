@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import yaml
 
+from socialens.ingest.roster import COMMITTEE_LEADER_TITLES
+
 __all__ = ["build", "main", "BuildError", "OUTPUT_FILES"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -65,16 +67,9 @@ LICENCES = {
 OUTPUT_FILES = (*DATA_FILES, *LICENCES.values(), "SOURCES.md")
 
 # committee-membership titles that make a committee leader (shared SOURCES.md: Chair/Chairman/
-# Co-Chairman/Ranking Member; the other keys are spellings of the same titles in the files)
-COMMITTEE_TITLES = {
-    "Chair": "Chair",
-    "Chairman": "Chair",
-    "Chairwoman": "Chair",
-    "Chairperson": "Chair",
-    "Co-Chairman": "Co-Chair",
-    "Cochairman": "Co-Chair",
-    "Ranking Member": "Ranking Member",
-}
+# Co-Chairman/Ranking Member; the other keys are spellings of the same titles in the files): the
+# roster reader's rule, so the demo and `socialens ingest` of the same files agree
+COMMITTEE_TITLES = COMMITTEE_LEADER_TITLES
 TERM_TITLES = {"sen": "Senator", "rep": "Representative"}
 CHAMBERS = {"sen": "senate", "rep": "house"}
 
