@@ -17,10 +17,11 @@ a static network (``tie_late_share = tie_end_share = 0``) and no leader on the p
 leader exposure does not vary). Peer ties other than the manager stay unobserved, as they would be.
 
 Settings (``SETTINGS``): coverage of the leader-exposure hazard ratio under ``unconfounded``,
-``default`` and ``strong-leaders``; rejection rates of the shuffle and edge-reversal tests (and of
-the Cox model's Wald test of leader exposure) under ``null`` and ``homophily-only``; power under
-``unconfounded`` and ``strong-leaders``. Small organizations (``PEOPLE``) keep 200 seeds per
-setting within about 20 minutes on two cores.
+``default`` and ``strong-leaders`` for each hazard model of ``COX_MODELS``; rejection rates of the
+shuffle test (plain and within departments), the edge-reversal test and each model's test of
+leader exposure under ``null`` and ``homophily-only``; power under ``unconfounded`` and
+``strong-leaders``. Small organizations (``PEOPLE``) run 200 seeds per setting in about 25 minutes
+on two shared cores.
 
 Run alone: ``python -m eval.contagion_calibration [n_seeds] [rows.jsonl]`` (metrics as JSON on the
 last line; per-seed rows appended to ``rows.jsonl`` as they come);
