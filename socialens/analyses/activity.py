@@ -34,14 +34,15 @@ import altair as alt
 import ibis
 import numpy as np
 import pandas as pd
+from ibis import _
 from scipy import optimize, stats
 
 from socialens.analyses.common import (
-    RECORDS_SQL,
     latest_snapshot_time,
     personal_accounts,
     post_stats,
     post_time_range,
+    record_posts,
     roster_at,
     select_leaders,
     snapshots_at,
@@ -362,17 +363,17 @@ def collection_times(ws: Workspace) -> pd.Series:
     stamps, is dated). The caller keeps it at or after the account's last post and at most the
     window end.
     """
-    rows = ws.con.execute(f"""
-        WITH rec AS (SELECT account_id, run_id, created_at FROM posts WHERE {RECORDS_SQL}),
-        acc_runs AS (SELECT DISTINCT account_id, run_id FROM rec),
-        run_newest AS (SELECT run_id, max(created_at) AS newest FROM rec GROUP BY run_id),
-        stamped AS (SELECT s.account_id, max(s.observed_at) AS t FROM account_snapshots s
-                    JOIN acc_runs r ON s.account_id = r.account_id AND s.run_id = r.run_id
-                    GROUP BY s.account_id),
-        by_run AS (SELECT a.account_id, max(n.newest) AS t FROM acc_runs a
-                   JOIN run_newest n USING (run_id) GROUP BY a.account_id)
-        SELECT b.account_id, coalesce(s.t, b.t) AS collected_at
-        FROM by_run b LEFT JOIN stamped s USING (account_id)""").fetchdf()
+    rec = record_posts(ws).select("account_id", "run_id", "created_at")
+    acc_runs = rec.select("account_id", "run_id").distinct()
+    run_newest = rec.group_by("run_id").aggregate(newest=rec.created_at.max())
+    snaps = ws.table("account_snapshots")
+    stamped = snaps.join(acc_runs, ["account_id", "run_id"]).group_by("account_id").aggregate(
+        t_stamp=snaps.observed_at.max())
+    by_run = acc_runs.join(run_newest, "run_id").group_by("account_id").aggregate(
+        t_run=_.newest.max())
+    both = by_run.left_join(stamped, "account_id")
+    rows = both.select(account_id=by_run.account_id,
+                       collected_at=stamped.t_stamp.coalesce(by_run.t_run)).to_pandas()
     return rows.set_index("account_id")["collected_at"]
 
 

@@ -10,6 +10,7 @@ Who is a leader is always asked *at a time* (``as_of``), and every default that 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +37,6 @@ __all__ = [
     "personal_accounts",
     "post_stats",
     "record_posts",
-    "RECORDS_SQL",
 ]
 
 
@@ -65,7 +65,7 @@ def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
     """
     people = ws.table("people").select("person_id", "name", "department", "opt_in")
     roles = ws.table("roles")
-    known = frozenset(r[0] for r in ws.con.execute("SELECT person_id FROM people").fetchall())
+    known = frozenset(people.person_id.to_pandas())
     if roles.count().execute() == 0:
         df = people.order_by("person_id").to_pandas()
         df["level"] = pd.NA
@@ -136,13 +136,10 @@ def select_leaders(roster: pd.DataFrame, rule: str) -> pd.Series:
 
 def latest_snapshot_time(ws: Workspace, before: datetime | None = None) -> datetime | None:
     """Time of the latest account snapshot (at or before ``before`` when given)."""
-    if before is None:
-        row = ws.con.execute("SELECT max(observed_at) FROM account_snapshots").fetchone()
-    else:
-        row = ws.con.execute(
-            "SELECT max(observed_at) FROM account_snapshots WHERE observed_at <= ?", [before]
-        ).fetchone()
-    return row[0] if row and row[0] is not None else None
+    s = ws.table("account_snapshots")
+    if before is not None:
+        s = s.filter(s.observed_at <= before)
+    return _time(s.observed_at.max().execute())
 
 
 def snapshot_after_data(ws: Workspace, snapshot) -> str | None:
@@ -180,8 +177,7 @@ def personal_accounts(ws: Workspace, platform: str | None = None,
     a = ws.table("accounts")
     a = a.filter(a.person_id.notnull(), a.kind == "personal")
     if platform:
-        known = [r[0] for r in ws.con.execute(
-            "SELECT DISTINCT platform FROM accounts ORDER BY 1").fetchall()]
+        known = sorted(ws.table("accounts").platform.to_pandas().dropna().unique())
         if platform not in known:
             raise AnalysisError(
                 f"platform={platform!r}: no accounts on it in this workspace; platforms here: "
@@ -204,26 +200,21 @@ def personal_accounts(ws: Workspace, platform: str | None = None,
 
 def _check_account_filter(ws: Workspace, text: str, key: str, value: str) -> None:
     """Raise AnalysisError naming the known keys (or values) when no account matches."""
-    objects = "FROM accounts WHERE json_type(attrs) = 'OBJECT'"
-    values = [r[0] for r in ws.con.execute(
-        f"SELECT DISTINCT json_extract_string(attrs, ?) AS v {objects} AND v IS NOT NULL "
-        "ORDER BY 1 LIMIT 21", [f"$.{key}"]).fetchall()]
+    # the accounts table is small (one row per account): its attrs are read and parsed here
+    raw = ws.table("accounts")["attrs"].to_pandas().dropna()  # ibis gives JSON parsed
+    objects = [o for o in (json.loads(a) if isinstance(a, str) else a for a in raw)
+               if isinstance(o, dict)]
+    values = sorted({v if isinstance(v, str) else json.dumps(v) for o in objects
+                     if (v := o.get(key)) is not None})[:21]
     if value in values:
         return
     if values:
         shown = ", ".join(values[:20]) + (", ..." if len(values) > 20 else "")
         raise AnalysisError(f"account_filter={text!r}: no account has {key}={value}; values of "
                             f"{key} in this workspace: {shown}")
-    keys = [r[0] for r in ws.con.execute(
-        f"SELECT DISTINCT unnest(json_keys(attrs)) AS k {objects} ORDER BY 1").fetchall()]
+    keys = sorted({k for o in objects for k in o})
     raise AnalysisError(f"account_filter={text!r}: no account has the attribute {key!r}; account "
                         f"attributes in this workspace: {', '.join(keys) or '(none)'}")
-
-
-#: SQL condition on ``posts`` for primary posts: records of their account's timeline or file,
-#: not copies embedded in another record (``collected_as`` NULL = loaded before migration 0007,
-#: counted as a record; docs/data_format.md).
-RECORDS_SQL = "(collected_as IS NULL OR collected_as = 'record')"
 
 
 def record_posts(ws: Workspace) -> ir.Table:
@@ -277,6 +268,13 @@ def adoption_dates(ws: Workspace, platform: str | None = None,
 def post_time_range(ws: Workspace, *, records_only: bool = False
                     ) -> tuple[datetime | None, datetime | None]:
     """First and last post time (of primary posts only with ``records_only``)."""
-    where = f" WHERE {RECORDS_SQL}" if records_only else ""
-    row = ws.con.execute(f"SELECT min(created_at), max(created_at) FROM posts{where}").fetchone()
-    return row[0], row[1]
+    p = record_posts(ws) if records_only else ws.table("posts")
+    row = p.aggregate(first=p.created_at.min(), last=p.created_at.max()).execute().iloc[0]
+    return _time(row["first"]), _time(row["last"])
+
+
+def _time(value) -> datetime | None:
+    """A timestamp read from a table as an aware ``datetime`` (None when missing)."""
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
