@@ -23,8 +23,7 @@ import pandas as pd
 
 from socialens.analyses.common import (
     latest_snapshot_time,
-    personal_accounts,
-    post_stats,
+    person_dates,
     post_time_range,
     roster_at,
     select_leaders,
@@ -51,20 +50,8 @@ DATE_SOURCES = ("account_created", "first_post")
 
 def adoption_dates_by_source(ws: Workspace, platform: str | None = None,
                              account_filter: str | None = None) -> pd.DataFrame:
-    """Per person with a personal account: ``account_created`` (the earliest creation time of
-    their personal accounts, None when no creation time is known) with ``account_created_id``,
-    and ``first_post`` (their first collected post) with ``first_post_id``."""
-    acc = personal_accounts(ws, platform, account_filter)
-    fp = post_stats(ws)
-    acc = acc.left_join(fp, "account_id").select(acc.person_id, acc.account_id, acc.created_at,
-                                                 fp.first_post)
-    per = acc.group_by("person_id").aggregate(
-        account_created=acc.created_at.min(),
-        account_created_id=acc.account_id.argmin(acc.created_at),
-        first_post=acc.first_post.min(),
-        first_post_id=acc.account_id.argmin(acc.first_post),
-    )
-    return per.order_by("person_id").to_pandas()
+    """:func:`~socialens.analyses.common.person_dates` as a DataFrame ordered by person."""
+    return person_dates(ws, platform, account_filter).order_by("person_id").to_pandas()
 
 
 @analysis_function

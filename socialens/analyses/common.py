@@ -33,6 +33,7 @@ __all__ = [
     "snapshot_after_data",
     "snapshots_at",
     "adoption_dates",
+    "person_dates",
     "post_time_range",
     "personal_accounts",
     "post_stats",
@@ -240,26 +241,35 @@ def post_stats(ws: Workspace, start: datetime | None = None, end: datetime | Non
     )
 
 
-def adoption_dates(ws: Workspace, platform: str | None = None,
-                   account_filter: str | None = None) -> pd.DataFrame:
-    """Per person: the adoption date = earliest creation of their personal accounts, else their
-    first post. Columns ``person_id, adopted_at, adoption_source, first_account_id``."""
+def person_dates(ws: Workspace, platform: str | None = None,
+                 account_filter: str | None = None) -> ir.Table:
+    """Per person with a personal account: ``account_created`` (the earliest creation time of
+    their personal accounts, null when none is known) with ``account_created_id``, and
+    ``first_post`` (their first collected post) with ``first_post_id``. The one place adoption
+    dates come from (:func:`adoption_dates`, ``analyses.adoption``)."""
     acc = personal_accounts(ws, platform, account_filter)
     fp = post_stats(ws)
     acc = acc.left_join(fp, "account_id").select(acc.person_id, acc.account_id, acc.created_at,
                                                  fp.first_post)
-    per = acc.group_by("person_id").aggregate(
-        created_min=acc.created_at.min(),
-        first_created_account=acc.account_id.argmin(acc.created_at),
+    return acc.group_by("person_id").aggregate(
+        account_created=acc.created_at.min(),
+        account_created_id=acc.account_id.argmin(acc.created_at),
         first_post=acc.first_post.min(),
-        first_post_account=acc.account_id.argmin(acc.first_post),
+        first_post_id=acc.account_id.argmin(acc.first_post),
     )
+
+
+def adoption_dates(ws: Workspace, platform: str | None = None,
+                   account_filter: str | None = None) -> pd.DataFrame:
+    """Per person: the adoption date = earliest creation of their personal accounts, else their
+    first post. Columns ``person_id, adopted_at, adoption_source, first_account_id``."""
+    per = person_dates(ws, platform, account_filter)
     out = per.mutate(
-        adopted_at=ibis.coalesce(per.created_min, per.first_post),
-        adoption_source=ibis.cases((per.created_min.notnull(), "account_created"),
+        adopted_at=ibis.coalesce(per.account_created, per.first_post),
+        adoption_source=ibis.cases((per.account_created.notnull(), "account_created"),
                                    (per.first_post.notnull(), "first_post")),
-        first_account_id=ibis.ifelse(per.created_min.notnull(), per.first_created_account,
-                                     per.first_post_account),
+        first_account_id=ibis.ifelse(per.account_created.notnull(), per.account_created_id,
+                                     per.first_post_id),
     )
     out = out.filter(out.adopted_at.notnull()).order_by("person_id")
     return out.select("person_id", "adopted_at", "adoption_source", "first_account_id").to_pandas()
