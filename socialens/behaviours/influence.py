@@ -405,6 +405,15 @@ class EdgeReversalTest:
         return self
 
 
+
+def _people_and_events(df: pd.DataFrame) -> tuple[int, int]:
+    """People and adoptions of a person-period design; a hazard model needs two adoptions."""
+    n_events = int(df.event.sum())
+    if n_events < 2:
+        raise AnalysisError(f"only {n_events} adoption(s) in the window: a hazard model needs "
+                            "more; widen the window or choose a more common behaviour")
+    return int(df.id.nunique()), n_events
+
 class ExposureCox:
     """Time-varying Cox proportional-hazards model of adoption with leader and peer exposure.
 
@@ -505,11 +514,7 @@ class ExposureCox:
         from lifelines import CoxTimeVaryingFitter
 
         df = self.design(panel)
-        self.n_people_ = int(df.id.nunique())
-        self.n_events_ = int(df.event.sum())
-        if self.n_events_ < 2:
-            raise AnalysisError(f"only {self.n_events_} adoption(s) in the window: a hazard model "
-                                "needs more; widen the window or choose a more common behaviour")
+        self.n_people_, self.n_events_ = _people_and_events(df)
         strata = [c for c in df.columns if c.startswith("stratum:")]
         covs = [c for c in df.columns if c not in ("id", "start", "stop", "event", *strata)]
         dropped = [c for c in covs if df[c].nunique() < 2]
@@ -613,11 +618,7 @@ class DiscreteHazard:
         df = ExposureCox(self.exposure, controls=self.controls, strata=self.strata,
                          group_share=self.group_share, share_window=self.share_window
                          ).design(panel)
-        self.n_people_ = int(df.id.nunique())
-        self.n_events_ = int(df.event.sum())
-        if self.n_events_ < 2:
-            raise AnalysisError(f"only {self.n_events_} adoption(s) in the window: a hazard model "
-                                "needs more; widen the window or choose a more common behaviour")
+        self.n_people_, self.n_events_ = _people_and_events(df)
         strata = [c for c in df.columns if c.startswith("stratum:")]
         names = [c for c in df.columns if c not in ("id", "start", "stop", "event", *strata)]
         names = [c for c in names if df[c].nunique() > 1]
