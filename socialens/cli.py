@@ -369,6 +369,29 @@ BehaviourOpt = Annotated[list[str] | None, typer.Option(
     "--behaviour", "--behaviours", "-b",
     help="Behaviour for the contagion analysis (repeatable): hashtag:#Tag, top-hashtags:N, "
     "platform, 'topic:name=word,other words', personal, tone:negative; default top-hashtags:20.")]
+KindsOpt = Annotated[str | None, typer.Option(
+    "--kinds", help="Edge kinds of the network for reach and interactions, comma-separated "
+    "(follows, reply, mention, repost, quote, interaction); default: each analysis's own.")]
+ReversedKindsOpt = Annotated[str | None, typer.Option(
+    "--reversed-kinds", help="Edge kinds to read in the opposite direction (e.g. interaction "
+    "ties recorded as 'dst pays attention to src'), comma-separated.")]
+
+
+def _network_params(params: dict, kinds: str | None, reversed_kinds: str | None) -> None:
+    """Add ``kinds`` / ``reversed_kinds`` to the analysis parameters, checked against the known
+    edge kinds so that a typo is an error that lists them, not an analysis 'not available'."""
+    from socialens.network import NETWORK_KINDS
+
+    for name, value in (("kinds", kinds), ("reversed_kinds", reversed_kinds)):
+        if value is None:
+            continue
+        chosen = tuple(k.strip() for k in value.split(",") if k.strip())
+        bad = [k for k in chosen if k not in NETWORK_KINDS]
+        if bad or (name == "kinds" and not chosen):
+            raise _fail(f"--{name.replace('_', '-')} {value!r}: unknown edge kind "
+                        f"{', '.join(bad) or '(none given)'}; known kinds: "
+                        f"{', '.join(NETWORK_KINDS)}")
+        params[name] = chosen
 
 
 @command()
@@ -384,6 +407,8 @@ def analyze(
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
     behaviours: BehaviourOpt = None,
+    kinds: KindsOpt = None,
+    reversed_kinds: ReversedKindsOpt = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
         "folder is created if missing).")] = None,
@@ -398,6 +423,7 @@ def analyze(
                               account_filter)
     if behaviours:
         params["behaviours"] = list(behaviours)
+    _network_params(params, kinds, reversed_kinds)
     from socialens.privacy import restrict
 
     with _open(workspace, read_only=True) as ws:
@@ -433,6 +459,8 @@ def report(
     platform: PlatformOpt = None,
     account_filter: AccountFilterOpt = None,
     behaviours: BehaviourOpt = None,
+    kinds: KindsOpt = None,
+    reversed_kinds: ReversedKindsOpt = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also name people who did not opt in (e.g. a study of public "
@@ -448,6 +476,7 @@ def report(
                               account_filter)
     if behaviours:
         params["behaviours"] = list(behaviours)
+    _network_params(params, kinds, reversed_kinds)
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
         paths = write_report(ws, out_dir, title=title, include_all=include_all, **params)

@@ -3,6 +3,7 @@ computed by hand, the graph functions on literal graphs, and a small null calibr
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -222,3 +223,34 @@ def test_coverage_and_centrality_properties(case):
     for m in ("in_degree", "pagerank", "betweenness"):
         assert cp[m].to_numpy()[p] == pytest.approx(c[m].to_numpy(), abs=1e-7)
     assert c.pagerank.sum() == pytest.approx(1)
+
+
+def test_cli_kinds_choose_the_network(org, tmp_path):
+    """`--kinds` reaches reach (and interactions) from the CLI; a typo lists the known kinds."""
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    path = org.path
+    org.close()
+    run = CliRunner().invoke
+
+    def summary(*args):
+        out = tmp_path / "s.json"
+        r = run(app, ["analyze", "-w", str(path), "-a", "reach", "--as-of", AS_OF,
+                      "--json", str(out), *args])
+        assert r.exit_code == 0, r.output
+        return json.loads(out.read_text())["analyses"]["reach"]
+
+    follows = summary("--kinds", "follows")
+    assert follows["params"]["kinds"] == ["follows"]
+    assert follows["summary"]["n_ties"] == 5 and follows["summary"]["median_leader_share_1hop"] == 0.4
+    both = summary("--kinds", "follows, mention")
+    assert both["params"]["kinds"] == ["follows", "mention"]
+    assert both["summary"]["median_leader_share_1hop"] == 0.6       # D's mention of L counts
+    flipped = summary("--kinds", "interaction", "--reversed-kinds", "interaction")
+    assert flipped["params"]["reversed_kinds"] == ["interaction"]
+    assert flipped["summary"]["n_ties"] == 1 and flipped["summary"]["median_leader_share_1hop"] == 0.2
+    r = run(app, ["analyze", "-w", str(path), "-a", "reach", "--kinds", "follows,likes"])
+    assert r.exit_code == 1
+    assert "unknown edge kind likes" in r.output and "known kinds: follows, reply" in r.output
