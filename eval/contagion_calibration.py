@@ -31,7 +31,6 @@ last line; per-seed rows appended to ``rows.jsonl`` as they come);
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +44,7 @@ from socialens.behaviours.influence import (
     DiscreteHazard,
     EdgeReversalTest,
     ExposureCox,
+    LeaderPermutationTest,
     ShuffleTest,
 )
 
@@ -66,9 +66,11 @@ IDENTIFIED = dict(p_follow_ceo=1.0, p_follow_department_head=1.0, p_follow_manag
 #: estimator, chosen before this run); "_dh_recent" counts only the department's adoptions of
 #: the last 30 days instead (a recent rate).
 _CTL = {"controls": ("department",), "group_share": "department"}
-COX_MODELS = {"": (ExposureCox, {}), "_dh": (DiscreteHazard, {}),
-              "_dh_ctl": (DiscreteHazard, _CTL),
-              "_dh_recent": (DiscreteHazard, {**_CTL, "share_window": 30})}
+#: all hazard models ever calibrated (``--models all``); the default run fits the primary one only
+ALL_COX_MODELS = {"": (ExposureCox, {}), "_dh": (DiscreteHazard, {}),
+                  "_dh_ctl": (DiscreteHazard, _CTL),
+                  "_dh_recent": (DiscreteHazard, {**_CTL, "share_window": 30})}
+COX_MODELS = {"_dh_ctl": ALL_COX_MODELS["_dh_ctl"]}
 SETTINGS = {
     "unconfounded": ("coverage", "power"),
     "default": ("coverage",),
@@ -76,11 +78,13 @@ SETTINGS = {
     "null": ("rejection",),
     "homophily-only": ("rejection",),
 }
-#: seeds SEED_BASE + k. 110000+ was the first (partial) calibration, before the fixes of the
-#: shuffle test and the hazard models; those fixes were developed on seeds 900000–900015;
-#: 130000–130021 ran with a discrete-time fit that stopped short of its optimum with controls
-#: (found on the development seeds, fixed, run discarded). These seeds were used by nothing else.
-SEED_BASE = 140_000
+#: seeds SEED_BASE + k. Used before, never to be reported again: 110000+ (the first, partial
+#: calibration), 130000–130021 (a discrete-time fit that stopped short of its optimum, discarded),
+#: 140000–140199 (the run that found the χ² likelihood-ratio test anti-conservative: 0.105 / 0.095
+#: under null / homophily-only). Development of the leader-permutation test: 900000–900049.
+#: These seeds were used by nothing else.
+SEED_BASE = 160_000
+DEV_SEED_BASE = 900_000
 
 
 def reporting_ties(people: pd.DataFrame, leaders: set[str]) -> pd.DataFrame:
@@ -117,13 +121,18 @@ def observed_panel(ws, *, controls=("department",)) -> AdoptionPanel:
     members = people.merge(roster, on="person_id")
     population = members[~members.is_leader].drop(columns=["is_leader", "manager_id"])
     ties = reporting_ties(people, leaders)
-    return AdoptionPanel.from_tables(adopt, ties, population=population, leaders=leaders,
-                                     start=start, end=end, period="1D", lag=1,
-                                     controls=list(controls))
+    panel = AdoptionPanel.from_tables(adopt, ties, population=population, leaders=leaders,
+                                      start=start, end=end, period="1D", lag=1,
+                                      controls=list(controls))
+    #: leaders are exchanged within their level (the product's rule): the CEO keeps their time
+    panel.leader_levels = dict(zip(roster.person_id[roster.is_leader],
+                                   roster.level[roster.is_leader], strict=True))
+    return panel
 
 
 def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
-            people: int = PEOPLE, folder: Path | None = None) -> dict:
+            people: int = PEOPLE, folder: Path | None = None, models=None,
+            pooled: bool = False) -> dict:
     import socialens
     from socialens.workspace import Workspace
 
@@ -141,7 +150,11 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
            "n_events": panel.n_events,
            "planted_hr_leader": planted["adoption_hr_leader_exposure"],
            "planted_hr_peer": planted["adoption_hr_peer_exposure"]}
-    for tag, (est, kw) in COX_MODELS.items():
+    # under the no-influence presets only the tests are scored: the profile intervals are
+    # skipped there (the χ² LR p-value of the primary model comes from the permutation test's
+    # observed statistic, the same likelihood-ratio statistic)
+    scored = "coverage" in SETTINGS.get(preset, ("coverage",))
+    for tag, (est, kw) in (COX_MODELS if models is None else models).items() if scored else ():
         try:
             cox = est("indicator", **kw).fit(panel)
             hr, lo, hi = cox.interval("leader_exposure")
@@ -153,6 +166,18 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
                                                     .p_value.get("leader_exposure", np.nan))})
         except Exception as exc:  # noqa: BLE001 - recorded, counted as a failure
             row[f"cox{tag}_error"] = f"{type(exc).__name__}: {exc}"
+    # the primary model's p-value: leaders' adoption days permuted within their level
+    perm = LeaderPermutationTest(DiscreteHazard("indicator", **_CTL), n_permutations,
+                                 leader_groups=panel.leader_levels, seed=seed).fit(panel)
+    row["p_perm_leader"] = perm.p_value_
+    row["lr_leader"] = perm.statistic_
+    if not scored:
+        from scipy import stats
+
+        row["p_cox_dh_ctl_leader"] = float(stats.chi2.sf(perm.statistic_, 1))
+    if pooled:  # development: all leaders in one pool (the CEO exchanged with the heads)
+        row["p_perm_pooled_leader"] = LeaderPermutationTest(
+            DiscreteHazard("indicator", **_CTL), n_permutations, seed=seed).fit(panel).p_value_
     sh = ShuffleTest(n_permutations, seed=seed).fit(panel)
     shd = ShuffleTest(n_permutations, seed=seed, strata="department").fit(panel)
     er = EdgeReversalTest(n_permutations, seed=seed).fit(panel)
@@ -169,8 +194,11 @@ def _rate(x) -> float | None:
     return round(float(x.mean()), 4) if len(x) else None
 
 
-TESTS = ("shuffle_leader", "shuffle_all", "shuffle_dept_leader", "shuffle_dept_all",
-         "reversal_all", "cox_leader", "cox_dh_leader", "cox_dh_ctl_leader",
+#: the primary model's tests of leader exposure first (permutation, then the χ² LR test it
+#: replaces), then the timing tests (shuffle, edge reversal: no influence verdict), then the
+#: other models' LR tests when they were fitted
+TESTS = ("perm_leader", "perm_pooled_leader", "cox_dh_ctl_leader", "shuffle_dept_leader", "shuffle_dept_all",
+         "shuffle_leader", "shuffle_all", "reversal_all", "cox_leader", "cox_dh_leader",
          "cox_dh_recent_leader")
 
 
@@ -185,7 +213,7 @@ def summarize(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
                  "rejection_rate": {}, "power": {}, "median_hr_leader": {}, "failures": {}}
     for preset, g in rows.groupby("preset"):
         uses = SETTINGS.get(preset, ())
-        for tag in COX_MODELS:
+        for tag in [t for t in ALL_COX_MODELS if f"hr_leader{t}" in g]:
             col = f"hr_leader{tag}"
             ok = g.dropna(subset=[f"{col}_low"]) if f"{col}_low" in g else g.iloc[:0]
             out["failures"][f"cox{tag}[{preset}]"] = int(len(g) - len(ok))
@@ -215,15 +243,19 @@ def summarize(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
 
 
 def _job(args):
-    return one_run(*args)
+    preset, seed, kw = args
+    return one_run(preset, seed, **kw)
 
 
 def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
-        rows_out: Path | None = None) -> dict:
-    """Every setting over ``n_seeds`` seeds (``workers`` processes); per-seed rows to ``rows_out``."""
+        rows_out: Path | None = None, seed_base: int = SEED_BASE, budget: float | None = None,
+        **options) -> dict:
+    """Every setting over ``n_seeds`` seeds ``seed_base + k`` (``workers`` processes); per-seed
+    rows to ``rows_out``; with ``budget`` (seconds) the run stops taking new seeds after that
+    long and summarizes the seeds every preset completed. ``options`` go to :func:`one_run`."""
     t0 = time.perf_counter()
     # seed-major order, rows appended as they come: a stopped run still covers every preset
-    jobs = [(preset, SEED_BASE + k) for k in range(n_seeds) for preset in presets]
+    jobs = [(preset, seed_base + k, options) for k in range(n_seeds) for preset in presets]
     rows = []
 
     def keep(row):
@@ -231,6 +263,7 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
         if rows_out is not None:
             with open(rows_out, "a") as fh:  # JSON lines: rows may differ in columns (errors)
                 fh.write(json.dumps(row, default=float) + "\n")
+        return budget is not None and time.perf_counter() - t0 > budget
 
     if rows_out is not None and Path(rows_out).exists():
         Path(rows_out).unlink()
@@ -239,14 +272,17 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
 
         with get_context("spawn").Pool(workers) as pool:
             for row in pool.imap(_job, jobs):
-                keep(row)
+                if keep(row):
+                    pool.terminate()
+                    break
     else:
         for j in jobs:
-            keep(_job(j))
+            if keep(_job(j)):
+                break
     df = pd.DataFrame(rows)
     res = summarize(df)
-    res["people"] = PEOPLE
-    res["n_permutations"] = N_PERMUTATIONS
+    res["people"] = options.get("people", PEOPLE)
+    res["n_permutations"] = options.get("n_permutations", N_PERMUTATIONS)
     res["seconds"] = round(time.perf_counter() - t0, 1)
     return res
 
@@ -260,25 +296,46 @@ def to_markdown(r: dict) -> str:
              "", "| Cox 95 % interval, leader exposure | coverage of the planted HR |", "|---|---|"]
     for k, v in r["coverage"].items():
         lines.append(f"| {k} | {v} |")
-    lines += ["", "| preset | " + " | ".join(TESTS) + " |", "|---" * (len(TESTS) + 1) + "|"]
+    tests = [k for k in TESTS if any(rej.get(k) is not None for kind in ("rejection_rate", "power")
+                                     for rej in r[kind].values())]
+    lines += ["", "| preset | " + " | ".join(tests) + " |", "|---" * (len(tests) + 1) + "|"]
     for kind in ("rejection_rate", "power"):
         for preset, rej in r[kind].items():
             what = "rejection under no influence" if kind == "rejection_rate" else "power"
-            lines.append(f"| {preset} ({what}) | " + " | ".join(str(rej[k]) for k in TESTS)
+            lines.append(f"| {preset} ({what}) | " + " | ".join(str(rej[k]) for k in tests)
                          + " |")
     lines += ["", "Median estimated leader hazard ratios: "
               + ", ".join(f"{k}: {v}" for k, v in r["median_hr_leader"].items()) + "."]
     return "\n".join(lines)
 
 
+def main(argv=None) -> dict:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m eval.contagion_calibration",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("n_seeds", nargs="?", default=str(N_SEEDS),
+                    help="seeds per preset, or a rows .jsonl file to summarize")
+    ap.add_argument("rows", nargs="?", type=Path, help="append per-seed rows to this .jsonl")
+    ap.add_argument("--presets", default=",".join(SETTINGS))
+    ap.add_argument("--seed-base", type=int, default=SEED_BASE)
+    ap.add_argument("--budget", type=float, help="stop taking new seeds after this many seconds")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pooled", action="store_true",
+                    help="development: also the permutation test with all leaders in one pool")
+    a = ap.parse_args(argv)
+    if a.n_seeds.endswith(".jsonl"):  # summarize the rows of a (possibly stopped) run
+        with open(a.n_seeds) as fh:
+            return summarize(pd.DataFrame([json.loads(line) for line in fh if line.strip()]))
+    presets = tuple(p for p in a.presets.split(",") if p)
+    unknown = [p for p in presets if p not in SETTINGS]
+    if unknown:
+        ap.error(f"unknown preset(s) {unknown}; choose from {', '.join(SETTINGS)}")
+    return run(int(a.n_seeds), presets, workers=a.workers, rows_out=a.rows,
+               seed_base=a.seed_base, budget=a.budget, pooled=a.pooled)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1].endswith(".jsonl"):
-        # summarize the rows of a (possibly stopped) run
-        with open(sys.argv[1]) as fh:
-            result = summarize(pd.DataFrame([json.loads(line) for line in fh if line.strip()]))
-    else:
-        n = int(sys.argv[1]) if len(sys.argv) > 1 else N_SEEDS
-        out = Path(sys.argv[2]) if len(sys.argv) > 2 else None
-        result = run(n, rows_out=out)
+    result = main()
     print(to_markdown(result))
     emit(result)
