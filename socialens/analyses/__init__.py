@@ -18,12 +18,13 @@ from socialens.analyses.interactions import interactions
 from socialens.analyses.reach import reach
 from socialens.analyses.result import Result
 from socialens.analyses.signature import ParameterError, split_params
+from socialens.analyses.tone import tone
 from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
            "interactions", "reach", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
-           "coordination"]
+           "coordination", "tone"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -34,6 +35,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "reach": reach,
     "contagion": contagion,
     "coordination": coordination,
+    "tone": tone,
 }
 
 #: Analyses run only when named (``run_all(ws, ["contagion_tests"])``, ``analyze -a``): the

@@ -13,7 +13,13 @@ exposure curves, who-used-it-first); the influence tests in :mod:`socialens.beha
 
 from __future__ import annotations
 
-from socialens.behaviours.events import first_use, first_use_posts, person_accounts, record_posts
+from socialens.behaviours.events import (
+    behaviour_posts,
+    first_use,
+    first_use_posts,
+    person_accounts,
+    record_posts,
+)
 from socialens.behaviours.exposure import (
     DEFAULT_EXPOSURE_KINDS,
     EXPOSURE_KINDS,
@@ -44,6 +50,7 @@ __all__ = [
     "parse_specs",
     "first_use",
     "first_use_posts",
+    "behaviour_posts",
     "person_accounts",
     "record_posts",
     "exposure_ties",

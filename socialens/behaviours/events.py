@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from socialens.workspace import Workspace
 
-__all__ = ["first_use", "person_accounts", "record_posts", "resolve_specs", "first_use_posts"]
+__all__ = ["first_use", "person_accounts", "record_posts", "resolve_specs", "first_use_posts",
+           "behaviour_posts"]
 
 
 def person_accounts(ws: Workspace) -> ir.Table:
@@ -174,6 +175,41 @@ def first_use_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=
     return first.select(person_id=first.person_id.cast("string"),
                         behaviour=first.behaviour.cast("string"), at=first.at,
                         post_id=first.post_id)
+
+
+def behaviour_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=None
+                    ) -> ir.Table:
+    """Every record post that shows each behaviour, not only the first: ``person_id, behaviour,
+    at, post_id`` (a lazy ibis table; ``at`` in ``[window_start, window_end)``).
+
+    ``top-hashtags:N`` selects the tags by their first users in the window, as in
+    :func:`first_use`. ``platform`` is not shown by posts and raises :class:`BehaviourError`.
+    """
+    from socialens.analyses.common import to_time
+
+    t0, t1 = to_time(window_start, "window_start"), to_time(window_end, "window_end")
+    behaviours, _, top = resolve_specs(ws, specs, window_start=t0, window_end=t1)
+    if any(b.kind == "platform" for b in behaviours):
+        raise BehaviourError("'platform' (joining) is not a behaviour posts show; give hashtags "
+                             "or topics, e.g. hashtag:#Tag or 'topic:tax=tax cut,tax reform'")
+    parts = []
+    if top is not None:
+        parts.append(_hashtag_uses(ws, top))
+    explicit_tags = [b.value for b in behaviours if b.kind == "hashtag"]
+    if explicit_tags:
+        parts.append(_hashtag_uses(ws, explicit_tags))
+    parts.extend(_uses(ws, b) for b in behaviours if b.kind != "hashtag")
+    uses = parts[0]
+    for p in parts[1:]:
+        uses = uses.union(p, distinct=False)
+    uses = uses.distinct()
+    if t0 is not None:
+        uses = uses.filter(uses.at >= t0)
+    if t1 is not None:
+        uses = uses.filter(uses.at < t1)
+    return uses.select(person_id=uses.person_id.cast("string"),
+                       behaviour=uses.behaviour.cast("string"), at=uses.at,
+                       post_id=uses.post_id)
 
 
 def first_use(ws: Workspace, specs: str | Behaviour | Iterable[Any] | None, *,

@@ -136,6 +136,13 @@ class SimConfig:
     tone_shift : float
         **Planted**: after exposure to an adopted leader, a member's tone moves this fraction of the
         way from their baseline to the mean tone of the leaders they follow.
+    tone_alignment : float
+        **Planted** tone alignment on topics: a member's post with a campaign hashtag made within
+        ``tone_alignment_days`` after a leader's post with it has its planned tone moved this
+        fraction of the way from the member's own (noisy) tone to the VADER compound of the most
+        recent such leader post (peers' posts move nobody). 0 under ``null``.
+    tone_alignment_days : float
+        How long after a leader's post on a hashtag it still pulls members' tone.
     personal_member_mean : float
         Members' baseline share of personal posts (person-level Beta with this mean).
     personal_leader : float
@@ -217,6 +224,8 @@ class SimConfig:
     tone_leader: float = 0.6
     tone_post_sd: float = 0.3
     tone_shift: float = 0.3
+    tone_alignment: float = 0.3
+    tone_alignment_days: float = 30.0
     personal_member_mean: float = 0.1
     personal_leader: float = 0.4
     personal_shift: float = 0.3
@@ -255,8 +264,8 @@ class SimConfig:
         for name in ("promotion_rate", "p_same_department", "p_follow_manager",
                      "p_follow_department_head", "p_follow_ceo", "tie_late_share", "tie_end_share",
                      "p_transmit_leader", "p_transmit_peer", "p_transmit_official",
-                     "p_follow_official", "tone_shift", "personal_member_mean", "personal_leader",
-                     "personal_shift", "coordination_leader", "coordination_peer"):
+                     "p_follow_official", "tone_shift", "tone_alignment", "personal_member_mean",
+                     "personal_leader", "personal_shift", "coordination_leader", "coordination_peer"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 bad(name, "must be a probability in [0, 1]")
         for name in ("base_hazard", "leader_baseline_hr", "hr_leader_exposure", "hr_peer_exposure",
@@ -265,7 +274,8 @@ class SimConfig:
             if not getattr(self, name) > 0:
                 bad(name, "must be > 0")
         for name in ("out_degree", "reply_share", "post_rate_sigma", "tone_member_sd",
-                     "tone_post_sd", "affinity_dept_sd", "transmit_delay_days"):
+                     "tone_post_sd", "affinity_dept_sd", "transmit_delay_days",
+                     "tone_alignment_days"):
             if getattr(self, name) < 0:
                 bad(name, "must be ≥ 0")
         if len(self.campaign_seed_shares) != 4 or abs(sum(self.campaign_seed_shares) - 1) > 1e-9:
@@ -282,8 +292,8 @@ class SimConfig:
 _NO_CONFOUNDERS = dict(trend_log_hr=0.0, dept_shock_hr=1.0, affinity_log_hr=0.0)
 _NO_EFFECTS = dict(
     hr_leader_exposure=1.0, hr_peer_exposure=1.0, p_transmit_leader=0.05, p_transmit_peer=0.05,
-    p_transmit_official=0.05, tone_shift=0.0, personal_shift=0.0, coordination_leader=0.0,
-    coordination_peer=0.0,
+    p_transmit_official=0.05, tone_shift=0.0, tone_alignment=0.0, personal_shift=0.0,
+    coordination_leader=0.0, coordination_peer=0.0,
 )
 
 #: Leaders exchangeable with the other members for the founding questions (first, most active,
@@ -322,7 +332,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
         "large planted leader effects (adoption HR 4, transmission 0.3, tone and sharing shifts 0.6) "
         "and weak peer effects",
         {"hr_leader_exposure": 4.0, "hr_peer_exposure": 1.2, "p_transmit_leader": 0.3,
-         "p_transmit_peer": 0.03, "tone_shift": 0.6, "personal_shift": 0.6,
+         "p_transmit_peer": 0.03, "tone_shift": 0.6, "tone_alignment": 0.6, "personal_shift": 0.6,
          "coordination_leader": 0.5, "coordination_peer": 0.05, "leader_rate_multiplier": 8.0}),
     "zappos-2009": (
         "Zappos in 2009: ~1,600 staff, ~430 on Twitter after two years, the CEO by far the most "

@@ -84,6 +84,11 @@ def _effects(cfg: SimConfig) -> pa.Table:
         ("p_transmit_official", cfg.p_transmit_official,
          "hashtag uptake probability per exposure to an official/delegate account's use"),
         ("tone_shift", cfg.tone_shift, "fraction of the way members' tone moves to their leaders' after exposure"),
+        ("tone_alignment", cfg.tone_alignment,
+         "fraction of the way a member's post on a hashtag moves to the tone of the most recent "
+         "leader post on it (within tone_alignment_days)"),
+        ("tone_alignment_days", cfg.tone_alignment_days,
+         "days a leader's post on a hashtag pulls members' tone on it"),
         ("personal_shift", cfg.personal_shift,
          "fraction of the way members' personal share moves to their leaders' after exposure"),
         ("coordination_leader", cfg.coordination_leader,
@@ -96,6 +101,32 @@ def _effects(cfg: SimConfig) -> pa.Table:
     ]
     return pa.table({"name": [r[0] for r in rows], "planted": [float(r[1]) for r in rows],
                      "description": [r[2] for r in rows]})
+
+
+def _campaign_tones(cfg: SimConfig, seed: int, c: int, ents: np.ndarray, secs: np.ndarray,
+                    tone: np.ndarray, pop, bank) -> np.ndarray:
+    """Planned tones of campaign ``c``'s posts (in use order): the author's tone plus post noise
+    (sd ``tone_post_sd``, stream ``[seed, 204, c]``); then **planted tone alignment**: a member's
+    post within ``tone_alignment_days`` after a leader's post on the hashtag moves
+    ``tone_alignment`` of the way to the VADER compound of the fragment of the most recent one.
+    Fragments are drawn with the stream ``[seed, 203, c]``, whose draws do not depend on the tones,
+    so the leaders' fragments found here are the ones written."""
+    tone = np.clip(tone + np.random.default_rng([seed, 204, c]).normal(0, cfg.tone_post_sd,
+                                                                       size=len(tone)), -1, 1)
+    is_p = ents < pop.n
+    lead = is_p & pop.is_leader_entity[np.minimum(ents, pop.n_entities - 1)]
+    if cfg.tone_alignment == 0 or not lead.any():
+        return tone
+    frag = bank.professional.choose(tone, np.random.default_rng([seed, 203, c]))
+    l_sec, l_tone = secs[lead], bank.compound[frag[lead]]
+    o = np.argsort(l_sec, kind="stable")
+    l_sec, l_tone = l_sec[o], l_tone[o]
+    k = np.searchsorted(l_sec, secs, side="left") - 1        # the last leader post strictly before
+    ok = is_p & ~lead & (k >= 0)
+    ok &= secs - l_sec[np.maximum(k, 0)] <= cfg.tone_alignment_days * DAY
+    out = tone.copy()
+    out[ok] = tone[ok] + cfg.tone_alignment * (l_tone[k[ok]] - tone[ok])
+    return out
 
 
 def generate(cfg: SimConfig, seed: int, folder: str | Path,
@@ -219,7 +250,8 @@ def generate(cfg: SimConfig, seed: int, folder: str | Path,
         c = row["campaign"]
         is_p = ents < n
         pe = np.where(is_p, ents, 0)
-        tone = np.where(is_p, pop.tone[pe], 0.3)
+        tone = _campaign_tones(cfg, seed, c, ents, secs, np.where(is_p, pop.tone[pe], 0.3),
+                               pop, bank)
         frag = bank.professional.choose(tone, np.random.default_rng([seed, 203, c]))
         pids = [f"{cfg.platform}:c{c}u{k}" for k in range(len(ents))]
         texts = frag_text[frag] + f" #{row['hashtag']}"
