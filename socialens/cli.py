@@ -365,6 +365,16 @@ WindowEndOpt = Annotated[str | None, typer.Option(help="Observation window end (
 PlatformOpt = Annotated[str | None, typer.Option(help="Restrict to one platform.")]
 AccountFilterOpt = Annotated[str | None, typer.Option(
     help="Only accounts whose attrs match key=value, e.g. official_listing=true.")]
+PseudonymizeOpt = Annotated[bool, typer.Option(
+    "--pseudonymize", help="Name nobody: every person and account under a keyed pseudonym "
+    "(Person 3f9a2c1d, @p-3f9a2c1d), also inside post texts; people who did not opt in always "
+    "are.")]
+ShowPathsOpt = Annotated[bool, typer.Option(
+    "--show-paths", help="Show the paths of the ingested files (withheld by default: a file "
+    "name can name a person).")]
+KeyFileOpt = Annotated[Path | None, typer.Option(
+    "--key-file", help="File holding the study key of the pseudonyms (default: "
+    "$SOCIALENS_STUDY_KEY, else WORKSPACE.study-key, created on first use).")]
 BehaviourOpt = Annotated[list[str] | None, typer.Option(
     "--behaviour", "--behaviours", "-b",
     help="Behaviour for the contagion analysis (repeatable): hashtag:#Tag, top-hashtags:N, "
@@ -424,12 +434,13 @@ def analyze(
     if behaviours:
         params["behaviours"] = list(behaviours)
     _network_params(params, kinds, reversed_kinds)
-    from socialens.privacy import restrict
+    from socialens.privacy import map_leaders, restrict
 
     with _open(workspace, read_only=True) as ws:
-        restrict(ws)  # summary.json is published output: public posts only
+        restrict(ws)  # summary.json is published output: public posts, consent (privacy.py)
         _warn_snapshot(ws, snapshot)
         unavailable: dict[str, str] = {}
+        params["leaders"] = map_leaders(ws, params["leaders"])
         results = run_all(ws, names=names, unavailable=unavailable, **params)
     for name in [n for n in (names or []) if n in results or n in unavailable] or [
             *results, *unavailable]:
@@ -465,6 +476,9 @@ def report(
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also name people who did not opt in (e.g. a study of public "
         "officials); recorded in the report's header and summary.json.")] = False,
+    pseudonymize: PseudonymizeOpt = False,
+    show_paths: ShowPathsOpt = False,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Write a self-contained HTML report (report.html) and summary.json.
 
@@ -479,10 +493,12 @@ def report(
     _network_params(params, kinds, reversed_kinds)
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
-        paths = write_report(ws, out_dir, title=title, include_all=include_all, **params)
+        paths = write_report(ws, out_dir, title=title, include_all=include_all,
+                             pseudonymize=pseudonymize, show_paths=show_paths, key_file=key_file,
+                             **params)
     for name, reason in paths["not_available"].items():
         _say(f"{name}: not available: {reason}")
-    if include_all:
+    if include_all and not pseudonymize:
         err.print("[bold yellow]Warning:[/] --include-all: people who did not opt in are named "
                   "in this report.", highlight=False)
     _say(f"report: {paths['html']}\nsummary: {paths['json']}")
@@ -596,17 +612,25 @@ def export(
         help="Network of the ties made before this time (ISO 8601), e.g. 2017-06-01.")] = None,
     since: Annotated[str | None, typer.Option(
         help="Network of the ties made at or after this time.")] = None,
+    include_all: Annotated[bool, typer.Option(
+        "--include-all", help="Also name people who did not opt in (an internal export).")] = False,
+    pseudonymize: PseudonymizeOpt = False,
+    show_paths: ShowPathsOpt = False,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus.
 
-    Only public posts (and the ties they make) are exported."""
+    Only public posts (and the ties they make) are exported; people who did not opt in (with
+    --pseudonymize everyone) appear under keyed pseudonyms, with consistent ids across files."""
     from socialens.export import export_all
 
     fmts = [f.strip() for f in networks.split(",") if f.strip()]
     with _open(workspace, read_only=True) as ws:
         res = export_all(ws, out_dir, table_format=tables, network_formats=fmts,
                          convokit=convokit, as_of=as_of, before=before, since=since,
-                         kinds=[k for k in kinds.split(",") if k.strip()] if kinds else None)
+                         kinds=[k for k in kinds.split(",") if k.strip()] if kinds else None,
+                         include_all=include_all, pseudonymize=pseudonymize,
+                         show_paths=show_paths, key_file=key_file)
     for kind, paths in res.items():
         for p in paths:
             _say(f"{kind:9} {p}")
@@ -753,6 +777,9 @@ def publish(
     workspace: WorkspaceOpt = None,
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also list people who did not opt in (internal-only build).")] = False,
+    pseudonymize: PseudonymizeOpt = False,
+    show_paths: ShowPathsOpt = False,
+    key_file: KeyFileOpt = None,
     with_report: Annotated[bool, typer.Option(
         "--report/--no-report", help="Also write the research report into SITE/report/.")] = True,
     base_url: Annotated[str | None, typer.Option(
@@ -772,7 +799,8 @@ def publish(
 
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
-        res = run_publish(ws, out_dir, include_all=include_all, report=with_report,
+        res = run_publish(ws, out_dir, include_all=include_all, pseudonymize=pseudonymize,
+                          show_paths=show_paths, key_file=key_file, report=with_report,
                           base_url=base_url, title=title, as_of=as_of, snapshot=snapshot,
                           leaders=leaders, platform=platform, account_filter=account_filter)
     if include_all:

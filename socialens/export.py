@@ -9,6 +9,14 @@
   text, meta``), ``speakers.json`` (``{id: {"meta": ..., "vectors": []}}`` with the person's roles),
   ``conversations.json``, ``corpus.json`` and ``index.json`` (the metadata type index).
 
+Every export reads the workspace through the privacy boundary (:mod:`socialens.privacy`): public
+posts only, and people who did not opt in under keyed pseudonyms (``p-3f9a2c1d``, "Person
+3f9a2c1d"; their accounts ``<platform>:a-<hex>``, their posts ``<platform>:x-<hex>``) in every
+table, node, speaker and utterance — mentions of them in others' posts included. With
+``pseudonymize`` everyone is (the roster and outside accounts alike); with ``include_all`` (an
+internal export) nobody is. Ingested files' paths are withheld unless ``show_paths``. The ids
+stay consistent across the files, so a pseudonymized export still joins.
+
 Nothing is written into the workspace.
 """
 
@@ -47,7 +55,9 @@ def _out_dir(path: str | Path) -> Path:
 
 @published
 def export_tables(
-    ws: Workspace, out_dir: str | Path, *, format: str = "csv", tables: Iterable[str] | None = None
+    ws: Workspace, out_dir: str | Path, *, format: str = "csv", tables: Iterable[str] | None = None,
+    include_all: bool = False, pseudonymize: bool = False, show_paths: bool = False,
+    key_file: str | Path | None = None,
 ) -> list[Path]:
     """Write workspace tables to ``out_dir/<table>.csv`` (or ``.parquet``); returns the paths.
 
@@ -135,7 +145,8 @@ def network_graph(ws: Workspace, *, kinds: Iterable[str] | None = None, as_of: s
 def export_network(
     ws: Workspace, path: str | Path, *, format: str | None = None,
     kinds: Iterable[str] | None = None, as_of: str | None = None,
-    before: str | None = None, since: str | None = None,
+    before: str | None = None, since: str | None = None, include_all: bool = False,
+    pseudonymize: bool = False, key_file: str | Path | None = None,
 ) -> Path:
     """Write the account network to ``path`` as GEXF or GraphML (by ``format`` or the suffix).
 
@@ -164,7 +175,9 @@ def _type_name(v: Any) -> str:
 
 @published
 def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = None,
-                    include_reposts: bool = False, batch_size: int = 10_000) -> Path:
+                    include_reposts: bool = False, batch_size: int = 10_000,
+                    include_all: bool = False, pseudonymize: bool = False,
+                    key_file: str | Path | None = None) -> Path:
     """Write a ConvoKit corpus directory of the workspace's posts.
 
     Utterances are posts (reposts are left out unless ``include_reposts``: they have no text of
@@ -269,10 +282,14 @@ def export_convokit(ws: Workspace, out_dir: str | Path, *, name: str | None = No
 def export_all(ws: Workspace, out_dir: str | Path, *, table_format: str = "csv",
                network_formats: Iterable[str] = NETWORK_FORMATS, convokit: bool = True,
                as_of: str | None = None, kinds: Iterable[str] | None = None,
-               before: str | None = None, since: str | None = None) -> dict[str, list[Path]]:
+               before: str | None = None, since: str | None = None, include_all: bool = False,
+               pseudonymize: bool = False, show_paths: bool = False,
+               key_file: str | Path | None = None) -> dict[str, list[Path]]:
     """Everything: ``tables/``, ``network.gexf``/``network.graphml``, ``convokit/``.
 
     ``kinds``, ``before`` and ``since`` select the network's edges (see :func:`network_graph`).
+    ``include_all``, ``pseudonymize``, ``show_paths`` and ``key_file`` set the privacy boundary
+    (see the module's docstring): by default people who did not opt in are pseudonymized.
     """
     out = _out_dir(out_dir)
     res: dict[str, list[Path]] = {"tables": export_tables(ws, out / "tables", format=table_format)}

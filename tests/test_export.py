@@ -35,7 +35,9 @@ def test_tables_csv_and_parquet(loaded, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["gexf", "graphml"])
 def test_network_roundtrip(loaded, tmp_path, fmt):
-    path = export_network(loaded, tmp_path / f"net.{fmt}", as_of="2022-03-10")
+    # nobody in this roster opted in: include_all names them (the default pseudonymizes them,
+    # see tests/test_privacy.py)
+    path = export_network(loaded, tmp_path / f"net.{fmt}", as_of="2022-03-10", include_all=True)
     ET.parse(path)  # well-formed XML
     g = nx.read_gexf(path) if fmt == "gexf" else nx.read_graphml(path)
     assert g.has_edge("twitter:1002", "twitter:1001") and g.has_edge("twitter:1001", "twitter:1009")
@@ -52,7 +54,7 @@ def test_network_roundtrip(loaded, tmp_path, fmt):
 
 
 def test_convokit_corpus(loaded, tmp_path):
-    out = export_convokit(loaded, tmp_path / "corpus")
+    out = export_convokit(loaded, tmp_path / "corpus", include_all=True)
     assert sorted(p.name for p in out.iterdir()) == [
         "conversations.json", "corpus.json", "index.json", "speakers.json", "utterances.jsonl"]
     utts = [json.loads(line) for line in (out / "utterances.jsonl").read_text("utf-8").splitlines()]
@@ -109,7 +111,7 @@ def test_post_features_are_exported(loaded, tmp_path):
         "INSERT INTO post_features (post_id, feature_version, markers_mode, is_english, "
         "tone_compound, has_media, computed_at) VALUES (?, '1', 'default', true, 0.25, false, "
         "TIMESTAMPTZ '2024-01-01 00:00:00+00')", [post_id])
-    by = {p.stem: p for p in export_tables(loaded, tmp_path / "csv")}
+    by = {p.stem: p for p in export_tables(loaded, tmp_path / "csv", include_all=True)}
     assert "post_features" in by
     with open(by["post_features"], newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

@@ -28,12 +28,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from socialens.errors import SocialensError
-from socialens.privacy import restrict
+from socialens.privacy import map_leaders, restrict
 from socialens.site.build import (
     ASSETS,
     Renderer,
     asset_text,
-    redact_results,
     run_analyses,
 )
 from socialens.site.feeds import subscription_files
@@ -153,8 +152,11 @@ class _State:
         from socialens.workspace import open_workspace
 
         self.ws = open_workspace(workspace, read_only=True)
-        restrict(self.ws)  # only public posts, whatever is read below or by any cursor
+        # only public posts, non-opted-in people under pseudonyms (unless include_all), whatever
+        # is read below or by any cursor (socialens.privacy)
+        restrict(self.ws, not include_all)
         self.include_all = include_all
+        params = {**params, "leaders": map_leaders(self.ws, params.get("leaders"))}
         self.params = params
         self.d = load_directory(self.ws, include_all=include_all, title=title, **params)
         self.ids = [p["person_id"] for p in self.d.people]
@@ -170,7 +172,7 @@ class _State:
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._local.cur = self.ws.con.cursor()
-            restrict(cur)  # temporary views belong to one connection
+            restrict(cur, not self.include_all)  # temporary views belong to one connection
             cur.execute("SET TimeZone = 'UTC'")
         return cur
 
@@ -179,7 +181,7 @@ class _State:
             if self._results is None:
                 self.unavailable = {}
                 res = run_analyses(self.ws, self.params, [], unavailable=self.unavailable)
-                self._results = res if self.include_all else redact_results(self.ws, res)
+                self._results = res  # computed on the restricted tables
             return self._results
 
     def page(self, key: str, make) -> bytes:

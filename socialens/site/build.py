@@ -150,6 +150,9 @@ def publish(
     out_dir: str | Path,
     *,
     include_all: bool = False,
+    pseudonymize: bool = False,
+    show_paths: bool = False,
+    key_file: str | Path | None = None,
     report: bool = True,
     base_url: str | None = None,
     title: str | None = None,
@@ -165,7 +168,13 @@ def publish(
     ----------
     include_all : bool
         Also list people who did not opt in; the pages then carry an "internal build" banner.
-        Default: only ``opt_in = true`` — nobody else appears in any page, feed or file.
+        Default: only ``opt_in = true`` — nobody else appears in any page, feed or file; where
+        others mention them (a post, a table of the report) they appear under their keyed
+        pseudonym (:mod:`socialens.privacy`).
+    pseudonymize, show_paths, key_file
+        As for :func:`socialens.report.write_report`: everyone under a pseudonym (the directory
+        then lists the people who opted in under theirs, without profile links), the ingested
+        files' paths, the study key.
     report : bool
         Also run the analyses and write the research report into ``report/`` (redacted like the
         site; analyses that cannot run on this workspace are left out and noted).
@@ -244,65 +253,7 @@ def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,
 
 
 def redact_results(ws: Workspace, results: dict) -> dict:
-    """:func:`socialens.report.redact`, plus removal of the names, handles and ids of people who
-    did not opt in from the free text of each Result (headline, notes, summary strings and
-    table cells), which ``redact`` leaves as they are."""
-    from socialens.analyses.result import Result
-    from socialens.report import HIDDEN, redact
-
-    shown = redact(results, ws)
-    hidden = ws.sql(
-        """SELECT p.person_id AS v FROM people p WHERE NOT coalesce(p.opt_in, false)
-           UNION SELECT p.name FROM people p WHERE NOT coalesce(p.opt_in, false)
-           UNION SELECT a.handle FROM accounts a JOIN people p USING (person_id)
-                 WHERE NOT coalesce(p.opt_in, false)
-           UNION SELECT a.account_id FROM accounts a JOIN people p USING (person_id)
-                 WHERE NOT coalesce(p.opt_in, false)
-           UNION SELECT department FROM people GROUP BY department
-                 HAVING NOT bool_or(coalesce(opt_in, false))""")["v"]
-    words = sorted({w for w in hidden if isinstance(w, str) and len(w) >= 2}, key=len,
-                   reverse=True)
-    if not words:
-        return shown
-
-    def scrub(v):
-        if isinstance(v, str):
-            for w in words:
-                if w in v:
-                    v = v.replace(w, HIDDEN)
-            return v
-        if isinstance(v, dict):
-            return {k: scrub(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [scrub(x) for x in v]
-        return v
-
-    out = {}
-    for name, r in shown.items():
-        tables = {}
-        for tname, df in r.tables.items():
-            df = df.copy()
-            if "person_id" in df.columns:
-                mask = df["person_id"] == HIDDEN
-                for col in ("department", "title"):
-                    if col in df.columns and mask.any():
-                        df[col] = df[col].astype(object)
-                        df.loc[mask, col] = HIDDEN
-            for col in df.columns:
-                if df[col].dtype == object:
-                    df[col] = df[col].map(scrub)
-            tables[tname] = df
-        figures = {}
-        for fname, chart in r.figures.items():
-            data = getattr(chart, "data", None)
-            if hasattr(data, "columns"):
-                chart = chart.copy()
-                data = data.copy()
-                for col in data.columns:
-                    if data[col].dtype == object:
-                        data[col] = data[col].map(scrub)
-                chart.data = data
-            figures[fname] = chart
-        out[name] = Result(r.name, scrub(r.title), dict(r.params), scrub(r.summary), tables,
-                           figures, scrub(r.headline), [scrub(n) for n in r.notes])
-    return out
+    """``results`` as they are: the privacy boundary (:mod:`socialens.privacy`) pseudonymizes
+    people who did not opt in in the tables the analyses read, so there is nothing left to scrub
+    (kept for callers of the former string-scrubbing layer; to be removed)."""
+    return results

@@ -1,9 +1,13 @@
 """What the directory site shows, read once from the workspace: the listed people, their accounts,
 roles, counters over time and recent posts, and the aggregated feed.
 
-This is the single place where the opt-in rule is applied: unless ``include_all`` is set, only
-people with ``opt_in = true`` are read, and every account, post and counter that is read belongs to
-one of them. The static site (:mod:`socialens.site.build`), the subscription files
+This is the single place where the listing rule is applied: unless ``include_all`` is set, only
+people with ``opt_in = true`` are listed, and every account, post and counter that is read belongs
+to one of them. What the tables themselves hold is the privacy boundary's
+(:mod:`socialens.privacy`, applied by ``publish`` and ``serve`` before this module reads them):
+public posts only, and everyone else — a colleague's post mentioning a hidden person, an internal
+follower count — under keyed pseudonyms; with ``pseudonymize`` the listed people too (their
+profile links are then left out: a pseudonym links nowhere). The static site (:mod:`socialens.site.build`), the subscription files
 (:mod:`socialens.site.feeds`) and the web app (:mod:`socialens.site.app`) all render a
 :class:`Directory`, so none of them can show someone the others would not.
 """
@@ -21,6 +25,7 @@ from socialens.analyses.common import roster_at, select_leaders, to_time
 from socialens.analyses.directory import directory_table, handle_at
 from socialens.analyses.result import to_jsonable
 from socialens.errors import AnalysisError, SocialensError
+from socialens.privacy import is_pseudonym
 from socialens.site.security import safe_url, slug
 from socialens.workspace import Workspace
 
@@ -86,6 +91,8 @@ def account_url(platform: str | None, handle: str | None, account_id: str | None
     explicit = safe_url(url)
     if explicit:
         return explicit
+    if is_pseudonym(handle):  # never guess a profile from a pseudonym
+        return None
     native = (account_id or "").split(":", 1)[1] if ":" in (account_id or "") else ""
     h = (handle or "").lstrip("@")
     if platform == "twitter" and h:
