@@ -11,6 +11,7 @@ The output is deterministic: the same inputs give the same bytes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import shutil
 import sys
@@ -21,6 +22,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 DATA = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
 OUT = Path("socialens/simulate/data")
+LABELS = Path("scripts/sim_fragment_labels.csv")  # the originals' labels (FRAGMENTS.md)
 N_REPLY = 400  # vader ground-truth tweets kept for replies, stratified by human rating
 
 _URL = re.compile(r"https?://\S+|\bpic\.twitter\.com/\S+")
@@ -49,13 +51,25 @@ def main() -> None:
             name, rx = line.split("\t", 1)
             patterns[name] = re.compile(rx)
     rows = []
+    # originals: Senate 2012-2015 posts that are NOT in the sharing model's training set
+    # (sharing_labels/dev.csv), labelled in scripts/sim_fragment_labels.csv (FRAGMENTS.md)
+    src = pd.read_csv(DATA / "senate_2015_twitterreport/senate_tweets.csv.gz", dtype=str,
+                      keep_default_na=False)
+    src["post_key"] = [f"{s}|{c}|{hashlib.sha1(x[:30].encode('utf-8')).hexdigest()[:10]}"
+                       for s, c, x in zip(src.screen_name, src.created_at, src.text, strict=True)]
+    labels = pd.read_csv(LABELS, dtype=str, keep_default_na=False)
     dev = pd.read_csv(DATA / "sharing_labels/dev.csv", dtype=str, keep_default_na=False)
-    dev = dev[dev.label.isin(["PERSONAL", "PROFESSIONAL"])].sort_values("post_key")
-    for r in dev.itertuples():
+    orig = labels.merge(src[["post_key", "text"]], on="post_key", how="left")
+    if orig.text.isna().any() or len(orig) != len(labels):
+        raise SystemExit("scripts/sim_fragment_labels.csv names posts not in senate_tweets.csv.gz")
+    seen = orig.post_key.isin(dev.post_key) | orig.text.isin(dev.text)
+    if seen.any():
+        raise SystemExit(f"{int(seen.sum())} labelled posts are in the sharing training set")
+    for r in orig.sort_values("post_key").itertuples():
         t = clean(r.text)
         if len(t) < 15:
             continue
-        rows.append({"pool": "original", "source": "sharing_labels/dev.csv",
+        rows.append({"pool": "original", "source": "senate_2015_twitterreport/senate_tweets.csv.gz",
                      "source_key": r.post_key, "label": r.label, "human_rating": "", "text": t})
     gt = pd.read_csv(DATA / "vader_groundtruth/tweets_GroundTruth.txt", sep="\t", header=None,
                      names=["id", "rating", "text"], dtype={"id": str}, quoting=csv.QUOTE_NONE)

@@ -3,9 +3,9 @@
 The bank (``data/fragments.csv``, built by ``scripts/build_sim_fragments.py``; provenance and licences
 in ``data/FRAGMENTS.md``) holds
 
-* ``original`` fragments: the PERSONAL and PROFESSIONAL posts of ``sharing_labels/dev.csv`` (real
-  Senate tweets labelled with the team's codebook), lightly cleaned (URLs removed, ``#``/``@``
-  stripped so that no spurious entities appear);
+* ``original`` fragments: real Senate tweets labelled PERSONAL or PROFESSIONAL with the team's
+  codebook, none of them in ``sharing_labels/dev.csv`` (the shipped sharing model's training set),
+  lightly cleaned (URLs removed, ``#``/``@`` stripped so that no spurious entities appear);
 * ``reply`` fragments: 400 tweets of VADER's human-rated ground truth, stratified by rating.
 
 Each fragment carries its VADER compound score and the 8 function-word marker categories of the
