@@ -43,7 +43,7 @@ from socialens.errors import AnalysisError
 from socialens.workspace import Workspace
 
 __all__ = ["tone", "person_tones", "tone_profiles", "alignment_pairs", "alignment_fit",
-           "TOPIC_KINDS", "POSITIVE", "NEGATIVE", "DEFAULT_TOPICS"]
+           "topic_baselines", "contrast_intervals", "INTERVALS", "TOPIC_KINDS", "POSITIVE", "NEGATIVE", "DEFAULT_TOPICS"]
 
 #: behaviour kinds that are topics (posts *on* something)
 TOPIC_KINDS = ("hashtag", "topic")
@@ -217,20 +217,13 @@ def alignment_pairs(ws: Workspace, behaviours, roles: pd.DataFrame, *, lookback_
     return out.sort_values(["behaviour", "at", "post_id"], ignore_index=True)
 
 
-def topic_baselines(ws: Workspace, pairs: pd.DataFrame, per_person: pd.DataFrame, behaviours, *,
-                    window_start=None, window_end=None) -> pd.Series:
-    """The baseline of each (member, topic): the mean tone of the member's record posts in the
-    window that are not on the topic; indexed like ``pairs`` (NaN without such posts), with the
-    number of posts it rests on in ``.attrs['n']``."""
-    from socialens.behaviours.events import behaviour_posts
-
-    t0, t1 = to_time(window_start, "window_start"), to_time(window_end, "window_end")
-    bp = behaviour_posts(ws, _topic_specs(behaviours), window_start=t0, window_end=t1)
-    f = _features(ws)
-    tp = bp.join(f, bp.post_id == f.f_post_id)
-    on = tp.group_by(["person_id", "behaviour"]).aggregate(n_on=tp.count(),
-                                                            sum_on=tp.tone.sum()).to_pandas()
-    d = pairs[["person_id", "behaviour"]].merge(on, on=["person_id", "behaviour"], how="left")
+def topic_baselines(pairs: pd.DataFrame, per_person: pd.DataFrame) -> pd.Series:
+    """The baseline of each (member, topic) of ``pairs`` (from :func:`alignment_pairs`, which holds
+    every member post on the topics): the mean tone of the member's record posts in the window
+    that are not on the topic, i.e. their totals (:func:`person_tones`) minus their posts on it;
+    NaN without such posts. The number of posts it rests on is in ``.attrs['n']``."""
+    on = pairs.groupby(["person_id", "behaviour"]).tone.agg(n_on="size", sum_on="sum")
+    d = pairs[["person_id", "behaviour"]].join(on, on=["person_id", "behaviour"])
     d = d.merge(per_person[["person_id", "n_posts", "tone_sum"]], on="person_id", how="left")
     n = d.n_posts.fillna(0).to_numpy(float) - d.n_on.fillna(0).to_numpy(float)
     s = d.tone_sum.fillna(0).to_numpy(float) - d.sum_on.fillna(0).to_numpy(float)
@@ -258,7 +251,9 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
     -------
     dict
         ``beta`` (k), ``boot`` (n_boot × k replicates, NaN where a replicate is singular),
-        ``ci_boot`` and ``ci_cr1`` (k × 2), ``se_cr1`` (k), ``n``, ``n_clusters``.
+        ``ci_boot`` and ``ci_cr1`` (k × 2), ``se_cr1`` and ``se_jack`` (k), ``cov_cr1`` and
+        ``cov_jack`` (k × k: the CR1 sandwich and the CR3 delete-one-cluster jackknife),
+        ``n``, ``n_clusters``.
 
     >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> r = alignment_fit(np.array([1.0, 3.0, 5.0, 7.0]), x, np.array([0, 0, 1, 1]), n_boot=0)
@@ -268,7 +263,9 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
     from scipy import stats
 
     y = np.asarray(y, float)
-    x = np.column_stack([np.ones(len(y)), np.asarray(x, float).reshape(len(y), -1)])
+    x = np.asarray(x, float)
+    x = x.reshape(len(y), -1) if x.ndim != 2 else x
+    x = np.column_stack([np.ones(len(y)), x])
     k = x.shape[1]
     codes, uniq = pd.factorize(pd.Series(cluster))
     g = len(uniq)
@@ -280,7 +277,8 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
     out = {"n": int(len(y)), "n_clusters": int(g), "beta": np.full(k - 1, np.nan),
            "ci_boot": np.full((k - 1, 2), np.nan), "ci_cr1": np.full((k - 1, 2), np.nan),
            "se_cr1": np.full(k - 1, np.nan), "boot": np.empty((0, k - 1)),
-           "cov_cr1": np.full((k - 1, k - 1), np.nan)}
+           "cov_cr1": np.full((k - 1, k - 1), np.nan), "se_jack": np.full(k - 1, np.nan),
+           "cov_jack": np.full((k - 1, k - 1), np.nan)}
     if len(y) <= k or abs(np.linalg.det(xtx)) < 1e-12 * max(1.0, np.abs(xtx).max()) ** k:
         return out
     beta = np.linalg.solve(xtx, xty)
@@ -295,6 +293,17 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
     se = np.sqrt(np.clip(np.diag(v), 0, None))[1:]
     out["se_cr1"] = se
     out["cov_cr1"] = v[1:, 1:]
+    # CR3: the delete-one-cluster jackknife, (G − 1)/G · Σ (β₋g − β̄)(β₋g − β̄)ᵀ
+    if g > 2:
+        a = xtx[None] - xtx_g
+        det = np.linalg.det(a)
+        okj = np.abs(det) > 1e-12 * np.maximum(1.0, np.abs(a).reshape(g, -1).max(1)) ** k
+        if okj.all():
+            bj = np.linalg.solve(a, (xty[None] - xty_g)[:, :, None])[:, :, 0]
+            dj = bj - bj.mean(0)
+            vj = dj.T @ dj * (g - 1) / g
+            out["cov_jack"] = vj[1:, 1:]
+            out["se_jack"] = np.sqrt(np.clip(np.diag(vj), 0, None))[1:]
     if g > 1:
         q = stats.t.ppf(0.5 + confidence / 2, g - 1)
         out["ci_cr1"] = np.column_stack([beta[1:] - q * se, beta[1:] + q * se])
@@ -310,6 +319,29 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
             bb[ok] = np.linalg.solve(a[ok], r[ok][:, :, None])[:, :, 0]
         out["boot"] = bb[:, 1:]
         out["ci_boot"] = np.array([_pct(bb[:, j], confidence) for j in range(1, k)], dtype=float)
+    return out
+
+
+INTERVALS = ("bootstrap", "jackknife", "cr1")
+
+
+def contrast_intervals(fit: dict, c, confidence: float = 0.95) -> dict:
+    """Estimate and the three intervals of the contrast ``c @ beta`` of an :func:`alignment_fit`:
+    ``boot`` (percentile of the cluster bootstrap), ``jack`` and ``cr1`` (estimate ± t(G − 1) ×
+    the CR3 jackknife / CR1 sandwich standard error)."""
+    from scipy import stats
+
+    c = np.asarray(c, float)
+    est = float(c @ fit["beta"])
+    out = {"estimate": None if not np.isfinite(est) else est}
+    g = fit["n_clusters"]
+    q = stats.t.ppf(0.5 + confidence / 2, g - 1) if g > 1 else np.nan
+    out["boot"] = (_pct(fit["boot"] @ c, confidence) if len(fit["boot"]) else (None, None))
+    for name in ("jack", "cr1"):
+        se = float(np.sqrt(max(c @ fit[f"cov_{name}"] @ c, 0.0)))
+        ok = np.isfinite(se) and np.isfinite(q) and out["estimate"] is not None
+        out[f"{name}_se"] = se if ok else None
+        out[name] = (est - q * se, est + q * se) if ok else (None, None)
     return out
 
 
@@ -363,18 +395,19 @@ def tone(
     min_baseline_posts : int
         A member's post enters the alignment fit when the member has at least this many other
         posts (not on the topic) for the baseline.
-    interval : {"bootstrap", "cr1"}
-        The interval of the headline: percentile bootstrap over topics, or cluster-robust CR1 with
-        t(G − 1); both are in the table.
+    interval : {"bootstrap", "jackknife", "cr1"}
+        The interval of the headline: percentile bootstrap over topics, the delete-one-topic
+        jackknife (CR3) or the cluster-robust CR1 standard error, both with t(G − 1); all three
+        are in the table.
     n_boot : int
-        Bootstrap replicates (0: none; then ``interval`` falls back to ``cr1``).
+        Bootstrap replicates (0: none; then ``interval="bootstrap"`` falls back to ``cr1``).
     confidence : float
         Interval level.
     seed : int
         Seed of the bootstraps.
     """
-    if interval not in ("bootstrap", "cr1"):
-        raise AnalysisError(f"interval={interval!r}: use 'bootstrap' or 'cr1'")
+    if interval not in INTERVALS:
+        raise AnalysisError(f"interval={interval!r}: use one of {', '.join(INTERVALS)}")
     if not 0 < confidence < 1:
         raise AnalysisError(f"confidence={confidence!r} must be between 0 and 1, e.g. 0.95")
     if n_boot < 0:
@@ -383,6 +416,7 @@ def tone(
         raise AnalysisError(f"lookback_days={lookback_days!r} must be > 0 (or None for any time)")
     if min_baseline_posts < 1:
         raise AnalysisError(f"min_baseline_posts={min_baseline_posts!r} must be at least 1")
+    chosen = "cr1" if interval == "bootstrap" and n_boot == 0 else interval
     specs = _topic_specs(behaviours)
     t0, t1 = to_time(window_start, "window_start"), to_time(window_end, "window_end")
     first, last = post_time_range(ws)
@@ -423,7 +457,7 @@ def tone(
                           "is_leader": roster.leader.to_numpy(dtype=bool)})
     pairs = alignment_pairs(ws, specs, roles, lookback_days=lookback_days, window_start=t0,
                             window_end=t1)
-    base = topic_baselines(ws, pairs, per_person, specs, window_start=t0, window_end=t1)
+    base = topic_baselines(pairs, per_person)
     pairs["baseline"] = base.to_numpy()
     pairs["n_baseline_posts"] = base.attrs["n"].to_numpy()
     pairs["response"] = pairs.tone - pairs.baseline
@@ -434,37 +468,28 @@ def tone(
         "leader_only": (pairs[ok_base & pairs.leader_tone.notna()], ["leader_tone"]),
         "peer_only": (pairs[ok_base & pairs.peer_tone.notna()], ["peer_tone"]),
     }
-    from scipy import stats
-
     rows, joint = [], None
+    key = {"bootstrap": "boot", "jackknife": "jack", "cr1": "cr1"}[chosen]
     for model, (d, cols) in fits.items():
         fit = alignment_fit(d.response.to_numpy(), d[cols].to_numpy(), d.behaviour.to_numpy(),
                             n_boot=n_boot, confidence=confidence, seed=seed)
         if model == "joint":
             joint = fit
-        for j, c in enumerate(cols):
-            rows.append({"model": model, "term": c.replace("_tone", ""),
-                         "estimate": fit["beta"][j], "ci_low": fit["ci_boot"][j][0],
-                         "ci_high": fit["ci_boot"][j][1], "cr1_se": fit["se_cr1"][j],
-                         "cr1_ci_low": fit["ci_cr1"][j][0], "cr1_ci_high": fit["ci_cr1"][j][1],
+        terms = [(c.replace("_tone", ""), np.eye(len(cols))[j]) for j, c in enumerate(cols)]
+        if model == "joint":
+            terms.append(("leader_minus_peer", np.array([1.0, -1.0])))
+        for term, c in terms:
+            ci = contrast_intervals(fit, c, confidence)
+            rows.append({"model": model, "term": term, "estimate": ci["estimate"],
+                         "ci_low": ci[key][0], "ci_high": ci[key][1],
+                         "boot_ci_low": ci["boot"][0], "boot_ci_high": ci["boot"][1],
+                         "jack_se": ci["jack_se"], "jack_ci_low": ci["jack"][0],
+                         "jack_ci_high": ci["jack"][1], "cr1_se": ci["cr1_se"],
+                         "cr1_ci_low": ci["cr1"][0], "cr1_ci_high": ci["cr1"][1],
                          "n_posts": fit["n"], "n_members": int(d.person_id.nunique()),
                          "n_topics": fit["n_clusters"]})
-        if model == "joint":
-            diff = fit["beta"][0] - fit["beta"][1] if fit["n"] else np.nan
-            b_lo, b_hi = (_pct(fit["boot"][:, 0] - fit["boot"][:, 1], confidence)
-                          if len(fit["boot"]) else (None, None))
-            cv = fit["cov_cr1"]
-            se_d = float(np.sqrt(max(cv[0, 0] + cv[1, 1] - 2 * cv[0, 1], 0.0)))
-            q = (stats.t.ppf(0.5 + confidence / 2, fit["n_clusters"] - 1)
-                 if fit["n_clusters"] > 1 else np.nan)
-            rows.append({"model": model, "term": "leader_minus_peer", "estimate": diff,
-                         "ci_low": b_lo, "ci_high": b_hi, "cr1_se": se_d,
-                         "cr1_ci_low": diff - q * se_d, "cr1_ci_high": diff + q * se_d,
-                         "n_posts": fit["n"],
-                         "n_members": int(d.person_id.nunique()), "n_topics": fit["n_clusters"]})
     alignment = pd.DataFrame(rows)
-    use_boot = interval == "bootstrap" and n_boot > 0
-    lo_col, hi_col = ("ci_low", "ci_high") if use_boot else ("cr1_ci_low", "cr1_ci_high")
+    lo_col, hi_col = "ci_low", "ci_high"
 
     def est(term):
         r = alignment[(alignment.model == "joint") & (alignment.term == term)].iloc[0]
@@ -512,7 +537,7 @@ def tone(
             f"{_sgn(shift['estimate'])} on the −1 to 1 scale); after a peer's post, "
             f"{_pc(a_p['estimate'])}{ci(a_p)}: {verdict}. " + tone_words)
     summary = {
-        "confidence": confidence, "interval": "bootstrap" if use_boot else "cr1",
+        "confidence": confidence, "interval": chosen,
         "n_people": int(len(people)), "n_posts": int(per_person.n_posts.sum()),
         "mean_tone_leaders": mean_of("leaders"), "mean_tone_members": mean_of("members"),
         "alignment_leader": a_l, "alignment_peer": a_p, "alignment_leader_minus_peer": a_d,

@@ -9,9 +9,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import socialens
-from socialens.analyses.tone import alignment_fit, tone, tone_profiles
+from socialens.analyses.tone import alignment_fit, contrast_intervals, tone, tone_profiles
 from socialens.errors import AnalysisError
 
 # (post_id, author, day of 2020-01, text, tone): ldr is the leader; ann, bob, cat members
@@ -103,6 +104,12 @@ def test_pairs_take_the_latest_leader_and_other_member_post_in_the_lookback(lit)
     assert r2.tables["pairs"].set_index("post_id").loc["x:14", "leader_post_id"] == "x:10"
 
 
+def test_no_posts_on_the_topics_is_an_answer_not_a_crash(lit):
+    r = tone(lit, behaviours="hashtag:#nothing", n_boot=50)
+    assert r.summary["n_matched_posts"] == 0 and r.summary["alignment_leader"]["estimate"] is None
+    assert "Too few" in r.headline and "tone_by_level" in r.figures
+
+
 def test_fit_known_answer_and_cluster_bootstrap():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 2))
@@ -123,6 +130,16 @@ def test_fit_known_answer_and_cluster_bootstrap():
     bread = np.linalg.inv(X.T @ X)
     v = bread @ (s.T @ s) @ bread * (10 / 9) * (39 / 37)
     assert f["se_cr1"] == pytest.approx(np.sqrt(np.diag(v))[1:])
+    # CR3: the delete-one-topic jackknife, by hand
+    bj = np.stack([np.linalg.lstsq(X[cl != g], (y + e)[cl != g], rcond=None)[0]
+                   for g in range(10)])
+    vj = (bj - bj.mean(0)).T @ (bj - bj.mean(0)) * 9 / 10
+    assert f["se_jack"] == pytest.approx(np.sqrt(np.diag(vj))[1:])
+    ci = contrast_intervals(f, [1.0, -1.0])
+    se_d = np.sqrt(vj[1, 1] + vj[2, 2] - 2 * vj[1, 2])
+    q = stats.t.ppf(0.975, 9)
+    assert ci["estimate"] == pytest.approx(b[1] - b[2])
+    assert ci["jack"] == pytest.approx((b[1] - b[2] - q * se_d, b[1] - b[2] + q * se_d))
     # too few observations: no estimate, no crash
     assert np.isnan(alignment_fit(y[:2], x[:2], cl[:2])["beta"]).all()
 
