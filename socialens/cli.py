@@ -861,6 +861,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also list people who did not opt in (internal use).")] = False,
+    public: Annotated[bool, typer.Option(
+        "--public", help="The directory is meant to be public: serve only what `socialens "
+        "publish` writes (pages, feeds, exports, report; no /api, no /openapi.json). Needed to "
+        "bind a non-loopback --host without SOCIALENS_TOKEN.")] = False,
     title: Annotated[str | None, typer.Option(help="Site title.")] = None,
     as_of: AsOfOpt = None,
     snapshot: SnapshotOpt = None,
@@ -871,24 +875,25 @@ def serve(
     """Serve the directory and a read-only JSON API (/api/..., /openapi.json) from the workspace.
 
     Set SOCIALENS_TOKEN to require a token on every route (header `Authorization: Bearer TOKEN`,
-    or `?token=TOKEN` once in a browser).
+    or `?token=TOKEN` once in a browser, which is exchanged for a cookie). A non-loopback --host
+    needs SOCIALENS_TOKEN or --public.
     """
     import os
 
-    from socialens.site.app import create_app, is_loopback, run
+    from socialens.site.app import bind_policy, create_app, is_loopback, run
 
     if not 1 <= port <= 65535:
         raise _fail(f"--port {port} is not a port number (1-65535)")
+    token = os.environ.get("SOCIALENS_TOKEN") or None
+    allowed_hosts = bind_policy(host, token=token, public=public, include_all=include_all)
     _check_port(host, port)
     with _open(workspace, read_only=True) as ws:
         _warn_snapshot(ws, snapshot)
-    token = os.environ.get("SOCIALENS_TOKEN") or None
     if not is_loopback(host):
         _warn(f"binding to {host} makes the directory reachable from other machines"
-              + ("" if token else "; set SOCIALENS_TOKEN to require a token"))
-    loopback = is_loopback(host)
+              + (" (public: only the published site, no API)" if public else ""))
     application = create_app(workspace, include_all=include_all, token=token, title=title,
-                             allowed_hosts=["127.0.0.1", "localhost", "[::1]"] if loopback else None,
+                             allowed_hosts=allowed_hosts, public=public,
                              as_of=as_of, snapshot=snapshot, leaders=leaders, platform=platform,
                              account_filter=account_filter)
     _say(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")

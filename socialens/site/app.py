@@ -10,22 +10,34 @@ The pages are the static site's pages at the same paths (``/index.html``, ``/peo
 * ``GET /api/analyses/{name}`` — an analysis' summary and parameters (redacted like the report),
 * ``GET /openapi.json`` — the OpenAPI spec (no Swagger UI: it would load from a CDN).
 
+Every parameter is validated in the route's signature (bounds, lengths, a time range); anything
+outside gives 422 with a message naming the parameter, never a 500.
+
 The workspace is opened read-only for the app's lifetime. Only people who opted in are served
 (unless ``include_all``). With a token (``SOCIALENS_TOKEN``) every route, the spec included, needs
-``Authorization: Bearer TOKEN``, a ``socialens_token`` cookie, or ``?token=TOKEN`` (which sets the
-cookie, so that a browser can follow the pages' links).
+``Authorization: Bearer TOKEN`` or the ``socialens_token`` cookie; ``?token=TOKEN`` (once, in a
+browser) is exchanged for that cookie (HttpOnly, SameSite=Strict) and answered with a redirect to
+the same URL without the token. ``token`` query parameters never reach a log: they are removed from
+the request before the app (or the server's access log) sees it, and :func:`make_server` installs a
+log filter that removes them, and the token itself, from uvicorn's log records.
+
+With ``public=True`` the app serves only what ``socialens publish`` writes (the pages, assets,
+feeds, OPML, exports and the report): no ``/api/...`` and no ``/openapi.json``.
 """
 
 # no `from __future__ import annotations`: FastAPI reads the route annotations at run time
 
+import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import threading
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, unquote_plus
 
 from socialens.errors import SocialensError
 from socialens.privacy import map_leaders, restrict
@@ -37,14 +49,24 @@ from socialens.site.build import (
 )
 from socialens.site.feeds import subscription_files
 from socialens.site.model import SiteError, load_directory, query_posts
-from socialens.site.security import CSP
+from socialens.site.security import CSP, parse_host, strip_query_param
 
-__all__ = ["create_app", "run", "is_loopback", "REPORT_CSP"]
+__all__ = ["create_app", "run", "make_server", "bind_policy", "is_loopback", "REPORT_CSP",
+           "LOOPBACK_HOSTS", "SINCE_RANGE", "MAX_OFFSET"]
 
 #: The report is one self-contained file with inline styles and SVG charts, and no script.
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
               "form-action 'none'; frame-ancestors 'none'")
 _COOKIE = "socialens_token"
+_TOKEN_PARAM = "token"
+#: ``Host`` names accepted when ``serve`` is bound to loopback (against DNS rebinding).
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+#: Times accepted by ``since`` (UTC): from 1900-01-01 up to, not including, 3000-01-01.
+SINCE_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))
+#: Largest ``offset`` accepted by the API (far below DuckDB's int64 limit).
+MAX_OFFSET = 1_000_000_000
+#: Longest text parameter (search words, department, role, platform, person id).
+MAX_TEXT = 200
 _PUBLIC_PERSON = ("rank", "slug", "person_id", "name", "title", "department", "leader",
                   "followers", "following", "posts", "adopted_at", "internal_followers",
                   "observed_at")
@@ -70,6 +92,70 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind_policy(host: str, *, token: str | None, public: bool = False,
+                include_all: bool = False) -> list[str] | None:
+    """The ``Host`` names to accept when serving on ``host``, or a :class:`SiteError` when the
+    combination would expose the workspace.
+
+    On loopback: the loopback names (:data:`LOOPBACK_HOSTS`). On any other address: no allow list,
+    but only with a token, or with ``public`` (the directory is meant to be public; the app then
+    serves only what ``publish`` writes). ``public`` with ``include_all`` is always refused.
+    """
+    if public and include_all:
+        raise SiteError("--public serves the published directory, which lists only people who "
+                        "opted in; it cannot be combined with --include-all")
+    if is_loopback(host):
+        return list(LOOPBACK_HOSTS)
+    if not token and not public:
+        raise SiteError(
+            f"refusing to serve on {host} without a token: anyone on the network could read the "
+            "directory, the report and the API. Set SOCIALENS_TOKEN to require a token, or pass "
+            "--public if this directory is meant to be public (then only what `socialens "
+            "publish` writes is served: no /api, no /openapi.json), or bind to 127.0.0.1")
+    return None
+
+
+def _cookie_value(token: str) -> str:
+    """What the cookie carries: derived from the token, so that the cookie store never holds the
+    token itself."""
+    return hmac.new(token.encode(), b"socialens-serve-cookie", hashlib.sha256).hexdigest()
+
+
+class _RedactingFilter(logging.Filter):
+    """Removes ``token`` query parameters, and the token itself, from log records."""
+
+    def __init__(self, token: str | None):
+        super().__init__()
+        self.secrets = [s for s in {token, quote(token or "", safe="")} if s]
+
+    def _clean(self, v):
+        if not isinstance(v, str):
+            return v
+        if "?" in v:
+            path, _, query = v.partition("?")
+            query = strip_query_param(query, _TOKEN_PARAM)
+            v = path + ("?" + query if query else "")
+        for secret in self.secrets:
+            v = v.replace(secret, "[token]")
+        return v
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._clean(a) for k, a in record.args.items()}
+        record.msg = self._clean(record.msg)
+        return True
+
+
+def _install_log_filter(token: str | None) -> None:
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        for f in [f for f in logger.filters if isinstance(f, _RedactingFilter)]:
+            logger.removeFilter(f)
+        logger.addFilter(_RedactingFilter(token))
+
+
 def _safe_json(data: Any) -> bytes:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str,
                       allow_nan=False)
@@ -79,69 +165,109 @@ def _safe_json(data: Any) -> bytes:
 
 
 class _Guard:
-    """ASGI middleware: the token check and the security headers of every response."""
+    """ASGI middleware: the ``Host`` check, the token check and the security headers of every
+    response."""
 
     def __init__(self, app, token: str | None, allowed_hosts: list[str] | None):
         self.app = app
         self.token = token
-        self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
+        self.allowed_hosts = None
+        if allowed_hosts:
+            parsed = [parse_host(h) for h in allowed_hosts]
+            if any(p is None for p in parsed):
+                raise SiteError(f"allowed_hosts: not a host name or address: {allowed_hosts}")
+            self.allowed_hosts = {p[0] for p in parsed}
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.allowed_hosts is not None:
-            host = headers.get("host", "").rsplit(":", 1)[0] if not headers.get(
-                "host", "").startswith("[") else headers.get("host", "").split("]")[0] + "]"
-            if host.lower() not in self.allowed_hosts:
-                return await self._deny(send, 400, "unexpected Host header")
-        set_cookie = False
-        if self.token:
-            given = None
-            auth = headers.get("authorization", "")
-            if auth.lower().startswith("bearer "):
-                given = auth[7:].strip()
-            if given is None and "cookie" in headers:
+    def _authorized(self, headers: dict[str, str], query_token: str | None) -> tuple[bool, bool]:
+        """(authorized, the query token is the valid one)."""
+        token = self.token.encode()
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer ") and hmac.compare_digest(auth[7:].strip().encode(),
+                                                                      token):
+            ok = True
+        else:
+            ok = False
+            if "cookie" in headers:
                 c = SimpleCookie()
                 try:
                     c.load(headers["cookie"])
                 except Exception:  # noqa: BLE001 - a malformed cookie is just no token
                     c = SimpleCookie()
                 if _COOKIE in c:
-                    given = c[_COOKIE].value
-            if given is None:
-                q = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
-                if q:
-                    given, set_cookie = q[0], True
-            if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+                    ok = hmac.compare_digest(c[_COOKIE].value.encode(),
+                                             _cookie_value(self.token).encode())
+        by_query = query_token is not None and hmac.compare_digest(query_token.encode(), token)
+        return ok or by_query, by_query
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        hosts = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # the token never travels further than this: not to the app, not to the access log
+        # (uvicorn logs the scope's query string, which is changed in place)
+        query = scope.get("query_string", b"").decode("latin-1")
+        query_token = None
+        had_token_param = any(unquote_plus(part.split("=", 1)[0]).lower() == _TOKEN_PARAM
+                              for part in query.split("&") if part)
+        if had_token_param:
+            values = parse_qs(query).get(_TOKEN_PARAM)
+            query_token = values[0] if values else None
+            query = strip_query_param(query, _TOKEN_PARAM)
+            scope["query_string"] = query.encode("latin-1")
+        parsed = parse_host(hosts[0]) if len(hosts) == 1 else None
+        if parsed is None or (self.allowed_hosts is not None
+                              and parsed[0] not in self.allowed_hosts):
+            return await self._deny(send, 400, "unexpected Host header")
+        set_cookie = False
+        if self.token:
+            ok, set_cookie = self._authorized(headers, query_token)
+            if not ok:
                 return await self._deny(send, 401, "a token is required: send 'Authorization: "
                                         "Bearer TOKEN' or open the page once with ?token=TOKEN")
+        if had_token_param and self.token:
+            return await self._redirect(send, scope, query, set_cookie)
         path = scope.get("path", "")
         csp = REPORT_CSP if path.startswith("/report/") else CSP
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
-                h = list(message.get("headers", []))
-                h += [(b"content-security-policy", csp.encode()),
-                      (b"x-content-type-options", b"nosniff"),
-                      (b"referrer-policy", b"no-referrer"),
-                      (b"x-frame-options", b"DENY"),
-                      (b"cross-origin-opener-policy", b"same-origin"),
-                      (b"cache-control", b"no-store" if self.token else b"no-cache")]
-                if set_cookie:
-                    h.append((b"set-cookie", f"{_COOKIE}={self.token}; HttpOnly; SameSite=Strict; "
-                              "Path=/".encode()))
-                message = {**message, "headers": h}
+                message = {**message, "headers": list(message.get("headers", []))
+                           + self._security_headers(csp)}
             await send(message)
 
         return await self.app(scope, receive, send_wrapper)
+
+    def _security_headers(self, csp: str) -> list[tuple[bytes, bytes]]:
+        return [(b"content-security-policy", csp.encode()),
+                (b"x-content-type-options", b"nosniff"),
+                (b"referrer-policy", b"no-referrer"),
+                (b"x-frame-options", b"DENY"),
+                (b"cross-origin-opener-policy", b"same-origin"),
+                (b"cache-control", b"no-store" if self.token else b"no-cache")]
+
+    async def _redirect(self, send, scope, query: str, set_cookie: bool):
+        """303 to the same URL without the token (the address bar, history and any later log
+        never show it), setting the cookie when the token came in the query."""
+        raw = scope.get("raw_path") or quote(scope.get("path", "/")).encode()
+        path = "/" + raw.decode("latin-1").lstrip("/")  # never "//host": no open redirect
+        location = path + ("?" + query if query else "")
+        headers = [(b"location", location.encode("latin-1")), (b"content-length", b"0"),
+                   *self._security_headers(CSP)]
+        if set_cookie:
+            secure = "; Secure" if scope.get("scheme") == "https" else ""
+            headers.append((b"set-cookie", f"{_COOKIE}={_cookie_value(self.token)}; HttpOnly; "
+                            f"SameSite=Strict; Path=/{secure}".encode()))
+        await send({"type": "http.response.start", "status": 303, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     @staticmethod
     async def _deny(send, status: int, message: str):
         body = _safe_json({"detail": message})
         await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"x-content-type-options", b"nosniff"), (b"www-authenticate", b"Bearer")]})
+            (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
+            (b"www-authenticate", b"Bearer")]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -200,7 +326,7 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
                token: str | None = None, title: str | None = None,
                allowed_hosts: list[str] | None = None, snapshot=None, as_of=None,
                leaders: str = "is_leader", platform: str | None = None,
-               account_filter: str | None = None):
+               account_filter: str | None = None, public: bool = False):
     """The FastAPI application serving the directory of ``workspace`` (opened read-only).
 
     Parameters
@@ -211,13 +337,23 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         Require this token on every route.
     allowed_hosts : list of str, optional
         Accepted ``Host`` headers (``serve`` passes the loopback names when bound to loopback,
-        against DNS rebinding).
+        against DNS rebinding). Without it any well-formed ``Host`` is accepted; a malformed one
+        (user info, a path, an unbracketed IPv6 address ...) always gets 400.
     snapshot, as_of, leaders, platform, account_filter
         As for ``socialens publish``.
+    public : bool
+        Serve only what ``socialens publish`` writes: the pages, assets, feeds, OPML, exports and
+        the report; no ``/api/...``, no ``/openapi.json`` (404). Not with ``include_all``.
     """
     _web_deps()
-    from fastapi import FastAPI, HTTPException, Query
+    from fastapi import FastAPI, HTTPException, Query, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import RedirectResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    if public and include_all:
+        raise SiteError("a public app serves the published directory, which lists only people "
+                        "who opted in; it cannot include everyone (include_all)")
 
     class SafeJSON(Response):
         media_type = "application/json"
@@ -233,8 +369,27 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     app = FastAPI(title="SociaLens directory API", version=__version__,
                   description="Read-only access to the organization's social media directory. "
                   "Only people who opted in are listed.",
-                  docs_url=None, redoc_url=None, default_response_class=SafeJSON)
+                  docs_url=None, redoc_url=None, default_response_class=SafeJSON,
+                  openapi_url=None if public else "/openapi.json")
     app.state.socialens = state
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameter(request: Request, exc: RequestValidationError):
+        # one message naming each parameter, escaped like every response (the default handler
+        # echoes the raw input back unescaped)
+        problems = []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path")]
+            problems.append(f"{'.'.join(loc) or 'request'}: {e.get('msg', 'invalid')}")
+        return SafeJSON({"detail": "; ".join(problems)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return SafeJSON({"detail": exc.detail}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+    def text_param(description: str):
+        return Query(description=description, max_length=MAX_TEXT)
 
     def html(body: bytes) -> Response:
         return Response(body, media_type="text/html; charset=utf-8")
@@ -304,15 +459,21 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
             state.ws, results, title=f"{state.d.title}: research report",
             unavailable=state.unavailable, include_all=state.include_all)))
 
+    if public:
+        return _Guard(app, token, allowed_hosts)
+
     # -- API --------------------------------------------------------------------------------
+    Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+
     @app.get("/api/people", summary="Listed people, ranked by followers")
     async def api_people(
-        q: Annotated[str | None, Query(description="Words to find in name, role, department, handles")] = None,
-        department: str | None = None,
-        role: Annotated[str | None, Query(description="A title, or 'leaders'")] = None,
-        platform: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        q: Annotated[str | None, text_param("Words to find in name, role, department, handles "
+                                            "(empty: no search)")] = None,
+        department: Annotated[str | None, text_param("A department (empty: all)")] = None,
+        role: Annotated[str | None, text_param("A title, or 'leaders' (empty: all)")] = None,
+        platform: Annotated[str | None, text_param("A platform (empty: all)")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Items to return")] = 100,
+        offset: Offset = 0,
     ) -> dict:
         people = state.d.people
         if department:
@@ -337,31 +498,41 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
 
     @app.get("/api/accounts", summary="Accounts of the listed people")
     async def api_accounts(
-        platform: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        platform: Annotated[str | None, text_param("A platform (empty: all)")] = None,
+        limit: Annotated[int, Query(ge=1, le=5000, description="Items to return")] = 1000,
+        offset: Offset = 0,
     ) -> dict:
         accs = [{**a, "person_id": p["person_id"]} for p in state.d.people
                 for a in state.d.accounts.get(p["person_id"], [])
-                if platform is None or a["platform"] == platform]
+                if not platform or a["platform"] == platform]
         return {"total": len(accs), "offset": offset, "limit": limit,
                 "items": accs[offset:offset + limit]}
 
     @app.get("/api/posts", summary="Posts of the listed people, newest first")
     def api_posts(
-        person: Annotated[str | None, Query(description="person_id")] = None,
-        since: Annotated[str | None, Query(description="ISO 8601 time; naive means UTC")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        person: Annotated[str | None, Query(description="person_id", min_length=1,
+                                            max_length=MAX_TEXT)] = None,
+        since: Annotated[str | None, Query(
+            description="ISO 8601 time; naive means UTC; from 1900-01-01 to 2999-12-31",
+            min_length=1, max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Items to return")] = 100,
+        offset: Offset = 0,
     ) -> dict:
         from socialens.analyses.common import to_time
 
         if person is not None and person not in state.d.by_id:
             raise HTTPException(404, "no such person in the directory")
-        try:
-            t = to_time(since, "since") if since else None
-        except SocialensError as exc:
-            raise HTTPException(422, str(exc)) from None
+        t = None
+        if since is not None:
+            try:
+                t = to_time(since, "since")
+            except SocialensError as exc:
+                raise HTTPException(422, str(exc).removeprefix("--since: ")) from None
+            except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59-01:00 is year 10000 in UTC
+                t = None
+            if t is None or not SINCE_RANGE[0] <= t < SINCE_RANGE[1]:
+                raise HTTPException(422, f"since: {since!r} is outside 1900-01-01 to 2999-12-31 "
+                                    "(UTC)")
         items = query_posts(state.cursor(), state.ids, person=person, since=t, limit=limit,
                             offset=offset)
         return {"offset": offset, "limit": limit, "items": items}
@@ -380,13 +551,28 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     return _Guard(app, token, allowed_hosts)
 
 
-def run(app, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve ``app`` with uvicorn until interrupted."""
+def make_server(app, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info"):
+    """A ``uvicorn.Server`` for ``app`` whose logs never show a token: uvicorn's logging is set
+    up, then a filter removes ``token`` query parameters and the app's token from every record
+    of the ``uvicorn``, ``uvicorn.access`` and ``uvicorn.error`` loggers."""
     _web_deps()
     import uvicorn
 
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)  # sets up logging
+    _install_log_filter(getattr(app, "token", None))
+    return uvicorn.Server(config)
+
+
+def run(app, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+    """Serve ``app`` with uvicorn until interrupted (see :func:`make_server`)."""
+    server = make_server(app, host=host, port=port, log_level=log_level)
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        server.run()
+    except KeyboardInterrupt:  # pragma: no cover - as uvicorn.run
+        return
     except OSError as exc:  # pragma: no cover - depends on the machine
         raise SiteError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose "
                         "another --port") from exc
+    if not server.started:  # pragma: no cover - uvicorn logged why (e.g. the port is taken)
+        raise SiteError(f"the server on {host}:{port} did not start (see the message above); "
+                        "choose another --port")

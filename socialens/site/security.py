@@ -12,17 +12,25 @@ True
 '{"t":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
 >>> slug("../../etc/passwd")
 'etc-passwd-...'
+>>> parse_host("127.0.0.1:80@evil.example") is None
+True
+>>> parse_host("[0:0::1]:8000")
+('[::1]', 8000)
+>>> strip_query_param("q=ann&token=s3cret&limit=5", "token")
+'q=ann&limit=5'
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["safe_url", "json_for_script", "xml_text", "slug", "LINK_REL", "CSP"]
+__all__ = ["safe_url", "json_for_script", "xml_text", "slug", "parse_host", "strip_query_param",
+           "LINK_REL", "CSP"]
 
 #: ``rel`` of every link that leaves the site.
 LINK_REL = "noopener nofollow noreferrer"
@@ -87,3 +95,43 @@ def slug(identifier: Any) -> str:
     s = str(identifier)
     base = re.sub(r"[^A-Za-z0-9_]+", "-", s).strip("-")[:60] or "x"
     return f"{base}-{hashlib.sha1(s.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = re.compile(rf"(?:(?P<name>{_LABEL}(?:\.{_LABEL})*)|\[(?P<v6>[0-9A-Fa-f:.]{{2,45}})\])"
+                   r"(?::(?P<port>[0-9]{1,5}))?")
+
+
+def parse_host(value: Any) -> tuple[str, int | None] | None:
+    """The host and port of an HTTP ``Host`` header, or None when it is anything else.
+
+    Accepted: a host name or IPv4 address (letters, digits, ``-``, ``_`` in dot-separated labels),
+    or an IPv6 literal in brackets, then optionally ``:port`` (1-65535). Everything else — user
+    info (``a@b``), paths, spaces, an unbracketed IPv6 address, a zone id, an empty value — gives
+    None. The host is returned in lower case; an IPv6 literal in brackets and compressed
+    (``[0:0::1]`` → ``[::1]``), so that equal addresses compare equal.
+    """
+    if not isinstance(value, str) or len(value) > 300:
+        return None
+    m = _HOST.fullmatch(value)
+    if m is None:
+        return None
+    port = None
+    if m["port"] is not None:
+        port = int(m["port"])
+        if not 1 <= port <= 65535:
+            return None
+    if m["v6"] is not None:
+        try:
+            return f"[{ipaddress.IPv6Address(m['v6']).compressed}]", port
+        except ValueError:
+            return None
+    return m["name"].lower(), port
+
+
+def strip_query_param(query: str, name: str) -> str:
+    """``query`` (a URL query string) without any parameter called ``name`` (compared as
+    :func:`urllib.parse.parse_qs` decodes names, ignoring case), the other parameters as given."""
+    kept = [part for part in query.split("&")
+            if part and unquote_plus(part.split("=", 1)[0]).lower() != name.lower()]
+    return "&".join(kept)

@@ -99,8 +99,9 @@ def test_token_protects_every_route(xss_ws_path):
             assert c.get(url).status_code == 401, url
         assert c.get("/api/people", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/api/people", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-        r = c.get("/index.html?token=s3cret")
-        assert r.status_code == 200 and "HttpOnly" in r.headers["set-cookie"]
+        r = c.get("/index.html?token=s3cret", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/index.html"
+        assert "HttpOnly" in r.headers["set-cookie"] and "s3cret" not in r.headers["set-cookie"]
         assert c.get("/feed.html").status_code == 200  # the cookie carries the token on
 
 
