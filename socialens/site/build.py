@@ -15,11 +15,21 @@ Layout of the output folder::
 Every page carries a Content-Security-Policy that allows only the site's own script and style
 files; the directory's data for client-side search is JSON inside
 ``<script type="application/json">`` (see :func:`socialens.site.security.json_for_script`).
+
+The site is built in a staging folder beside ``--out`` (``.<name>.socialens-publish-<pid>-*``,
+same file system), the marker written last, and swapped into place by one rename only when
+complete (see :func:`_swap_into_place`): a reader of the folder sees the old site or the new one,
+never a half, and a killed build leaves the old site as it was. Staging folders of builds that
+no longer run are removed by the next build.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -128,8 +138,12 @@ class PublishResult:
         return sum(self.files.values())
 
 
-def _prepare_out(out: Path) -> None:
-    if out.exists():
+_STAGING = ".socialens-publish-"
+
+
+def _check_out(out: Path) -> None:
+    """Fail, before any work, when ``out`` may not be replaced."""
+    if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise SiteError(f"{out} exists and is not a folder; choose another --out")
         if any(out.iterdir()) and not (out / MARKER).exists():
@@ -137,11 +151,71 @@ def _prepare_out(out: Path) -> None:
                 f"{out} is not empty and was not built by `socialens publish`; choose an empty "
                 "or new folder for --out (a previous site there is replaced, so nobody who has "
                 "since opted out stays in it)")
-        shutil.rmtree(out)
+
+
+def _pid_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # no cheap, safe check (os.kill(pid, 0) is Ctrl+C on Windows)
+        return False
     try:
-        out.mkdir(parents=True)
-    except OSError as exc:
-        raise SiteError(f"cannot create {out}: {exc.strerror or exc}") from exc
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove the staging folders beside ``out`` left by builds that no longer run (a killed
+    ``publish``): folders named ``.<name>.socialens-publish-<pid>-*`` whose process is gone."""
+    pattern = re.compile(re.escape(f".{out.name}{_STAGING}") + r"(\d+)-[A-Za-z0-9_]+(-old)?")
+    try:
+        entries = list(out.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m and entry.is_dir() and not entry.is_symlink() and not _pid_running(int(m[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the system
+    or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False  # ENOSYS, EINVAL (file system), ...: fall back to two renames
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Put the complete site in ``staging`` at ``out``; the old site (if any) ends under the
+    staging name and is removed. Where an atomic exchange is available (Linux) ``out`` always
+    holds a whole site; elsewhere the old site is renamed aside and the new one renamed in (an
+    instant without ``out``), then the old one removed."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    if _exchange(staging, out):
+        old = staging
+    else:
+        old = staging.with_name(staging.name + "-old")
+        os.replace(out, old)
+        os.replace(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 @published
@@ -186,14 +260,42 @@ def publish(
     """
     t0 = time.perf_counter()
     out = Path(out_dir)
+    if out.is_symlink():  # replace the folder it points to, keep the link
+        out = out.resolve()
+    _check_out(out)
     d = load_directory(ws, include_all=include_all, snapshot=snapshot, as_of=as_of,
                        leaders=leaders, platform=platform, account_filter=account_filter,
                        title=title)
-    _prepare_out(out)
-    notes: list[str] = []
-    params = {"snapshot": snapshot, "as_of": as_of, "leaders": leaders, "platform": platform,
-              "account_filter": account_filter}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(out)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-",
+                                        dir=out.parent))
+        umask = os.umask(0o022)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # as a plain mkdir (mkdtemp makes it private)
+    except OSError as exc:
+        raise SiteError(f"cannot create {out}: {exc.strerror or exc}") from exc
+    try:
+        res = _build(ws, d, staging, out, include_all=include_all, report=report,
+                     base_url=base_url, params={"snapshot": snapshot, "as_of": as_of,
+                                                "leaders": leaders, "platform": platform,
+                                                "account_filter": account_filter})
+        _check_out(out)  # still ours (nobody put other files there meanwhile)
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _build(ws: Workspace, d: Directory, staging: Path, out: Path, *, include_all: bool,
+           report: bool, base_url: str | None, params: dict) -> PublishResult:
+    """Write the whole site into ``staging`` (the marker last); the result names ``out``."""
     from socialens.analyses import REGISTRY
+
+    notes: list[str] = []
 
     results: dict = {}
     unavailable: dict[str, str] = {}
@@ -205,9 +307,9 @@ def publish(
     if report and results:
         from socialens.report import write_report
 
-        paths = write_report(ws, out / "report", results=results, unavailable=unavailable,
+        paths = write_report(ws, staging / "report", results=results, unavailable=unavailable,
                              include_all=include_all, title=f"{d.title}: research report")
-        report_path = paths["html"]
+        report_path = out / Path(paths["html"]).relative_to(staging)
     r = Renderer(d, has_report=report_path is not None)
     files: dict[str, bytes] = {
         "index.html": r.directory().encode("utf-8"),
@@ -219,18 +321,19 @@ def publish(
     for name in ASSETS:
         files[f"assets/{name}"] = asset_text(name).encode("utf-8")
     files.update(subscription_files(d, base_url=base_url))
-    files[MARKER] = b"built by socialens publish; this folder is replaced by the next build\n"
+    marker = b"built by socialens publish; this folder is replaced by the next build\n"
     for rel, content in files.items():
-        path = out / rel
+        path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+    (staging / MARKER).write_bytes(marker)  # last: a folder with it is a complete site
     sizes = {rel: len(c) for rel, c in files.items()}
+    sizes[MARKER] = len(marker)
     if report_path is not None:
-        for f in (out / "report").iterdir():
+        for f in (staging / "report").iterdir():
             sizes[f"report/{f.name}"] = f.stat().st_size
     return PublishResult(out_dir=out, n_people=len(d.people), n_not_listed=d.n_not_listed,
-                         include_all=include_all, files=sizes,
-                         seconds=time.perf_counter() - t0, report=report_path, notes=notes)
+                         include_all=include_all, files=sizes, report=report_path, notes=notes)
 
 
 def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,
