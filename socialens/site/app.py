@@ -97,15 +97,20 @@ def bind_policy(host: str, *, token: str | None, public: bool = False,
     """The ``Host`` names to accept when serving on ``host``, or a :class:`SiteError` when the
     combination would expose the workspace.
 
-    On loopback: the loopback names (:data:`LOOPBACK_HOSTS`). On any other address: no allow list,
-    but only with a token, or with ``public`` (the directory is meant to be public; the app then
-    serves only what ``publish`` writes). ``public`` with ``include_all`` is always refused.
+    On loopback: the loopback names (:data:`LOOPBACK_HOSTS`, and ``host`` itself, e.g.
+    ``127.0.0.2``). On any other address: no allow list, but only with a token, or with
+    ``public`` (the directory is meant to be public; the app then serves only what ``publish``
+    writes). ``public`` with ``include_all`` is always refused.
     """
     if public and include_all:
         raise SiteError("--public serves the published directory, which lists only people who "
                         "opted in; it cannot be combined with --include-all")
     if is_loopback(host):
-        return list(LOOPBACK_HOSTS)
+        names = list(LOOPBACK_HOSTS)
+        bound = parse_host(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+        if bound is not None and bound[0] not in names:  # e.g. 127.0.0.2
+            names.append(bound[0])
+        return names
     if not token and not public:
         raise SiteError(
             f"refusing to serve on {host} without a token: anyone on the network could read the "

@@ -257,6 +257,8 @@ def test_parse_host():
 def test_bind_policy():
     assert bind_policy("127.0.0.1", token=None) == LOOPBACK_HOSTS
     assert bind_policy("::1", token=None, public=True) == LOOPBACK_HOSTS
+    assert bind_policy("0:0::1", token=None) == LOOPBACK_HOSTS
+    assert bind_policy("127.0.0.2", token=None) == [*LOOPBACK_HOSTS, "127.0.0.2"]
     for host in ("0.0.0.0", "::", "192.168.1.5", "directory.example.org"):
         with pytest.raises(SiteError, match=f"refusing to serve on {host} without a token"):
             bind_policy(host, token=None)
