@@ -244,6 +244,7 @@ def is_pseudonym(handle: str | None) -> bool:
 _TOKEN = re.compile(r"[\w\-]+(?:[.:/@][\w\-]+)*")
 _SEP = re.compile(r"([.:/@\-])")
 _GAP = re.compile(r"^[\s.,]{1,3}$")
+_WORDS = re.compile(r"[^\W_]+")
 
 
 class _Rewriter:
@@ -295,9 +296,22 @@ class _Rewriter:
                 return "".join(parts)
         return None
 
+    def _triggers(self) -> frozenset:
+        """Lower-case words one of which a text must contain to need rewriting."""
+        t = getattr(self, "_trig", None)
+        if t is None:
+            words = set()
+            for k in [*self.handles, *self.ids, *self.single]:
+                words.update(w for w in _WORDS.findall(k.lower()))
+            words.update(self.names)
+            t = self._trig = frozenset(words)
+        return t
+
     def __call__(self, text):
         if not text or not isinstance(text, str):
             return text
+        if self._triggers().isdisjoint(_WORDS.findall(text.lower())):
+            return text  # the fast path: no word of any hidden identifier
         toks = list(_TOKEN.finditer(text))
         out: list[str] = []
         last, i, n = 0, 0, len(toks)
