@@ -13,13 +13,20 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from socialens.errors import RecordError
-from socialens.ingest.sources import SourceRecord, open_binary
-from socialens.ingest.values import clean_str, parse_int
+from socialens.ingest.sources import (
+    TOO_DEEP,
+    SourceRecord,
+    load_document,
+    loads,
+    open_binary,
+    too_deep_error,
+)
+from socialens.ingest.values import clean_str, parse_int, to_utc
 from socialens.text import decode_entities, entity_rows, html_to_text, text_entities
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "head_text",
     "first_json_value",
     "is_json_lines",
+    "named_json_lines",
     "json_file_records",
     "csv_header",
     "is_jsonl_path",
@@ -43,6 +51,8 @@ __all__ = [
 ]
 
 Rows = list[tuple[str, dict[str, Any]]]
+#: :data:`~socialens.ingest.sources.TOO_DEEP` as it appears in a record's raw JSON text
+TOO_DEEP_JSON = json.dumps(TOO_DEEP, ensure_ascii=False)[1:-1]
 
 _HEAD_BYTES = 256 * 1024
 
@@ -72,15 +82,26 @@ def is_csv_path(path: Path) -> bool:
     return _strip_gz(path.name.lower()).endswith((".csv", ".tsv"))
 
 
+_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+
+
 def is_json_lines(path: Path) -> bool:
-    """True when the file is JSON Lines: its first line is a complete JSON value (a pretty-printed
-    single document's first line is not)."""
+    """True when the file is JSON Lines: named so (``.jsonl``, ``.ndjson``; then a damaged first
+    line does not make it a document), or its first line is a complete JSON value (the first line
+    of a pretty-printed single document is not)."""
+    if named_json_lines(path):
+        return True
     first = head_text(path).lstrip().split("\n", 1)[0]
     try:
-        json.loads(first)
+        loads(first)
     except json.JSONDecodeError:
         return False
     return True
+
+
+def named_json_lines(path: Path) -> bool:
+    """The file's name says JSON Lines (``.jsonl``, ``.ndjson``, ``.jsonlines``, optionally .gz)."""
+    return _strip_gz(path.name.lower()).endswith(_LINES_SUFFIXES)
 
 
 def json_file_records(
@@ -100,12 +121,7 @@ def json_file_records(
             else:
                 yield from expand(rec.line, rec.data, True)
         return
-    with open_binary(path) as f:
-        try:
-            doc = json.loads(f.read().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            yield SourceRecord(1, "", error=f"not a valid UTF-8 JSON document: {exc}")
-            return
+    doc, _ = load_document(path)
     yield from expand(1, doc, False)
 
 
@@ -120,14 +136,16 @@ def first_json_value(path: Path) -> Any:
     stripped = text.lstrip()
     if stripped.startswith("[") or stripped.startswith("{"):
         try:
-            return json.loads(stripped)
+            return loads(stripped)[0]
         except json.JSONDecodeError:
             pass
         first = stripped.split("\n", 1)[0]
         try:
-            return json.loads(first)
+            return loads(first)[0]
         except json.JSONDecodeError:
             pass
+        if _max_depth_exceeded(stripped):
+            return None  # a head too deep to decode piecewise: detection says "not mine"
         # a big document: decode the first element / the first keys
         dec = json.JSONDecoder()
         if stripped.startswith("["):
@@ -138,6 +156,12 @@ def first_json_value(path: Path) -> Any:
                 return None
         return _partial_object(stripped)
     return None
+
+
+def _max_depth_exceeded(text: str) -> bool:
+    from socialens.ingest.sources import MAX_DEPTH, _max_depth
+
+    return _max_depth(text) > MAX_DEPTH
 
 
 def _partial_object(text: str) -> dict | None:
@@ -374,6 +398,9 @@ def mapped(
             line, raw, data = item.line, item.raw, item.data
         else:
             line, raw, data = item
+        if TOO_DEEP_JSON in raw and (deep := too_deep_error(data)) is not None:
+            yield line, raw, None, deep  # cut by the JSON parser (sources.loads)
+            continue
         try:
             rows = mapper(data)
         except RecordError as exc:
@@ -405,16 +432,18 @@ def twitter_time(value: Any, field: str = "created_at") -> datetime:
     if s is None:
         raise RecordError(f"{field} is missing", field)
     try:
-        return datetime.strptime(s, _TWITTER_TIME).astimezone(UTC)
+        dt = datetime.strptime(s, _TWITTER_TIME)
     except ValueError:
         pass
+    else:
+        return to_utc(dt, field, s)
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError as exc:
         raise RecordError(f"{field}: cannot parse time {s[:40]!r}", field) from exc
     if dt.tzinfo is None:
         raise RecordError(f"{field}: time {s[:40]!r} has no UTC offset", field)
-    return dt.astimezone(UTC)
+    return to_utc(dt, field, s)
 
 
 def iso_time(value: Any, field: str = "created_at") -> datetime:
@@ -428,7 +457,7 @@ def iso_time(value: Any, field: str = "created_at") -> datetime:
         raise RecordError(f"{field}: cannot parse time {s[:40]!r}; expected ISO 8601", field) from exc
     if dt.tzinfo is None:
         raise RecordError(f"{field}: time {s[:40]!r} has no UTC offset", field)
-    return dt.astimezone(UTC)
+    return to_utc(dt, field, s)
 
 
 def maybe_time(value: Any, parse=iso_time) -> datetime | None:

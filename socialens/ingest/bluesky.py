@@ -38,6 +38,7 @@ from socialens.ingest._platform import (
     json_file_records,
     mapped,
     maybe_time,
+    named_json_lines,
     need,
     post_row,
     raw_json,
@@ -62,15 +63,15 @@ def _kind(v: Any) -> str | None:
     for key in _LISTS:
         items = v.get(key)
         if isinstance(items, list):
-            first = items[0] if items else None
-            if first is None:
+            if not items:
                 return key if key in ("follows", "followers") and "subject" in v else None
-            if key == "feed" and isinstance(first, dict) and _is_post_view(first.get("post")):
-                return key
-            if key == "posts" and _is_post_view(first):
-                return key
-            if key in ("profiles", "follows", "followers") and _is_profile(first):
-                return key
+            for first in items[:50]:  # the first recognisable item decides (not a damaged one)
+                if key == "feed" and isinstance(first, dict) and _is_post_view(first.get("post")):
+                    return key
+                if key == "posts" and _is_post_view(first):
+                    return key
+                if key in ("profiles", "follows", "followers") and _is_profile(first):
+                    return key
     if isinstance(v.get("thread"), dict) and _is_post_view(v["thread"].get("post")):
         return "thread"
     if _is_profile(v):
@@ -274,6 +275,10 @@ def _expand(line: int, doc: Any) -> Iterator[tuple[int, str, Any]]:
     observed = _stamp(doc)
     body = _body(doc)
     kind = _kind(body)
+    if kind is None and isinstance(body, dict):
+        # no item is recognisable (all damaged): the list key still says what the items are,
+        # so each is read, and quarantined, on its own
+        kind = next((k for k in _LISTS if isinstance(body.get(k), list) and body[k]), None)
     if kind is None and observed is not None and isinstance(body, dict) \
             and any(body.get(k) == [] for k in _LISTS):
         return  # a collected page with no items (the end of a feed): nothing to read
@@ -312,7 +317,7 @@ def _map(item: Any) -> Rows:
 
 
 def records(path: Path) -> Iterator:
-    lines = isinstance(first_json_value(path), dict) and is_json_lines(path)
+    lines = named_json_lines(path) or (isinstance(first_json_value(path), dict) and is_json_lines(path))
     items = json_file_records(path, lambda line, data, _: _expand(line, data), lines=lines)
     return mapped(items, _map, what="Bluesky item")
 

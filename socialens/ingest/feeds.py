@@ -44,7 +44,7 @@ from socialens.ingest._platform import (
     post_row,
     raw_json,
 )
-from socialens.ingest.sources import SourceRecord, iter_jsonl, open_binary
+from socialens.ingest.sources import SourceRecord, iter_jsonl, read_all
 
 __all__ = ["detect", "tasks", "parse_feed", "map_entry", "feed_account_id", "entry_post_id"]
 
@@ -78,15 +78,42 @@ def feed_account_id(feed_url: str) -> str:
 def _time(st: Any) -> datetime | None:
     if not st:
         return None
-    return datetime.fromtimestamp(calendar.timegm(st), UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(st), UTC)
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None  # a date outside years 1-9999 (year 0, or 9999 with a negative offset)
+
+
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,24}));")
+
+
+def _charref(m: re.Match) -> bytes:
+    n = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    ok = n in (0x9, 0xA, 0xD) or 0x20 <= n <= 0xD7FF or 0xE000 <= n <= 0x10FFFF
+    return m.group(0) if ok and n not in (0xFFFE, 0xFFFF) else b"&#xFFFD;"
 
 
 def parse_feed(data: bytes, url: str | None = None):
     """``(feed_url, feedparser result)``; the feed URL as defined in the module docstring (None
-    when the feed names itself only by relative links and nothing gives a base)."""
+    when the feed names itself only by relative links and nothing gives a base).
+
+    A character reference to no character XML allows (``&#0;``, a surrogate such as
+    ``&#xD800;``, ``&#1114112;``) reads as U+FFFD, as an HTML parser reads it. A document
+    feedparser cannot read at all gives a result with no entries and ``bozo_exception`` set.
+
+    >>> parse_feed(b"<rss><channel><link>https://a.example/</link><item><title>x&#1114112;y"
+    ...            b"</title><pubDate>Tue, 10 Jan 2023 12:00:00 +0000</pubDate></item></channel></rss>"
+    ...            )[1].entries[0].title
+    'x\ufffdy'
+    """
     import feedparser
 
-    d = feedparser.parse(data)
+    data = _CHARREF.sub(_charref, data) if b"&#" in data else data
+    try:
+        d = feedparser.parse(data)
+    except Exception as exc:  # noqa: BLE001 - a third-party parser: any failure is a bad document
+        d = feedparser.FeedParserDict(bozo=1, bozo_exception=exc, entries=[],
+                                      feed=feedparser.FeedParserDict())
     self_link = next((lk.get("href") for lk in d.feed.get("links", []) if lk.get("rel") == "self"), None)
     site = d.feed.get("link")
     bases = [b for b in (url, site) if b and _ABSOLUTE.match(b)]
@@ -183,9 +210,7 @@ def records(path: Path) -> Iterator:
                     yield from _feed_items(rec.data["response"].encode("utf-8"),
                                            meta.get("url"), rec.line)
             return
-        with open_binary(path) as f:
-            data = f.read()
-        yield from _feed_items(data, None, None)
+        yield from _feed_items(read_all(path), None, None)
     return mapped(items(), lambda it: map_entry(*it), what="feed entry")
 
 

@@ -161,7 +161,10 @@ def created_time(r: dict, tz: str | None = None) -> tuple[datetime, int | None]:
         raise RecordError("timestamp is missing", "timestamp")
     skew = None
     if unix and _NUMBER.match(unix):
-        d = round(float(unix) - created.timestamp())
+        try:
+            d = round(float(unix) - created.timestamp())
+        except (OverflowError, ValueError):  # a unix_timestamp beyond any date: no skew to tell
+            d = None
         skew = d if d else None
     return created, skew
 
@@ -253,7 +256,10 @@ def map_stored_item(v: Any, tz: str | None = None) -> Rows:
         meta = v.get("4CAT_metadata") if isinstance(v.get("4CAT_metadata"), dict) else {}
         seen = None
         if isinstance(meta.get("collected_at"), int | float):
-            seen = datetime.fromtimestamp(meta["collected_at"], UTC)
+            try:
+                seen = datetime.fromtimestamp(meta["collected_at"], UTC)
+            except (ValueError, OverflowError, OSError):
+                seen = None  # a secondary stamp: the post still loads, without a snapshot time
         return bluesky.map_post_view(bluesky.from_sdk_dump(v), seen)
     return map_item(v, tz)
 

@@ -14,6 +14,7 @@ large the file.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -84,6 +85,44 @@ _ARROW_TYPES = {
     "BOOLEAN": pa.bool_(),
     "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
 }
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INT_RANGE = {"BIGINT": 2**63, "INTEGER": 2**31}
+
+
+def _clean_text(text: str) -> str:
+    """``text`` with lone surrogates (which no UTF-8 file or database can hold) as U+FFFD."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub("\ufffd", text)
+
+
+def _show(v: Any) -> str:
+    r = repr(v)
+    return _clean_text(r if len(r) <= 60 else r[:57] + "...")
+
+
+def _check_value(v: Any, typ: str) -> str | None:
+    """Why ``v`` cannot be stored in a column of DuckDB type ``typ`` (None when it can)."""
+    if typ == "VARCHAR":
+        return None if isinstance(v, str) else "is not a text"
+    if typ in _INT_RANGE:
+        if not isinstance(v, int) or isinstance(v, bool):
+            return "is not an integer"
+        lim = _INT_RANGE[typ]
+        return None if -lim <= v < lim else f"is out of range (at most {lim - 1})"
+    if typ == "DOUBLE":
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return "is not a number"
+        try:
+            float(v)
+        except OverflowError:
+            return "is too large"
+        return None
+    if typ == "BOOLEAN":
+        return None if isinstance(v, bool) else "is not true or false"
+    if typ.startswith("TIMESTAMP"):
+        return None if isinstance(v, datetime) and v.tzinfo is not None else "is not a time"
+    return None
 
 
 def new_run_id() -> str:
@@ -186,6 +225,7 @@ class Loader:
         self._new_quarantined = 0
         self._n_buffered = 0
         self._columns: dict[str, list[tuple[str, str]]] = {}
+        self._required: dict[str, list[str]] = {}
 
     # -- public -------------------------------------------------------------------------------
     def run(self, records: Iterable[tuple[int, str, list[tuple[str, dict]] | None, Any]]) -> FileReport:
@@ -209,7 +249,14 @@ class Loader:
                     fld = getattr(error, "field", None)
                     self._add_quarantine(line, raw, self.report.target, reason, fld)
                     continue
+                bad = self._invalid(rows[0][0], rows[0][1])
+                if bad is not None:
+                    self._add_quarantine(line, raw, self.report.target, *bad)
+                    continue
                 for i, (target, row) in enumerate(rows):
+                    if i and (why := self._invalid(target, row)) is not None:
+                        self._secondary(target, f"skipped: invalid {why[1]}")
+                        continue
                     self._buffers[target].append(_Pending(line, raw, i == 0, row))
                 self._n_buffered += 1
                 if self._n_buffered >= BATCH_SIZE:
@@ -240,7 +287,33 @@ class Loader:
         if table not in self._columns:
             desc = self.con.execute(f'DESCRIBE "{table}"').fetchall()
             self._columns[table] = [(r[0], r[1]) for r in desc if r[0] not in ("run_id", "source_line")]
+            self._required[table] = [r[0] for r in desc if r[2] == "NO"
+                                     and r[0] not in ("run_id", "source_line")]
         return self._columns[table]
+
+    def _invalid(self, target: str, row: dict[str, Any]) -> tuple[str, str] | None:
+        """``(reason, column)`` when a mapped row cannot be stored as it is (a value of the wrong
+        type or out of range, a required column empty), else None; lone surrogates in its texts
+        are replaced by U+FFFD on the way (docs/data_format.md)."""
+        table = TARGETS[target].table
+        cols = self._cols(table)
+        for name in self._required[table]:
+            if row.get(name) is None:
+                return f"{name} is missing; every {table} row needs one", name
+        for name, typ in cols:
+            v = row.get(name)
+            if v is None:
+                continue
+            why = _check_value(v, typ)
+            if why is None:
+                if typ == "VARCHAR" and not v.isascii() and _SURROGATE.search(v):
+                    row[name] = _SURROGATE.sub("\ufffd", v)
+                continue
+            return f"{name}: {_show(v)} {why}", name
+        ents = row.get("_entities")
+        if ents:
+            row["_entities"] = [(k, _clean_text(str(x))) for k, x in ents]
+        return None
 
     def _flush(self) -> None:
         for target in ORDER:
@@ -286,7 +359,8 @@ class Loader:
         for name, _ in (c for c in cols if c[1] == "JSON"):
             stage = stage.append_column(name, pa.array(
                 [None if (v := p.row.get(name)) is None
-                 else json.dumps(v, ensure_ascii=False, sort_keys=True) for p in batch],
+                 else _clean_text(json.dumps(v, ensure_ascii=False, sort_keys=True, default=str))
+                 for p in batch],
                 type=pa.string()))
         stage = stage.append_column("_i", pa.array(range(len(batch)), type=pa.int64()))
         stage = stage.append_column("_line", pa.array([p.line for p in batch], type=pa.int64()))
@@ -418,7 +492,7 @@ class Loader:
     def _insert_entities(self, rows: list[dict]) -> None:
         post_ids, kinds, values = [], [], []
         for r in rows:  # entities are unique per post (the mappers de-duplicate them)
-            for kind, value in r.get("_entities", ()):
+            for kind, value in dict.fromkeys(r.get("_entities", ())):
                 post_ids.append(r["post_id"])
                 kinds.append(kind)
                 values.append(value)
@@ -441,10 +515,11 @@ class Loader:
         self._quarantine = []
         tbl = pa.table({
             "line": pa.array([r[0] for r in q], pa.int64()),
-            "raw": pa.array([r[1][:100_000] for r in q], pa.string()),
+            "raw": pa.array([_clean_text(str(r[1])[:100_000]) for r in q], pa.string()),
             "target": pa.array([r[2] for r in q], pa.string()),
-            "field": pa.array([r[3] for r in q], pa.string()),
-            "reason": pa.array([r[4] for r in q], pa.string()),
+            "field": pa.array([None if r[3] is None else _clean_text(str(r[3])) for r in q],
+                              pa.string()),
+            "reason": pa.array([_clean_text(str(r[4])) for r in q], pa.string()),
         })
         self.con.register("_q_arrow", tbl)
         try:

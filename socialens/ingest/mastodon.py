@@ -84,11 +84,11 @@ def _kind(v: Any) -> str | None:
         return "outbox"
     if _is_actor(v):
         return "actor"
-    first = v[0] if isinstance(v, list) and v else v
-    if _is_status(first):
-        return "statuses"
-    if _is_account(first):
-        return "accounts"
+    for first in v[:50] if isinstance(v, list) else [v]:  # a damaged first item does not decide
+        if _is_status(first):
+            return "statuses"
+        if _is_account(first):
+            return "accounts"
     return None
 
 

@@ -64,7 +64,7 @@ from typing import Any
 from socialens.errors import InputFileError, RecordError
 from socialens.ingest._platform import Rows, account_row, csv_header, head_text, mapped, raw_json
 from socialens.ingest.mastodon import account_id_for
-from socialens.ingest.sources import iter_csv, open_binary
+from socialens.ingest.sources import iter_csv, read_all
 from socialens.ingest.values import (
     ACCOUNT_KINDS,
     clean_str,
@@ -180,8 +180,8 @@ def map_roster_row(r: Any, tz: str | None = None) -> Rows:
         "opt_in": parse_bool(r.get("opt_in"), "opt_in", default=False), "attrs": attrs or None,
     })]
     title = clean_str(r.get("title"))
-    start = r.get("start_at") or r.get("start")
-    if title and start not in (None, ""):
+    start = clean_str(r.get("start_at")) or clean_str(r.get("start"))
+    if title and start is not None:
         level = parse_int(r.get("level"), "level")
         level = 2 if level is None else level
         rows.append(("roles", {
@@ -264,7 +264,7 @@ def map_legislator(r: Any) -> Rows:
     })]
     for t in terms:
         title = _TERM_TITLES.get(t.get("type"), t.get("type"))
-        if not title or not t.get("start"):
+        if not title or clean_str(t.get("start")) is None:
             continue
         rows.append(("roles", {
             "person_id": bid, "title": title, "level": 2, "is_leader": False,
@@ -273,7 +273,7 @@ def map_legislator(r: Any) -> Rows:
             "attrs": {"state": t.get("state"), "party": t.get("party"), "district": t.get("district")},
         }))
     for lr in r.get("leadership_roles") or []:
-        if isinstance(lr, dict) and lr.get("title") and lr.get("start"):
+        if isinstance(lr, dict) and clean_str(lr.get("title")) and clean_str(lr.get("start")):
             rows.append(("roles", {
                 "person_id": bid, "title": lr["title"], "level": 0, "is_leader": True,
                 "start_at": parse_time(str(lr["start"]), "start"),
@@ -371,7 +371,10 @@ def _membership_date(path: Path) -> date | str:
         starts = [str(t.get("start")) for r in _load_yaml(legislators) or [] if isinstance(r, dict)
                   for t in (r.get("terms") or [])[-1:] if isinstance(t, dict) and t.get("start")]
         if starts:
-            return date.fromisoformat(max(starts)[:10])
+            try:
+                return date.fromisoformat(max(starts)[:10])
+            except ValueError:
+                pass
     return (f"{path.name} has no dates and nothing tells which Congress it describes: put it in a "
             "folder named by its date (YYYY-MM-DD) or beside its legislators-current.yaml")
 
@@ -395,14 +398,43 @@ def _membership_items(path: Path, doc: Any) -> Iterator:
 
 
 # -- reading ----------------------------------------------------------------------------------
+def _yaml_loader():
+    """The safe YAML loader (libyaml's when installed) whose dates that are no valid date
+    (``0000-01-01``, ``2023-02-30``) stay strings, so the record that holds one is quarantined
+    naming the field instead of the whole file failing."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def timestamp(loader, node):
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return Loader
+
+
 def _load_yaml(path: Path) -> Any:
     import yaml
 
-    with open_binary(path) as f:
-        try:
-            return yaml.load(f.read().decode("utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError as exc:
-            raise InputFileError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_all(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputFileError(f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} on line "
+                             f"{line}); re-save the file as UTF-8") from exc
+    try:
+        return yaml.load(text, Loader=_yaml_loader())
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:  # pure-Python PyYAML (no libyaml) recurses per nesting level
+        raise InputFileError(f"{path}: nested too deep to read as YAML") from exc
 
 
 def tasks(

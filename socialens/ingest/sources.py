@@ -1,7 +1,15 @@
 """Reading records from files, streaming, with their line numbers and raw text.
 
 Readers never raise for a bad record: they yield a :class:`SourceRecord` whose ``error`` says what is
-wrong, so the loader can quarantine it and go on. Files may be gzip-compressed.
+wrong, so the loader can quarantine it and go on. Files may be gzip-compressed; a ``.gz`` file that
+is not gzip, is cut short or has trailing junk is an :class:`OSError` naming the file while
+streaming (the records before the damage load, the damage is quarantined) and an
+:class:`~socialens.errors.InputFileError` for a file that is read whole (:func:`read_all`).
+
+JSON is parsed with :func:`loads`, which bounds the nesting: a value nested more than
+:data:`MAX_DEPTH` levels deep is cut off and replaced by the marker :data:`TOO_DEEP`, and
+:func:`deep_field` names the field where that happened, so such a record is quarantined with that
+reason instead of exhausting the stack of the parser or of the code after it.
 """
 
 from __future__ import annotations
@@ -11,15 +19,25 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from socialens.errors import InputFileError
+from socialens.errors import InputFileError, RecordError
 
-__all__ = ["SourceRecord", "open_binary", "file_sha256", "iter_csv", "iter_jsonl", "iter_json_array"]
+__all__ = ["SourceRecord", "open_binary", "read_all", "file_sha256", "iter_csv", "iter_jsonl",
+           "iter_json_array", "loads", "deep_field", "MAX_DEPTH", "TOO_DEEP"]
+
+#: The deepest nesting of JSON arrays/objects read; deeper values are cut off (:func:`loads`).
+#: Real payloads stay far below (an X v1.1 retweet of a quote is about 10 levels deep).
+MAX_DEPTH = 200
+#: What a value nested deeper than :data:`MAX_DEPTH` is replaced by.
+TOO_DEEP = "\u0000socialens: nested too deep\u0000"
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -34,14 +52,142 @@ class SourceRecord:
     error: str | None = None
 
 
+class _Gunzip(gzip.GzipFile):
+    """A gzip file whose damage (not gzip, truncated, corrupt data, trailing junk) is an
+    :class:`OSError` that names the file, whichever way it is read."""
+
+    def _damaged(self, exc: BaseException) -> OSError:
+        what = "is cut short" if isinstance(exc, EOFError) else (
+            "has trailing data that is not gzip" if self._read_some else "is not gzip-compressed"
+        ) if isinstance(exc, gzip.BadGzipFile) else f"holds corrupt compressed data ({exc})"
+        return gzip.BadGzipFile(f"{self._path}: the file {what}; name it without .gz if it is "
+                                "not compressed, else compress it again")
+
+    def _guard(self, fn, *args):
+        try:
+            out = fn(*args)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise self._damaged(exc) from exc
+        if out:
+            self._read_some = True
+        return out
+
+    def read(self, size=-1):
+        return self._guard(super().read, size)
+
+    def read1(self, size=-1):
+        return self._guard(super().read1, size)
+
+    def readline(self, size=-1):
+        return self._guard(super().readline, size)
+
+    def readinto(self, b):
+        return self._guard(super().readinto, b)
+
+    def peek(self, n):
+        return self._guard(super().peek, n)
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open a file for binary reading, transparently gunzipping ``.gz`` files."""
     try:
         if path.suffix == ".gz":
-            return gzip.open(path, "rb")
+            f = _Gunzip(path, "rb")
+            f._path, f._read_some = path, False
+            return f
         return open(path, "rb")
     except OSError as exc:
         raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_all(path: Path) -> bytes:
+    """The whole (gunzipped) content of a file; damage is an :class:`InputFileError` naming it."""
+    try:
+        with open_binary(path) as f:
+            return f.read()
+    except OSError as exc:
+        raise InputFileError(str(exc) if str(path) in str(exc) else
+                             f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _depths(text: str):
+    """(code points, nesting depth after each character) with strings blanked out."""
+    import numpy as np
+
+    blank = _STRING.sub(lambda m: '"' + "_" * (len(m.group()) - 2) + '"', text)
+    cp = np.frombuffer(blank.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    opens = (cp == 91) | (cp == 123)
+    closes = (cp == 93) | (cp == 125)
+    return opens, closes, np.cumsum(opens.astype(np.int64) - closes.astype(np.int64))
+
+
+def _max_depth(text: str) -> int:
+    """The deepest nesting of a JSON text (fast: strings removed, no positions kept)."""
+    import numpy as np
+
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    b = np.frombuffer(_STRING.sub('""', text).encode("utf-8", "replace"), dtype=np.uint8)
+    d = np.cumsum(((b == 91) | (b == 123)).astype(np.int64) - ((b == 93) | (b == 125)))
+    return int(d.max()) if len(d) else 0
+
+
+def loads(text: str) -> tuple[Any, bool]:
+    """``(value, cut)``: ``json.loads(text)`` with every array or object nested more than
+    :data:`MAX_DEPTH` levels deep replaced by :data:`TOO_DEEP` (``cut`` says whether one was).
+
+    Raises :class:`json.JSONDecodeError` as ``json.loads`` does.
+
+    >>> value, cut = loads('{"a": ' + "[" * 300 + "]" * 300 + ', "b": 1}')
+    >>> value["b"], cut, deep_field(value)
+    (1, True, 'a')
+    """
+    if _max_depth(text) <= MAX_DEPTH:
+        return json.loads(text), False
+    import numpy as np
+
+    opens, closes, d = _depths(text)
+    starts = np.flatnonzero(opens & (d == MAX_DEPTH + 1))
+    ends = np.flatnonzero(closes & (d == MAX_DEPTH))
+    parts, last, j = [], 0, 0
+    for s in starts:
+        if s < last:
+            continue
+        while j < len(ends) and ends[j] < s:
+            j += 1
+        e = int(ends[j]) + 1 if j < len(ends) else len(text)
+        parts.append(text[last:s])
+        parts.append(json.dumps(TOO_DEEP))
+        last = e
+    parts.append(text[last:])
+    return json.loads("".join(parts)), True
+
+
+def deep_field(value: Any) -> str | None:
+    """The object keys leading to the first value cut off by :func:`loads`, dotted
+    (``'entities.urls'``; list positions left out), ``''`` when the whole value was or no key
+    leads there, None when nothing was."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, str) and v == TOO_DEEP:
+            return ".".join(path[:6])
+        if isinstance(v, dict):
+            stack.extend((x, path + (str(k),)) for k, x in reversed(v.items()))
+        elif isinstance(v, list):
+            stack.extend((x, path) for x in reversed(v))
+    return None
+
+
+def too_deep_error(value: Any) -> RecordError | None:
+    """The quarantine reason of a value that :func:`loads` had to cut, naming the field."""
+    where = deep_field(value)
+    if where is None:
+        return None
+    field = where.split(".", 1)[0] or None
+    return RecordError(
+        f"{'field ' + repr(where) if where else 'the record'} is nested more than {MAX_DEPTH} "
+        "levels deep; SociaLens reads at most that many levels of arrays and objects", field)
 
 
 def file_sha256(path: Path) -> str:
@@ -147,11 +293,14 @@ def iter_jsonl(path: Path) -> Iterator[SourceRecord]:
                     continue
                 line = line.rstrip("\r\n")
                 try:
-                    data = json.loads(line)
+                    data, cut = loads(line)
                 except json.JSONDecodeError as exc:
                     yield SourceRecord(
                         lineno, line, error=f"broken JSON at column {exc.colno}: {exc.msg}"
                     )
+                    continue
+                if cut:
+                    yield SourceRecord(lineno, line, error=too_deep_error(data))
                     continue
                 yield SourceRecord(lineno, line, data=data)
         except (OSError, EOFError) as exc:
@@ -164,11 +313,7 @@ def iter_json_array(path: Path, *, pointer: tuple[str, ...] = ()) -> Iterator[So
     Whole-document JSON cannot be streamed without a streaming parser; readers of large files
     should prefer JSON Lines.
     """
-    with open_binary(path) as f:
-        try:
-            doc = json.loads(f.read().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFileError(f"{path}: not a valid UTF-8 JSON document: {exc}") from exc
+    doc, cut = load_document(path)
     for key in pointer:
         if not isinstance(doc, dict) or key not in doc:
             raise InputFileError(f"{path}: expected a JSON object with key {key!r}")
@@ -176,4 +321,25 @@ def iter_json_array(path: Path, *, pointer: tuple[str, ...] = ()) -> Iterator[So
     if not isinstance(doc, list):
         raise InputFileError(f"{path}: expected a JSON array of records")
     for i, item in enumerate(doc, start=1):
-        yield SourceRecord(i, json.dumps(item, ensure_ascii=False)[:10000], data=item)
+        raw = json.dumps(item, ensure_ascii=False)[:10000]
+        deep = too_deep_error(item) if cut else None
+        yield SourceRecord(i, raw, data=None if deep else item, error=deep)
+
+
+def load_document(path: Path, text: str | None = None) -> tuple[Any, bool]:
+    """A whole JSON document (:func:`loads`); an :class:`InputFileError` naming the file when
+    it cannot be read or is not valid UTF-8 JSON (with the line and column)."""
+    if text is None:
+        data = read_all(path)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise InputFileError(
+                f"{path}: not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); re-save "
+                "the file as UTF-8") from exc
+    try:
+        return loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}: not a valid JSON document: {exc.msg} at line {exc.lineno} "
+                             f"column {exc.colno}") from exc

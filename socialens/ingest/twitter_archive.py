@@ -37,7 +37,7 @@ from socialens.ingest._platform import (
     maybe_time,
     raw_json,
 )
-from socialens.ingest.sources import open_binary
+from socialens.ingest.sources import loads, read_all
 from socialens.ingest.twitter_v1 import map_status
 
 __all__ = ["detect", "tasks", "read_js", "archive_files"]
@@ -68,14 +68,13 @@ def detect(path: Path) -> bool:
 
 def read_js(path: Path) -> Any:
     """The JSON value assigned in a ``window.YTD... = `` file."""
-    with open_binary(path) as f:
-        text = f.read().decode("utf-8-sig", "replace")
+    text = read_all(path).decode("utf-8-sig", "replace")
     m = _PREFIX.match(text)
     if not m:
         raise InputFileError(f"{path}: does not start with 'window.YTD.<name>.part0 =' ; is it "
                              "a file of a Twitter archive's data folder?")
     try:
-        return json.loads(text[m.end():].rstrip().rstrip(";"))
+        return loads(text[m.end():].rstrip().rstrip(";"))[0]  # too deep: cut, quarantined by mapped
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{path}: the array after '=' is not valid JSON: {exc}") from exc
 

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from socialens.errors import InputFileError, RecordError
+from socialens.errors import RecordError
 from socialens.ingest._platform import (
     Rows,
     account_row,
@@ -41,13 +41,14 @@ from socialens.ingest._platform import (
     is_jsonl_path,
     mapped,
     maybe_time,
+    named_json_lines,
     need,
     post_row,
     raw_json,
     snapshot_row,
     twitter_time,
 )
-from socialens.ingest.sources import iter_jsonl, open_binary
+from socialens.ingest.sources import iter_jsonl, load_document
 
 __all__ = ["detect", "tasks", "map_status", "map_user", "records"]
 
@@ -67,8 +68,8 @@ def _is_user(d: Any) -> bool:
 
 def _kind(v: Any) -> str | None:
     """'statuses' or 'users' for a v1.1 payload (one object, an array, or a page)."""
-    if isinstance(v, list):
-        v = v[0] if v else None
+    if isinstance(v, list):  # the first recognisable item decides (a damaged first one does not)
+        return next((k for k in map(_kind, v[:50]) if k), None)
     if _is_status(v):
         return "statuses"
     if _is_user(v):
@@ -76,7 +77,7 @@ def _kind(v: Any) -> str | None:
     if isinstance(v, dict):
         for key, kind in (("statuses", "statuses"), ("users", "users")):
             items = v.get(key)
-            if isinstance(items, list) and items and _kind(items[0]) == kind:
+            if isinstance(items, list) and items and any(_kind(x) == kind for x in items[:50]):
                 return kind
     return None
 
@@ -211,6 +212,9 @@ def _page_items(doc: Any) -> tuple[str | None, list, datetime | None]:
         items = doc
     elif isinstance(doc, dict) and kind and isinstance(doc.get(kind), list):
         items = doc[kind]
+    elif isinstance(doc, dict) and kind is None and not _is_status(doc) and not _is_user(doc) and (
+            key := next((k for k in ("statuses", "users") if isinstance(doc.get(k), list)), None)):
+        kind, items = key, doc[key]  # a page whose items are all damaged: each on its own
     else:
         items = [doc]
     return kind, items, _stamp(doc)
@@ -226,17 +230,11 @@ def _map(item: Any) -> Rows:
 def records(path: Path) -> Iterator:
     """``(line, raw, rows, error)`` for every status or user in the file."""
     head = first_json_value(path)
-    whole_doc = not (isinstance(head, dict) and is_json_lines(path))
+    whole_doc = not named_json_lines(path) and not (isinstance(head, dict) and is_json_lines(path))
 
     def items():
         if whole_doc:
-            with open_binary(path) as f:
-                import json
-
-                try:
-                    doc = json.loads(f.read().decode("utf-8-sig"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise InputFileError(f"{path}: not a valid UTF-8 JSON document: {exc}") from exc
+            doc, _ = load_document(path)  # values too deep are cut, and quarantined by mapped
             kind, its, observed = _page_items(doc)
             for i, d in enumerate(its, start=1):
                 yield i, raw_json(d), (kind or _kind(d), d, observed)

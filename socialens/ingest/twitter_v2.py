@@ -52,7 +52,7 @@ from socialens.ingest._platform import (
     snapshot_row,
 )
 from socialens.ingest.loader import ApiError
-from socialens.ingest.sources import SourceRecord, iter_csv, iter_jsonl
+from socialens.ingest.sources import SourceRecord, iter_csv, iter_jsonl, loads, too_deep_error
 
 __all__ = ["detect", "tasks", "map_tweet", "map_user", "records", "csv_records", "unflatten"]
 
@@ -386,7 +386,7 @@ def unflatten(row: dict[str, str]) -> dict:
             continue
         if value[:1] in "[{" :
             try:
-                value = json.loads(value)
+                value = loads(value)[0]  # too deep: cut, and the row quarantined below
             except json.JSONDecodeError:
                 pass
         parts = key.split(".")
@@ -418,8 +418,10 @@ def csv_records(path: Path) -> Iterator:
         for rec in recs:
             if rec.error is not None:
                 yield rec
-            else:
-                yield rec.line, rec.raw, unflatten(rec.data)
+                continue
+            row = unflatten(rec.data)
+            deep = too_deep_error(row)
+            yield SourceRecord(rec.line, rec.raw, error=deep) if deep else (rec.line, rec.raw, row)
     if users:
         return mapped(items(), _map_user_row, what="user row")
     return mapped(items(), _map_item, what="tweet row")

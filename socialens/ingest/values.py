@@ -16,6 +16,7 @@ from socialens.text import normalize_hashtag, normalize_mention  # re-exported: 
 __all__ = [
     "check_timezone",
     "parse_time",
+    "to_utc",
     "parse_bool",
     "parse_int",
     "parse_float",
@@ -88,7 +89,7 @@ def parse_time(value: object, field: str, timezone: str | None = None) -> dateti
             return datetime(d.year, d.month, d.day, tzinfo=UTC)
         try:
             dt = datetime.fromisoformat(text)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise RecordError(
                 f"{field}: cannot parse time {text[:40]!r}; write ISO 8601 such as "
                 "2017-07-10T14:03:00Z",
@@ -102,7 +103,25 @@ def parse_time(value: object, field: str, timezone: str | None = None) -> dateti
                 field,
             )
         dt = dt.replace(tzinfo=check_timezone(timezone))
-    return dt.astimezone(UTC)
+    return to_utc(dt, field, value)
+
+
+def to_utc(dt: datetime, field: str, value: object = None) -> datetime:
+    """An aware time in UTC, or a :class:`RecordError` when UTC leaves the years 1-9999 (an
+    offset on 0001-01-01 or 9999-12-31: Python's datetime, Arrow and DuckDB agree on no such
+    time).
+
+    >>> to_utc(datetime.fromisoformat("0001-01-01T00:00:00+14:00"), "created_at")
+    Traceback (most recent call last):
+    ...
+    socialens.errors.RecordError: created_at: '0001-01-01 00:00:00+14:00' is outside the years 1-9999 in UTC
+    """
+    try:
+        return dt.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise RecordError(
+            f"{field}: {str(value if value is not None else dt)[:40]!r} is outside the years "
+            "1-9999 in UTC", field) from exc
 
 
 def parse_bool(value: object, field: str, default: bool | None = None) -> bool | None:
