@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -153,4 +154,128 @@ def test_quarantined_raw_records_are_withheld(tmp_path):
     with public_only(ws):
         q = ws.sql("SELECT reason, raw FROM quarantine")
         assert len(q) == 1 and q.raw.isna().all() and "account_id" in q.reason[0]
+    ws.close()
+
+
+# -- consent: keyed pseudonyms in the tables (issue 13.6) -------------------------------------
+def _consent_ws(tmp_path: Path):
+    d = tmp_path / "cin"
+    d.mkdir()
+    (d / "people.csv").write_text("person_id,name,department,opt_in\n"
+                                  "p1,Ada Boss,Exec,true\np2,Bo Quillfeather,Vault,false\n"
+                                  "p3,Cy Third,Exec,true\n")
+    (d / "roles.csv").write_text("person_id,title,level,start_at\n"
+                                 "p1,CEO,0,2020-01-01T00:00:00Z\np2,Keeper of Vaults,1,2020-01-01T00:00:00Z\n"
+                                 "p3,Staff,2,2020-01-01T00:00:00Z\n")
+    (d / "accounts.csv").write_text(
+        "account_id,person_id,handle,display_name,bio\n"
+        "mastodon:x.social/@ada,p1,ada@x.social,Ada Boss,works with @bo@x.social\n"
+        "mastodon:x.social/@bo,p2,bo@x.social,Bo Quillfeather,my bio\n"
+        "mastodon:x.social/@cy,p3,cy@x.social,Cy,\n")
+    rows = [("1", "@ada", "Thanks @bo@x.social and @bo! Bo Quillfeather rocks, Quillfeather too",
+             ["mastodon:x.social/@bo"]),
+            ("2", "@bo", "my own public post", None),
+            ("3", "@cy", "replying to bo", None)]
+    out = []
+    for pid, acc, text, mentions in rows:
+        r = {"post_id": f"mastodon:x.social/{pid}", "account_id": f"mastodon:x.social/{acc}",
+             "created_at": f"2023-01-0{pid}T10:00:00Z", "text": text, "visibility": "public"}
+        if mentions:
+            r["mentions"] = mentions
+        if pid == "3":
+            r["reply_to_post_id"] = "mastodon:x.social/2"
+        out.append(r)
+    (d / "posts.jsonl").write_text("\n".join(json.dumps(r) for r in out) + "\n")
+    ws = socialens.open(tmp_path / "c.duckdb")
+    ws.ingest(d)
+    return ws
+
+
+def test_people_who_did_not_opt_in_are_keyed_pseudonyms_in_every_table(tmp_path, monkeypatch):
+    from socialens.privacy import map_leaders
+
+    monkeypatch.setenv("SOCIALENS_STUDY_KEY", "a-test-study-key-0123456789")
+    ws = _consent_ws(tmp_path)
+    raw_join = ws.sql("SELECT count(*) n FROM posts JOIN accounts USING (account_id) "
+                      "JOIN people USING (person_id)").n[0]
+    with public_only(ws):
+        people = ws.sql("SELECT * FROM people ORDER BY name")
+        bo = people[~people.opt_in].iloc[0]
+        assert re.fullmatch(r"p-[0-9a-f]{8}", bo.person_id) and bo["name"] == f"Person {bo.person_id[2:]}"
+        assert bo.department.startswith("Department ")  # nobody in 'Vault' opted in
+        assert set(people[people.opt_in].name) == {"Ada Boss", "Cy Third"}
+        roles = dict(ws.sql("SELECT person_id, title FROM roles").values)
+        assert roles[bo.person_id].startswith("Role ") and roles["p1"] == "CEO"
+        acc = ws.sql("SELECT * FROM accounts WHERE person_id = ?", [bo.person_id]).iloc[0]
+        assert acc.handle == bo.person_id and acc.account_id.startswith("mastodon:a-")
+        assert acc.bio is None and acc.url is None and acc.display_name == bo["name"]
+        ada = ws.sql("SELECT bio FROM accounts WHERE person_id = 'p1'").bio[0]
+        assert ada == f"works with @{bo.person_id}"
+        text = ws.sql("SELECT text FROM posts WHERE account_id LIKE '%@ada'").text[0]
+        assert text == (f"Thanks @{bo.person_id} and @{bo.person_id}! {bo['name']} rocks, "
+                        f"{bo['name']} too")
+        ids = ws.sql("SELECT post_id, reply_to_post_id FROM posts ORDER BY created_at")
+        assert ids.post_id[1].startswith("mastodon:x-") and ids.reply_to_post_id[2] == ids.post_id[1]
+        assert ws.sql("SELECT value FROM post_entities WHERE kind = 'mention'").value.tolist() \
+            == [acc.account_id]
+        edges = ws.sql("SELECT src, dst FROM edges")
+        assert "mastodon:x.social/@bo" not in set(edges.src) | set(edges.dst)
+        assert acc.account_id in set(edges.dst)
+        # the joins still hold: every post finds its account and person
+        assert ws.sql("SELECT count(*) n FROM posts JOIN accounts USING (account_id) "
+                      "JOIN people USING (person_id)").n[0] == raw_join
+        assert map_leaders(ws, "ids:p1,p2") == f"ids:p1,{bo.person_id}"
+        assert map_leaders(ws, "is_leader") == "is_leader"
+    # lifted: the stored tables as they are
+    assert "Bo Quillfeather" in set(ws.sql("SELECT name FROM people").name)
+    # stable within a study: the same key gives the same pseudonym
+    with public_only(ws):
+        assert ws.sql("SELECT person_id FROM people WHERE NOT opt_in").person_id[0] == bo.person_id
+    monkeypatch.setenv("SOCIALENS_STUDY_KEY", "another-study-key-0123456789")
+    with public_only(ws):
+        assert ws.sql("SELECT person_id FROM people WHERE NOT opt_in").person_id[0] != bo.person_id
+    ws.close()
+
+
+def test_pseudonymize_everyone_and_include_all_nobody(tmp_path, monkeypatch):
+    from socialens.privacy import Consent
+
+    monkeypatch.setenv("SOCIALENS_STUDY_KEY", "a-test-study-key-0123456789")
+    ws = _consent_ws(tmp_path)
+    with public_only(ws, Consent(pseudonymize=True)):
+        names = ws.sql("SELECT name FROM people").name.tolist()
+        assert all(n.startswith("Person ") for n in names) and len(names) == 3
+        assert not any("@" in h for h in ws.sql("SELECT handle FROM accounts").handle)
+    with public_only(ws, False):
+        assert "Bo Quillfeather" in set(ws.sql("SELECT name FROM people").name)
+        assert ws.sql("SELECT count(*) n FROM posts").n[0] == 3
+    ws.close()
+
+
+def test_the_study_key_file_env_and_generated_key(tmp_path, monkeypatch):
+    from socialens.privacy import PrivacyError, key_path, study_key
+
+    monkeypatch.delenv("SOCIALENS_STUDY_KEY", raising=False)
+    ws = _consent_ws(tmp_path)
+    with public_only(ws):
+        stored = ws.sql("SELECT person_id FROM people WHERE NOT opt_in").person_id[0]
+    kp = key_path(ws.path)
+    assert kp == tmp_path / "c.duckdb.study-key" and kp.exists()
+    assert oct(kp.stat().st_mode & 0o777) == "0o600" and len(kp.read_text().strip()) == 64
+    assert study_key(ws.path) == kp.read_text().strip().encode()
+    with public_only(ws):  # generated once, then reused
+        assert ws.sql("SELECT person_id FROM people WHERE NOT opt_in").person_id[0] == stored
+    monkeypatch.setenv("SOCIALENS_STUDY_KEY", "env-study-key-0123456789")
+    assert study_key(ws.path) == b"env-study-key-0123456789"
+    kf = tmp_path / "my.key"
+    kf.write_text("file-study-key-0123456789\n")
+    assert study_key(ws.path, kf) == b"file-study-key-0123456789"  # --key-file wins
+    with pytest.raises(PrivacyError, match="cannot read the study key"):
+        study_key(ws.path, tmp_path / "missing.key")
+    kf.write_text("short")
+    with pytest.raises(PrivacyError, match="shorter than 16"):
+        study_key(ws.path, kf)
+    monkeypatch.setenv("SOCIALENS_STUDY_KEY", "short")
+    with pytest.raises(PrivacyError, match="shorter than 16"):
+        study_key(ws.path)
     ws.close()

@@ -9,7 +9,7 @@ Layout of the output folder::
     feeds/*.atom               all, leaders, one per department, one per person
     subscriptions.opml         every account's feed
     exports/bluesky-starter-packs.json, exports/mastodon-lists.csv
-    report/report.html         the research report (redacted like the site)
+    report/report.html         the research report (through the same privacy boundary)
     assets/site.css, assets/site.js
 
 Every page carries a Content-Security-Policy that allows only the site's own script and style
@@ -45,7 +45,7 @@ from socialens.site.security import CSP, json_for_script
 from socialens.workspace import Workspace
 
 __all__ = ["publish", "PublishResult", "Renderer", "directory_rows", "ASSETS", "MARKER",
-           "run_analyses", "redact_results"]
+           "run_analyses"]
 
 #: Files shipped with the package and copied to ``assets/``.
 ASSETS = {"site.css": "text/css", "site.js": "text/javascript"}
@@ -300,9 +300,8 @@ def _build(ws: Workspace, d: Directory, staging: Path, out: Path, *, include_all
     results: dict = {}
     unavailable: dict[str, str] = {}
     if report:
+        # computed on the tables of the privacy boundary (publish is @published): nothing to scrub
         results = run_analyses(ws, params, notes, names=list(REGISTRY), unavailable=unavailable)
-        if not include_all:
-            results = redact_results(ws, results)
     report_path = None
     if report and results:
         from socialens.report import write_report
@@ -354,9 +353,3 @@ def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,
         unavailable.update(skipped)
     return results
 
-
-def redact_results(ws: Workspace, results: dict) -> dict:
-    """``results`` as they are: the privacy boundary (:mod:`socialens.privacy`) pseudonymizes
-    people who did not opt in in the tables the analyses read, so there is nothing left to scrub
-    (kept for callers of the former string-scrubbing layer; to be removed)."""
-    return results

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from socialens.privacy import is_pseudonym
 from socialens.site.model import Directory
 from socialens.site.security import safe_url, slug, xml_text
 
@@ -119,6 +120,8 @@ def native_feed_url(account: dict) -> str | None:
     """The account's own feed, where the platform offers one (Bluesky, Mastodon, blogs)."""
     platform, handle = account.get("platform"), (account.get("handle") or "").lstrip("@")
     native = account["account_id"].split(":", 1)[1] if ":" in account["account_id"] else ""
+    if is_pseudonym(handle):  # --pseudonymize: a pseudonym has no feed of its own
+        return None
     if platform == "bluesky" and (handle or native):
         return safe_url(f"https://bsky.app/profile/{quote(handle or native, safe=':.')}/rss")
     if platform == "mastodon" and handle:
