@@ -3,16 +3,23 @@ bootstrap, and recovery of planted coordination through the product."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from socialens.analyses.coordination import (
     AGGREGATIONS,
+    INTERVALS,
     MARKERS,
+    _Side,
     _weighted_aggs,
+    _weighted_aggs3,
     aggregate,
+    convokit_markers,
     coordination,
+    group_estimates,
     scores,
 )
 from socialens.errors import AnalysisError
@@ -77,6 +84,91 @@ def test_weighted_aggregations_with_unit_and_duplicated_weights():
     dup = s.iloc[[0, 1, 1, 2, 3, 4, 5]]
     assert _weighted_aggs(x, w)["agg3"][0] == pytest.approx(
         aggregate(dup[dup.notna().any(axis=1)])["agg3"])
+
+
+def _random_counts(seed=3, speakers=12, targets=6, pairs=40, same_people=False):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(pairs):
+        s, t = f"s{rng.integers(speakers)}", f"t{rng.integers(targets)}"
+        if same_people:
+            t = "s" + t[1:]
+            if s == t:
+                continue
+        n = int(rng.integers(1, 8))
+        cells = {}
+        for m in MARKERS:
+            ct = int(rng.integers(0, n + 1))
+            tl = int(rng.integers(0, n + 1))
+            ctl = int(rng.integers(max(0, ct + tl - n), min(ct, tl) + 1))
+            cells[m] = (tl, ct, ctl)
+        rows.append((s, t, n, cells))
+    c = _counts(rows)
+    return c.groupby(["speaker", "target"], as_index=False).sum()
+
+
+def test_pair_contributions_add_up_to_every_aggregation():
+    """The wild bootstrap's per-pair contributions sum to the estimate exactly (the aggregate is
+    linear in the per-speaker scores once the scored cells are fixed)."""
+    c = _random_counts()
+    th = {"speaker_thresh": 0, "target_thresh": 3, "utterances_thresh": 0}
+    s = scores(c, focus="speakers", **th)
+    side = _Side(c, list(s.index), sorted(set(c.target)), th)
+    for a in AGGREGATIONS:
+        want = aggregate(s)[a]
+        got = side.contributions(a)
+        side.dof = False
+        raw = side.contributions(a)
+        side.dof = True
+        assert raw.sum() == pytest.approx(want, abs=1e-15)
+        # the small-sample scaling only stretches each contribution by sqrt(n_b / (n_b - 1))
+        assert np.all(np.abs(got) >= np.abs(raw) - 1e-15)
+    # unit weights in the replicate-varying aggregation give the plain aggregate
+    x = side.scores(None)
+    for a in AGGREGATIONS:
+        assert _weighted_aggs3(x, np.ones((1, x.shape[1])))[a][0] == pytest.approx(aggregate(s)[a])
+
+
+def test_wild_interval_is_symmetric_about_the_estimate_and_seeded():
+    c = _random_counts(seed=5, speakers=30, targets=30, pairs=600, same_people=True)
+    leaders, members = [f"s{i}" for i in range(3)], [f"s{i}" for i in range(3, 30)]
+    g1, _ = group_estimates(c, leaders, members, n_boot=400, seed=7, target_thresh=1)
+    g2, _ = group_estimates(c, leaders, members, n_boot=400, seed=7, target_thresh=1)
+    pd.testing.assert_frame_equal(g1, g2)
+    row = g1.set_index("comparison").loc["members_to_leaders"]
+    est = row.agg2
+    assert row.ci_low < est < row.ci_high
+    # Rademacher signs: the replicate distribution is symmetric about the estimate
+    assert (row.ci_high - est) == pytest.approx(est - row.ci_low, rel=0.15)
+    for interval in INTERVALS:
+        g, _ = group_estimates(c, leaders, members, n_boot=200, seed=1, target_thresh=1,
+                               interval=interval)
+        d = g.set_index("comparison").loc["members_to_leaders_minus_peers"]
+        assert d.ci_low < d.agg2 < d.ci_high, interval
+    with pytest.raises(AnalysisError, match="interval"):
+        group_estimates(c, leaders, members, interval="jackknife")
+
+
+def test_convokit_markers_set_based_equal_the_trie_on_the_probes(tmp_path):
+    """ConvoKit's markers computed set-based (segments split by the engine) equal the trie's on
+    ConvoKit's own tokenization probes (apostrophes, curly quotes, non-ASCII letters, URLs)."""
+    import ibis
+
+    from socialens.enrich.markers import MARKER_COLUMNS, _convokit
+
+    probes = pd.read_csv(Path(__file__).parents[1] / "enrich" / "data" /
+                         "tokenization_probes.csv", dtype=str, keep_default_na=False)
+    texts = [*probes.input_text, "", "’'", "Y'all don’t go años", "AND THE US"]
+    posts = ibis.memtable({"post_id": [str(i) for i in range(len(texts))], "text": texts})
+    got = convokit_markers(posts).to_pandas().set_index("post_id").loc[
+        [str(i) for i in range(len(texts))]]
+    ann = _convokit()
+    for i, t in enumerate(texts):
+        want = ann.categories(t)
+        have = {m for m in MARKERS if got.iloc[i][MARKER_COLUMNS[m]] > 0}
+        assert have == want, t
+    # and ConvoKit's recorded answers
+    assert (probes.convokit_categories.fillna("") != "").any()
 
 
 def test_not_available_without_features(tiny_ws):
