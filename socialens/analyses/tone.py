@@ -21,9 +21,10 @@ gives ``α_L``: per unit of the leader's tone, how much more the member's post o
 from the member's usual tone in the leader's direction — under the mechanism
 ``y_p = b + α (y_L − b) + noise`` it is the fraction ``α`` of the way to the leader's tone.
 ``α_P`` is the placebo: the same for the peer post that preceded the same member post. The
-headline effect is ``α_L`` and the contrast ``α_L − α_P``. Intervals: percentile bootstrap
-resampling **topics** (all posts on a topic share its leader and peer posts, so topics are the
-clusters); a cluster-robust (CR1) t interval with G − 1 degrees of freedom is in the table too.
+headline effect is ``α_L`` and the contrast ``α_L − α_P``. Intervals treat **topics** as the
+clusters (all posts on a topic share its leader and peer posts): the headline's is the
+delete-one-topic jackknife (CR3) with t(G − 1); the percentile topic bootstrap and a CR1 t
+interval are in the table too.
 
 All set-based work (the topic posts, the as-of pairing with the preceding leader and peer posts,
 per-person sums) is ibis over the workspace tables; the statistics run in Python on the pairs table
@@ -322,7 +323,7 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
     return out
 
 
-INTERVALS = ("bootstrap", "jackknife", "cr1")
+INTERVALS = ("jackknife", "bootstrap", "cr1")
 
 
 def contrast_intervals(fit: dict, c, confidence: float = 0.95) -> dict:
@@ -356,7 +357,7 @@ def _verdict(lo, hi) -> str:
 
 
 def _pc(v) -> str:
-    return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %"
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:.0f} %".replace("-", "−")
 
 
 @analysis_function
@@ -370,7 +371,7 @@ def tone(
     leaders: str = "is_leader",
     lookback_days: float | None = 30.0,
     min_baseline_posts: int = 3,
-    interval: str = "bootstrap",
+    interval: str = "jackknife",
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -395,10 +396,11 @@ def tone(
     min_baseline_posts : int
         A member's post enters the alignment fit when the member has at least this many other
         posts (not on the topic) for the baseline.
-    interval : {"bootstrap", "jackknife", "cr1"}
-        The interval of the headline: percentile bootstrap over topics, the delete-one-topic
-        jackknife (CR3) or the cluster-robust CR1 standard error, both with t(G − 1); all three
-        are in the table.
+    interval : {"jackknife", "bootstrap", "cr1"}
+        The interval of the headline: the delete-one-topic jackknife (CR3, default: the best
+        calibrated on the development seeds, EVALUATION.md), the percentile bootstrap over
+        topics, or the cluster-robust CR1 standard error; the first and last with t(G − 1); all
+        three are in the table.
     n_boot : int
         Bootstrap replicates (0: none; then ``interval="bootstrap"`` falls back to ``cr1``).
     confidence : float
@@ -533,9 +535,9 @@ def tone(
                        verdict, verdict)
         headline = (
             f"After a leader posts on a topic, members' next posts on it move {_pc(a_l['estimate'])}"
-            f"{ci(a_l)} of the way from their usual tone towards hers (about "
+            f"{ci(a_l)} of the way from their usual tone towards the leader's (about "
             f"{_sgn(shift['estimate'])} on the −1 to 1 scale); after a peer's post, "
-            f"{_pc(a_p['estimate'])}{ci(a_p)}: {verdict}. " + tone_words)
+            f"{_pc(a_p['estimate'])}{ci(a_p)} towards the peer's: {verdict}. " + tone_words)
     summary = {
         "confidence": confidence, "interval": chosen,
         "n_people": int(len(people)), "n_posts": int(per_person.n_posts.sum()),
@@ -562,7 +564,10 @@ def tone(
                 "interval": interval, "n_boot": n_boot, "confidence": confidence, "seed": seed},
         summary=summary,
         tables={"profiles": prof, "people": people, "alignment": alignment, "topics": topics,
-                "pairs": pairs},
+                # the source posts' ids and authors are other people's: only their tones and
+                # times are shown (alignment_pairs() has the ids, for the Python API)
+                "pairs": pairs.drop(columns=[c for c in pairs.columns if c.endswith(
+                    ("post_id", "_person_id"))])},
         figures=figures,
         headline=headline,
         notes=[
@@ -573,7 +578,8 @@ def tone(
             f"recent other member's post on it in the {lookback_days} days before; the member's "
             "departure from their usual tone (their posts not on the topic) is regressed on both "
             "(docs/methods.md, 'Tone alignment'). 'x % of the way' is the leader coefficient; the "
-            "peer coefficient is the placebo. Intervals resample topics.",
+            "peer coefficient is the placebo. Intervals: delete-one-topic jackknife (topics are "
+            "the clusters).",
             "Alignment is association in time, not proof that leaders cause members' tone: a "
             "topic's own tone is shared by everyone posting on it; the peer placebo measures how "
             "much of that is there without a leader.",
@@ -582,7 +588,7 @@ def tone(
 
 
 def _sgn(v) -> str:
-    return "n/a" if v is None or not np.isfinite(v) else f"{v:+.2f}"
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:+.2f}".replace("-", "−")
 
 
 def _figures(prof: pd.DataFrame, alignment: pd.DataFrame) -> dict:

@@ -83,8 +83,13 @@ def test_profiles_pool_posts_by_role_and_level(lit):
 
 
 def test_pairs_take_the_latest_leader_and_other_member_post_in_the_lookback(lit):
-    r = tone(lit, behaviours="hashtag:#deal", n_boot=0)
-    p = r.tables["pairs"].set_index("post_id")
+    from socialens.analyses.tone import alignment_pairs, person_tones, topic_baselines
+
+    roles = pd.DataFrame({"person_id": ["ldr", "ann", "bob", "cat"],
+                          "is_leader": [True, False, False, False]})
+    p = alignment_pairs(lit, "hashtag:#deal", roles)
+    b = topic_baselines(p, person_tones(lit))
+    p = p.assign(baseline=b.to_numpy(), response=p.tone - b.to_numpy()).set_index("post_id")
     assert sorted(p.index) == ["x:11", "x:12", "x:13", "x:14"]   # member posts on #deal
     assert p.loc["x:11", "leader_post_id"] == "x:10" and pd.isna(p.loc["x:11", "peer_post_id"])
     assert p.loc["x:12", "leader_tone"] == pytest.approx(0.8)
@@ -97,11 +102,15 @@ def test_pairs_take_the_latest_leader_and_other_member_post_in_the_lookback(lit)
     assert p.loc["x:12", "baseline"] == pytest.approx(0.1)
     assert p.loc["x:13", "baseline"] == pytest.approx(-0.2)
     assert p.loc["x:12", "response"] == pytest.approx(0.4)
+    r = tone(lit, behaviours="hashtag:#deal", n_boot=0)
     assert r.summary["n_matched_posts"] == 2
+    shown = r.tables["pairs"]   # the analysis's table: no other people's post ids or ids
+    assert not any(c.endswith(("post_id", "_person_id")) for c in shown.columns)
+    assert sorted(shown.response.dropna().round(6)) == pytest.approx([0.0, 0.2, 0.4, 0.5])
     assert "Too few" in r.headline and "+0.80" in r.headline
     # a longer lookback reaches the leader's post from ann's February post
-    r2 = tone(lit, behaviours="hashtag:#deal", n_boot=0, lookback_days=45)
-    assert r2.tables["pairs"].set_index("post_id").loc["x:14", "leader_post_id"] == "x:10"
+    p2 = alignment_pairs(lit, "hashtag:#deal", roles, lookback_days=45).set_index("post_id")
+    assert p2.loc["x:14", "leader_post_id"] == "x:10"
 
 
 def test_no_posts_on_the_topics_is_an_answer_not_a_crash(lit):
