@@ -198,8 +198,9 @@ def main(argv=None) -> None:
     from socialens.enrich import enrich, feature_version
 
     if not (CONVOKIT_VENV / "bin" / "python").exists():
-        sys.exit(f"no ConvoKit venv at {CONVOKIT_VENV}: run `bash bench/convokit_env.sh` first "
-                 "(or set CONVOKIT_VENV)")
+        print(f"bench_coordination skipped: no ConvoKit venv at {CONVOKIT_VENV}; run `bash "
+              "bench/convokit_env.sh` first (or set CONVOKIT_VENV)", file=sys.stderr)
+        return
     base = require("coordination_reference")
     small = build_corpus(5000)
     shipped = pd.read_csv(base / "corpus" / "utterances.csv.gz", dtype=str, keep_default_na=False)

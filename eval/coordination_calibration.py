@@ -22,8 +22,14 @@ posts are fixed, and so are Agg1–Agg3 given which cells are scored). It is 0 w
 
 A seed *covers* when the interval of the estimated difference contains its planted value; under the
 ``null`` preset (no coordination) the planted value is 0 and a seed *rejects* when the interval
-excludes 0. Prints one JSON object (last line): ``n_seeds``, ``coverage`` (planted preset),
-``rejection_rate`` (null preset), the mean planted value and estimate, the settings.
+excludes 0. Seeds where the difference is undefined (no member scored on one side) have no
+interval; they are counted (``n_no_interval_*``) and left out of the rates. Prints one JSON object
+(last line): ``n_seeds``, ``coverage`` (planted preset), ``rejection_rate`` (null preset),
+``power_planted``, the mean planted value and estimate, the seeds, the settings.
+
+Seeds: development 910000-910199 (interval chosen there, never reported); reported runs use fresh
+seeds from ``--seed-start`` (150000+; several runs of at most 25 minutes each on disjoint seed
+ranges, summarized together with ``--summarize rows1.jsonl rows2.jsonl``).
 """
 
 from __future__ import annotations
@@ -179,27 +185,31 @@ def one_seed(seed: int, preset: str, *, n_boot: int = 500, aggregation: str = "a
             g, _ = group_estimates(pc, lead, memb, aggregation=aggregation, n_boot=0)
             planted = g.set_index("comparison").loc["members_to_leaders_minus_peers",
                                                     aggregation]
+            # undefined when no member is scored on one side (or a marker nowhere): no interval
+            planted = None if planted is None or pd.isna(planted) else float(planted)
         finally:
             ws.close()
     lo, hi = est["ci_low"], est["ci_high"]
     ok = lo is not None and hi is not None
     return {"seed": seed, "preset": preset, "estimate": est["estimate"], "ci_low": lo,
-            "ci_high": hi, "planted": float(planted), "n_speakers": est["n_speakers"],
+            "ci_high": hi, "planted": planted, "n_speakers": est["n_speakers"],
             "n_replies": res.summary["n_replies"], "interval": interval,
             "analysis_s": round(t_an, 3),
-            "covered": bool(ok and lo <= planted <= hi),
+            "covered": bool(ok and planted is not None and lo <= planted <= hi),
             "rejects_zero": bool(ok and (lo > 0 or hi < 0))}
 
 
 def summarize(rows: list[dict], settings: dict, n_boot: int) -> dict:
     df = pd.DataFrame(rows)
+    if len(df):   # a seed re-run after an interrupted run counts once
+        df = df.drop_duplicates(["seed", "preset"], keep="last")
     p = df[df.preset == "planted"] if len(df) else df
     n = df[df.preset == "null"] if len(df) else df
 
     def rate(d, col):
         # seeds without an interval (too few replies) count as neither covered nor rejecting;
         # they are reported (n_no_interval) and left out of the rates
-        d = d[d.ci_low.notna()] if len(d) else d
+        d = d[d.ci_low.notna() & d.planted.notna()] if len(d) else d
         return float(d[col].mean()) if len(d) else None
 
     out = {
@@ -210,7 +220,8 @@ def summarize(rows: list[dict], settings: dict, n_boot: int) -> dict:
         "coverage": rate(p, "covered"),
         "coverage_null": rate(n, "covered"),
         "rejection_rate": rate(n, "rejects_zero"),
-        "rejection_rate_upper": (float((n.ci_low > 0).mean()) if len(n) else None),
+        "rejection_rate_upper": (float((n.ci_low[n.ci_low.notna()] > 0).mean())
+                                 if len(n) else None),
         "power_planted": rate(p, "rejects_zero"),
         "mean_planted": float(p.planted.mean()) if len(p) else None,
         "mean_estimate_planted": float(p.estimate.mean()) if len(p) else None,

@@ -636,7 +636,9 @@ def coordination(
     main = {k: row(k) for k in _COMPARISONS}
     diff = row("members_to_leaders_minus_peers")
     comps = _COMPARISONS
-    speakers_long = pd.concat([_long(per[k], k) for k in comps], ignore_index=True)
+    parts = [_long(per[k], k) for k in comps]
+    speakers_long = (pd.concat([t for t in parts if len(t)], ignore_index=True)
+                     if any(len(t) for t in parts) else parts[0])
     by_marker = []
     for k in comps:
         ag = aggregate(per[k])
