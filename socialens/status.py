@@ -82,7 +82,10 @@ class WorkspaceStatus:
         Row count of every table (simulation ground-truth tables only when not empty).
     runs : DataFrame
         Ingest runs, newest first: ``run_id, started_at, source_path, format, target, n_read,
-        n_loaded, n_duplicate, n_merged, n_quarantined``.
+        n_loaded, n_duplicate, n_merged, n_quarantined, state``; ``state`` is ``finished``,
+        ``interrupted`` (killed or crashed, its counts reconciled with its rows when the
+        workspace was next opened for writing; re-ingest the file to load the rest) or
+        ``unfinished`` (running now, or interrupted and not yet reconciled).
     quarantine : DataFrame
         Quarantined records counted by ``target, field, reason`` (most frequent first).
     enrichment : dict
@@ -129,7 +132,10 @@ def status(ws: Workspace) -> WorkspaceStatus:
         if n or not t.startswith("sim_truth_"):
             tables[t] = n
     runs = ws.sql("""SELECT run_id, started_at, source_path, format, target, n_read, n_loaded,
-                            n_duplicate, n_merged, n_quarantined
+                            n_duplicate, n_merged, n_quarantined,
+                            CASE WHEN finished_at IS NOT NULL THEN 'finished'
+                                 WHEN json_extract(options, '$.interrupted') IS NOT NULL
+                                 THEN 'interrupted' ELSE 'unfinished' END AS state
                      FROM ingest_runs ORDER BY started_at DESC, run_id DESC""")
     reasons = ws.sql("""SELECT target, field, reason, count(*) AS n FROM quarantine
                         GROUP BY ALL ORDER BY n DESC, target, field NULLS FIRST, reason""")

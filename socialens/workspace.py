@@ -92,6 +92,14 @@ class Workspace:
                 )
         else:
             migrate(self.con)
+        #: ingest runs a crash or kill left unfinished, marked and reconciled by this open
+        #: (:func:`socialens.ingest.loader.reconcile_interrupted`)
+        self.interrupted: list[dict] = []
+        if not read_only and self.con.execute(
+                "SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL").fetchone()[0]:
+            from socialens.ingest.loader import reconcile_interrupted
+
+            self.interrupted = reconcile_interrupted(self.con)
         self._ibis = None
 
     # -- basics -------------------------------------------------------------------------------

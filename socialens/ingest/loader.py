@@ -27,7 +27,8 @@ import pyarrow as pa
 
 from socialens.workspace import Workspace
 
-__all__ = ["TargetSpec", "TARGETS", "Loader", "FileReport", "ApiError", "new_run_id"]
+__all__ = ["TargetSpec", "TARGETS", "Loader", "FileReport", "ApiError", "new_run_id",
+           "reconcile_interrupted"]
 
 BATCH_SIZE = 20_000
 
@@ -262,6 +263,7 @@ class Loader:
                 if self._n_buffered >= BATCH_SIZE:
                     with self.ws.transaction():
                         self._flush()
+                        self._flush_quarantine()  # committed with the batch: a kill loses neither
             with self.ws.transaction():
                 self._flush()
                 self._flush_quarantine()
@@ -569,9 +571,50 @@ class Loader:
             return
         self.con.execute(
             f"""UPDATE ingest_runs SET finished_at = {'now()' if complete else 'NULL'},
-                  n_read = ?, n_loaded = ?, n_duplicate = ?, n_quarantined = ?, n_merged = ?
+                  n_read = ?, n_loaded = ?, n_duplicate = ?, n_quarantined = ?, n_merged = ?,
+                  options = ?
                 WHERE run_id = ?""",
-            [r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, r.n_merged, self.run_id],
+            [r.n_read, r.n_loaded, r.n_duplicate, r.n_quarantined, r.n_merged,
+             json.dumps(self.options, sort_keys=True, default=str) if self.options else None,
+             self.run_id],
         )
         r.run_id = self.run_id
         r.recorded = True
+
+
+def reconcile_interrupted(con) -> list[dict[str, Any]]:
+    """Mark the ingest runs left unfinished by a crash or a kill, and make their counts add up.
+
+    A run is recorded before its first batch (``finished_at`` NULL) and each batch is committed
+    on its own, so a process killed mid-file leaves a run whose rows so far are in the tables but
+    whose counts are those of its start. Called when a workspace is opened for writing (no other
+    process can be writing then: DuckDB lets one process write a file), every such run gets
+    ``n_loaded`` = the rows of its target that point to it (posts: those loaded as records),
+    ``n_quarantined`` = at least its quarantine rows, ``n_read`` = the sum, and
+    ``options.interrupted`` = when this was found (``finished_at`` stays NULL: it never
+    finished). Re-running the ingest of the file loads the rest (its loaded rows count as
+    duplicates then). Returns the reconciled runs (``run_id``, ``source_path``, counts).
+    """
+    rows = con.execute(
+        """SELECT run_id, source_path, target, n_duplicate, n_quarantined, n_merged FROM ingest_runs
+           WHERE finished_at IS NULL AND (options IS NULL OR json_extract(options, '$.interrupted')
+           IS NULL)""").fetchall()
+    done = []
+    for run_id, path, target, n_dup, n_q, n_merged in rows:
+        table = TARGETS[target].table if target in TARGETS else None
+        if table is None:
+            continue
+        record = " AND coalesce(collected_as, 'record') = 'record'" if table == "posts" else ""
+        loaded = con.execute(f'SELECT count(*) FROM "{table}" WHERE run_id = ?{record}',
+                             [run_id]).fetchone()[0]
+        quarantined = max(n_q, con.execute("SELECT count(*) FROM quarantine WHERE run_id = ?",
+                                           [run_id]).fetchone()[0])
+        note = {"interrupted": datetime.now(UTC).isoformat(timespec="seconds")}
+        con.execute(
+            """UPDATE ingest_runs SET n_loaded = ?, n_quarantined = ?, n_read = ? + ? + n_duplicate,
+                 options = json_merge_patch(coalesce(options, '{}'::JSON), ?::JSON)
+               WHERE run_id = ?""",
+            [loaded, quarantined, loaded, quarantined, json.dumps(note), run_id])
+        done.append({"run_id": run_id, "source_path": path, "target": target, "n_loaded": loaded,
+                     "n_duplicate": n_dup, "n_quarantined": quarantined, "n_merged": n_merged})
+    return done

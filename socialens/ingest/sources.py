@@ -37,7 +37,7 @@ __all__ = ["SourceRecord", "open_binary", "read_all", "file_sha256", "iter_csv",
 MAX_DEPTH = 200
 #: What a value nested deeper than :data:`MAX_DEPTH` is replaced by.
 TOO_DEEP = "\u0000socialens: nested too deep\u0000"
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -110,25 +110,36 @@ def read_all(path: Path) -> bytes:
                              f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _depths(text: str):
-    """(code points, nesting depth after each character) with strings blanked out."""
+def _depths(data: bytes):
+    """(byte positions of the brackets outside strings, +1/-1 for each, nesting depth after each)
+    of UTF-8 JSON text; sparse and vectorized (the bytes of ``"``, ``\\`` and brackets never occur
+    inside a multi-byte UTF-8 character)."""
     import numpy as np
 
-    blank = _STRING.sub(lambda m: '"' + "_" * (len(m.group()) - 2) + '"', text)
-    cp = np.frombuffer(blank.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    opens = (cp == 91) | (cp == 123)
-    closes = (cp == 93) | (cp == 125)
-    return opens, closes, np.cumsum(opens.astype(np.int64) - closes.astype(np.int64))
+    b = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(b == 34)
+    if len(quotes):
+        after_bs = quotes[(quotes > 0) & (b[np.maximum(quotes - 1, 0)] == 92)]
+        if len(after_bs):  # escaped unless an even run of backslashes precedes it
+            bs = np.flatnonzero(b == 92)
+            first = np.ones(len(bs), dtype=bool)
+            first[1:] = bs[1:] != bs[:-1] + 1
+            run_start = np.maximum.accumulate(np.where(first, bs, 0))
+            run = after_bs - run_start[np.searchsorted(bs, after_bs - 1)]
+            quotes = np.setdiff1d(quotes, after_bs[run % 2 == 1], assume_unique=True)
+    brackets = np.flatnonzero((b == 91) | (b == 123) | (b == 93) | (b == 125))
+    outside = np.searchsorted(quotes, brackets) % 2 == 0
+    brackets = brackets[outside]
+    step = np.where((b[brackets] == 91) | (b[brackets] == 123), 1, -1)
+    return brackets, step, np.cumsum(step)
 
 
 def _max_depth(text: str) -> int:
-    """The deepest nesting of a JSON text (fast: strings removed, no positions kept)."""
-    import numpy as np
-
+    """The deepest nesting of arrays and objects in a JSON text (0 when it cannot exceed
+    :data:`MAX_DEPTH`: fewer brackets than that)."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return 0
-    b = np.frombuffer(_STRING.sub('""', text).encode("utf-8", "replace"), dtype=np.uint8)
-    d = np.cumsum(((b == 91) | (b == 123)).astype(np.int64) - ((b == 93) | (b == 125)))
+    _, _, d = _depths(text.encode("utf-8", "surrogatepass"))
     return int(d.max()) if len(d) else 0
 
 
@@ -144,23 +155,23 @@ def loads(text: str) -> tuple[Any, bool]:
     """
     if _max_depth(text) <= MAX_DEPTH:
         return json.loads(text), False
-    import numpy as np
-
-    opens, closes, d = _depths(text)
-    starts = np.flatnonzero(opens & (d == MAX_DEPTH + 1))
-    ends = np.flatnonzero(closes & (d == MAX_DEPTH))
+    data = text.encode("utf-8", "surrogatepass")
+    pos, step, d = _depths(data)
+    starts = pos[(step == 1) & (d == MAX_DEPTH + 1)]
+    ends = pos[(step == -1) & (d == MAX_DEPTH)]
+    marker = json.dumps(TOO_DEEP).encode()
     parts, last, j = [], 0, 0
     for s in starts:
         if s < last:
             continue
         while j < len(ends) and ends[j] < s:
             j += 1
-        e = int(ends[j]) + 1 if j < len(ends) else len(text)
-        parts.append(text[last:s])
-        parts.append(json.dumps(TOO_DEEP))
+        e = int(ends[j]) + 1 if j < len(ends) else len(data)
+        parts.append(data[last:s])
+        parts.append(marker)
         last = e
-    parts.append(text[last:])
-    return json.loads("".join(parts)), True
+    parts.append(data[last:])
+    return json.loads(b"".join(parts).decode("utf-8", "surrogatepass")), True
 
 
 def deep_field(value: Any) -> str | None:
@@ -205,10 +216,10 @@ def _printable(raw: str) -> str:
 
 
 def _bad_byte(text: str) -> str | None:
-    for i, ch in enumerate(text):
-        if "\udc80" <= ch <= "\udcff":
-            return f"byte 0x{ord(ch) - 0xDC00:02x} at character {i + 1}"
-    return None
+    if text.isascii():
+        return None
+    m = _BAD_BYTE.search(text)
+    return f"byte 0x{ord(m.group()) - 0xDC00:02x} at character {m.start() + 1}" if m else None
 
 
 def iter_csv(path: Path) -> tuple[list[str], Iterator[SourceRecord]]:
