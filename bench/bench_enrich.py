@@ -52,12 +52,53 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
+def sharing_cost(T: list[str], rev: str, repeat: int) -> dict:
+    """Per-post cost of the sharing model at git revision ``rev`` vs the current one, timed
+    interleaved in this process (``--sharing-against REV``): median and range of ``repeat`` runs.
+    """
+    import importlib.util
+    import statistics
+    import subprocess
+
+    from socialens.enrich.sharing import shipped_model
+
+    def show(path):
+        return subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{path}"], check=True,
+                              capture_output=True, text=True).stdout
+
+    with tempfile.TemporaryDirectory() as d:
+        mod_path = Path(d) / "old_sharing.py"
+        mod_path.write_text(show("socialens/enrich/sharing.py"), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("old_sharing", mod_path)
+        old = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(old)
+    old_m = old.SharingModel.from_dict(json.loads(show("socialens/enrich/data/sharing_model.json")))
+    new_m = shipped_model()
+    runs = {"before": (lambda: old_m._proba(old_m._design(T)).argmax(axis=1)),
+            "after": (lambda: new_m._label_score(new_m._design(T)))}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeat):
+        for k, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append((time.perf_counter() - t0) / len(T) * 1e6)
+    return {k: {"median_us_per_post": round(statistics.median(v), 1),
+                "range_us_per_post": [round(min(v), 1), round(max(v), 1)]}
+            for k, v in times.items()} | {"rev": rev, "n_posts": len(T), "repeats": repeat}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m bench.bench_enrich")
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-write", action="store_true", help="do not append to BENCHMARKS.md")
+    ap.add_argument("--sharing-against", metavar="REV",
+                    help="only time the sharing model of git revision REV against the current one")
     args = ap.parse_args(argv)
+    if args.sharing_against:
+        r = sharing_cost(texts(args.n)[0], args.sharing_against, args.repeat)
+        sys.stdout.write(json.dumps(r, sort_keys=True) + "\n")
+        return r
 
     import socialens
     from socialens.enrich import enrich, enrich_batch

@@ -40,7 +40,9 @@ __all__ = [
 #: Bump when any feature's definition changes; enrichment then recomputes every post.
 #: ``2``: the text layer (:mod:`socialens.text`): one tokenizer and apostrophe rule, twitter-text
 #: mentions and hashtags, Twitter's short links end at their alphanumeric id.
-FEATURE_VERSION = "2"
+#: ``3``: the sharing model is a character n-gram regression with a calibrated ``personal_score``
+#: (:mod:`socialens.enrich.sharing`); every ``personal_score`` and some ``sharing_label`` change.
+FEATURE_VERSION = "3"
 
 FEATURE_SCHEMA = pa.schema(
     [

@@ -13,14 +13,19 @@ own private life: family, pets, sports fandom, food, leisure, own milestones and
     ``1 - 2 ** -evidence``.
 
 ``model`` (the default)
-    A multinomial logistic regression (L2, class-balanced weights, fitted with L-BFGS) on the cue
-    group counts and on word, hashtag and mention indicators (vocabulary: tokens that occur in at
-    least 2 training posts). Its coefficients ship in ``socialens/enrich/data/sharing_model.json``
-    with their provenance; nothing is downloaded. Score: P(PERSONAL) + P(MIXED); label: the most
-    probable class.
+    A multinomial logistic regression (L2, C = 1, class-balanced weights, L-BFGS) on TF-IDF
+    character 2-5-grams of the words (:func:`char_ngrams`; the hand cue lists are not features).
+    Trained by ``scripts/train_sharing.py`` on the 400 DEV posts and on 741 short posts written
+    from the codebook alone (``data/sharing_codebook_examples.tsv``); a bias on the MIXED logit
+    and a Platt calibration of the score are fitted on out-of-fold predictions of the DEV posts.
+    Its coefficients ship in ``socialens/enrich/data/sharing_model.json`` with their provenance;
+    nothing is downloaded and only numpy/scipy are needed. Score: the calibrated
+    P(PERSONAL) + P(MIXED); label: the most probable class after the MIXED bias (so a label and a
+    score near 0.5 can disagree).
 
-Both were evaluated with stratified cross-validation on the 400-post DEV set (see
-``docs/methods.md`` and ``eval/sharing.py``); the hidden test set was never used.
+Both were evaluated with cross-validation on the 400-post DEV set, the whole training recipe
+refitted inside every fold (see ``docs/methods.md`` and ``eval/sharing.py``); the hidden test set
+was never used.
 
 Examples
 --------
@@ -52,6 +57,7 @@ __all__ = [
     "METHODS",
     "cue_counts",
     "model_tokens",
+    "char_ngrams",
     "BaselineSharingClassifier",
     "SharingModel",
     "shipped_model",
@@ -59,6 +65,7 @@ __all__ = [
 ]
 
 LABELS = ("PERSONAL", "PROFESSIONAL", "MIXED")
+FORMAT = "socialens.sharing_model/2"
 METHODS = ("model", "baseline")
 
 
@@ -259,63 +266,138 @@ def _model_tokens(readable: str) -> set[str]:
     return {w.lower() for w in tokenize(readable, tags=True, views=True)}
 
 
+_WS_RE = re.compile(r"\s+")
+
+
+def char_ngrams(readable: str, ngram_range: tuple[int, int] = (2, 5)) -> dict[str, int]:
+    """Counts of the character n-grams of each word, lower-case, padded with one space.
+
+    The words are the white-space separated runs of ``readable`` (HTML decoded, URLs removed);
+    each word ``w`` is read as ``" w "`` and cut into its n-grams for every ``n`` in the range
+    (a word shorter than ``n`` gives itself once). This is scikit-learn's ``char_wb`` analyzer,
+    written out so that the shipped model needs only numpy.
+
+    >>> sorted(char_ngrams("Go Go", (2, 3)).items())
+    [(' g', 2), (' go', 2), ('go', 2), ('go ', 2), ('o ', 2)]
+    """
+    lo, hi = ngram_range
+    out: dict[str, int] = {}
+    get = out.get
+    for w in _WS_RE.sub(" ", readable.lower()).split():
+        w = f" {w} "
+        m = len(w)
+        for n in range(lo, hi + 1):
+            if m <= n:
+                out[w] = get(w, 0) + 1
+                break
+            for i in range(m - n + 1):
+                g = w[i:i + n]
+                out[g] = get(g, 0) + 1
+    return out
+
+
 class SharingModel:
-    """Multinomial logistic regression on cue counts and token indicators.
+    """Multinomial logistic regression on TF-IDF character n-grams, with a calibrated score.
+
+    Features: the character 2-5-grams of each word (:func:`char_ngrams`) that occur in at least
+    ``min_df`` training posts, weighted ``(1 + log tf) * idf`` with the smoothed idf
+    ``log((1 + n) / (1 + df)) + 1`` and scaled to unit length per post. The hand-written cue
+    lists (:data:`CUES`) are *not* features: they were written while reading the DEV posts.
 
     Parameters
     ----------
     C : float
-        Inverse L2 penalty (scikit-learn's convention: the data term is a sum over posts).
+        Inverse L2 penalty (scikit-learn's convention: the data term is a weighted sum over posts).
     min_df : int
-        A token enters the vocabulary when it occurs in at least this many training posts.
+        An n-gram enters the vocabulary when it occurs in at least this many training posts.
+    ngram_range : (int, int)
+        Shortest and longest n-gram.
     class_weight : {"balanced", None}
-        Weight each class inversely to its frequency.
+        Weight each class inversely to its (sample-weighted) frequency.
+
+    Learned attributes: ``vocabulary_``, ``idf_``, ``coef_`` (n_features x 3), ``intercept_``,
+    ``classes_``; and, set by the training script, ``mixed_bias_`` (added to the MIXED logit
+    before the label is chosen; 0 by default) and ``calibration_`` (``(a, b)``: the score is
+    ``sigmoid(a * logit(p) + b)`` of the model's P(PERSONAL) + P(MIXED); ``(1, 0)`` by default).
     """
 
-    def __init__(self, C: float = 1.0, min_df: int = 2, class_weight: str | None = "balanced"):
+    def __init__(self, C: float = 1.0, min_df: int = 2, ngram_range: tuple[int, int] = (2, 5),
+                 class_weight: str | None = "balanced"):
         self.C = C
         self.min_df = min_df
+        self.ngram_range = ngram_range
         self.class_weight = class_weight
 
     # -- features ---------------------------------------------------------------------------
+    def _counts(self, readable_texts: Sequence[str]) -> list[dict[str, int]]:
+        rng = tuple(self.ngram_range)
+        return [char_ngrams(t, rng) for t in readable_texts]
+
     def _design(self, texts: Sequence[str], readable_texts: Sequence[str] | None = None):
+        from scipy import sparse
+
         if readable_texts is None:
-            readable_texts = [_readable(t) for t in texts]  # once for cues and tokens
-        cues = np.log1p(_cue_counts(readable_texts))
+            readable_texts = [_readable(t) for t in texts]
         index = self.vocabulary_
-        rows, cols = [], []
-        for i, t in enumerate(readable_texts):
-            for w in _model_tokens(t):
-                j = index.get(w)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
-        tok = np.zeros((len(texts), len(index)))
-        tok[rows, cols] = 1.0
-        return np.hstack([cues, tok])
+        rng = tuple(self.ngram_range)
+        # the n-grams of a post are those of its words, so each distinct word is cut once
+        cache = self.__dict__.setdefault("_word_ids", {})
+        if len(cache) > 200_000:
+            cache.clear()
+        cols: list[int] = []
+        lens = []
+        for t in readable_texts:
+            start = len(cols)
+            for w in _WS_RE.sub(" ", t.lower()).split():
+                ids = cache.get(w)
+                if ids is None:
+                    ids = cache[w] = tuple(
+                        j for g, n in char_ngrams(w, rng).items()
+                        if (j := index.get(g)) is not None for _ in range(n))
+                cols.extend(ids)
+            lens.append(len(cols) - start)
+        rows = np.repeat(np.arange(len(readable_texts)), lens)
+        X = sparse.csr_matrix((np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))),
+                              shape=(len(readable_texts), len(index)))
+        X.sum_duplicates()
+        X.data = 1.0 + np.log(X.data)
+        X = X.multiply(self.idf_[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.diags(1.0 / norms) @ X
 
     # -- estimator interface ----------------------------------------------------------------
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> SharingModel:
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            sample_weight: Sequence[float] | None = None) -> SharingModel:
         from scipy.optimize import minimize
 
+        readable_texts = [_readable(t) for t in texts]
         df: dict[str, int] = {}
-        for t in texts:
-            for w in model_tokens(t):
-                df[w] = df.get(w, 0) + 1
-        vocab = sorted(w for w, n in df.items() if n >= self.min_df)
-        self.vocabulary_ = {w: i for i, w in enumerate(vocab)}
+        for c in self._counts(readable_texts):
+            for g in c:
+                df[g] = df.get(g, 0) + 1
+        vocab = sorted(g for g, n in df.items() if n >= self.min_df)
+        self.vocabulary_ = {g: i for i, g in enumerate(vocab)}
+        self.__dict__.pop("_word_ids", None)  # the word cache belongs to one vocabulary
+        n = len(texts)
+        self.idf_ = np.log((1.0 + n) / (1.0 + np.array([df[g] for g in vocab], float))) + 1.0
         self.classes_ = list(LABELS)
-        X = self._design(texts)
+        self.mixed_bias_ = 0.0
+        self.calibration_ = (1.0, 0.0)
+        X = self._design(texts, readable_texts)
+        unknown = sorted(set(labels) - set(LABELS))
+        if unknown:
+            raise EnrichError(f"unknown sharing labels {unknown}; use {', '.join(LABELS)}")
         y = np.array([self.classes_.index(lab) for lab in labels])
-        n, d = X.shape
+        d = X.shape[1]
         k = len(self.classes_)
         Y = np.eye(k)[y]
+        sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
         if self.class_weight == "balanced":
-            counts = np.bincount(y, minlength=k).astype(float)
-            w_class = np.where(counts > 0, n / (k * np.maximum(counts, 1)), 0.0)
-            sw = w_class[y]
-        else:
-            sw = np.ones(n)
+            tot = np.bincount(y, weights=sw, minlength=k)
+            w_class = np.where(tot > 0, sw.sum() / (k * np.maximum(tot, 1e-12)), 0.0)
+            sw = sw * w_class[y]
+        XT = X.T.tocsr()
 
         def loss(theta):
             W = theta[: d * k].reshape(d, k)
@@ -324,66 +406,87 @@ class SharingModel:
             Z -= Z.max(axis=1, keepdims=True)
             logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
             f = -(sw * (Y * logp).sum(axis=1)).sum() + 0.5 / self.C * (W * W).sum()
-            P = np.exp(logp)
-            G = (P - Y) * sw[:, None]
-            gW = X.T @ G + W / self.C
-            gb = G.sum(axis=0)
-            return f, np.concatenate([gW.ravel(), gb])
+            G = (np.exp(logp) - Y) * sw[:, None]
+            gW = XT @ G + W / self.C
+            return f, np.concatenate([gW.ravel(), G.sum(axis=0)])
 
         res = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
-                       options={"maxiter": 2000})
+                       options={"maxiter": 3000})
         self.coef_ = res.x[: d * k].reshape(d, k)
         self.intercept_ = res.x[d * k:]
         self.n_iter_ = int(res.nit)
         return self
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self._proba(self._design(texts))
+    def _logits(self, X) -> np.ndarray:
+        return np.asarray(X @ self.coef_) + self.intercept_
 
-    def _proba(self, X: np.ndarray) -> np.ndarray:
-        Z = X @ self.coef_ + self.intercept_
-        Z -= Z.max(axis=1, keepdims=True)
+    @staticmethod
+    def _softmax(Z: np.ndarray) -> np.ndarray:
+        Z = Z - Z.max(axis=1, keepdims=True)
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
 
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities of the logistic regression (columns in ``classes_`` order)."""
+        return self._softmax(self._logits(self._design(texts)))
+
+    def _label_score(self, X) -> tuple[list[str], np.ndarray]:
+        Z = self._logits(X)
+        P = self._softmax(Z)
+        Zl = Z.copy()
+        Zl[:, self.classes_.index("MIXED")] += self.mixed_bias_
+        labels = [self.classes_[i] for i in Zl.argmax(axis=1)]
+        return labels, self.calibrate(P[:, self.classes_.index("PERSONAL")]
+                                      + P[:, self.classes_.index("MIXED")])
+
+    def calibrate(self, p: np.ndarray) -> np.ndarray:
+        """The calibrated score of a raw P(PERSONAL) + P(MIXED) (Platt scaling on its logit)."""
+        a, b = self.calibration_
+        q = np.clip(np.asarray(p, float), 1e-9, 1 - 1e-9)
+        return 1.0 / (1.0 + np.exp(-(a * np.log(q / (1 - q)) + b)))
+
     def predict(self, texts: Sequence[str]) -> list[str]:
-        return [self.classes_[i] for i in self.predict_proba(texts).argmax(axis=1)]
+        return self._label_score(self._design(texts))[0]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        """P(PERSONAL) + P(MIXED): the probability that the post shares private life."""
-        P = self.predict_proba(texts)
-        return P[:, self.classes_.index("PERSONAL")] + P[:, self.classes_.index("MIXED")]
+        """Calibrated probability that the post shares private life (PERSONAL or MIXED)."""
+        return self._label_score(self._design(texts))[1]
 
     # -- persistence ------------------------------------------------------------------------
     def to_dict(self, provenance: dict | None = None) -> dict:
-        names = list(CUES) + list(self.vocabulary_)
         return {
-            "format": "socialens.sharing_model/1",
-            "params": {"C": self.C, "min_df": self.min_df, "class_weight": self.class_weight},
+            "format": FORMAT,
+            "params": {"C": self.C, "min_df": self.min_df,
+                       "ngram_range": list(self.ngram_range), "class_weight": self.class_weight},
             "classes": self.classes_,
-            "cue_groups": list(CUES),
             "vocabulary": list(self.vocabulary_),
+            "idf": [round(float(v), 6) for v in self.idf_],
             "intercept": [round(float(v), 6) for v in self.intercept_],
-            "coef": {nm: [round(float(v), 6) for v in row]
-                     for nm, row in zip(names, self.coef_, strict=True)},
+            "coef": [[round(float(v), 6) for v in row] for row in self.coef_],
+            "mixed_bias": round(float(self.mixed_bias_), 6),
+            "calibration": [round(float(v), 6) for v in self.calibration_],
             "provenance": provenance or {},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> SharingModel:
-        if d.get("format") != "socialens.sharing_model/1":
-            raise EnrichError("not a SociaLens sharing model file (format mismatch)")
-        if d["cue_groups"] != list(CUES):
+        if d.get("format") != FORMAT:
             raise EnrichError(
-                "the sharing model was fitted with other cue groups than this version defines; "
-                "refit it with `python -m eval.sharing --write-model`"
+                f"not a SociaLens sharing model file of this version (format {d.get('format')!r}, "
+                f"expected {FORMAT!r}); refit it with `python scripts/train_sharing.py`"
             )
-        m = cls(**d["params"])
+        params = dict(d["params"])
+        params["ngram_range"] = tuple(params["ngram_range"])
+        m = cls(**params)
         m.classes_ = list(d["classes"])
-        m.vocabulary_ = {w: i for i, w in enumerate(d["vocabulary"])}
-        names = list(d["cue_groups"]) + list(d["vocabulary"])
-        m.coef_ = np.array([d["coef"][nm] for nm in names], dtype=float)
+        m.vocabulary_ = {g: i for i, g in enumerate(d["vocabulary"])}
+        m.idf_ = np.array(d["idf"], dtype=float)
+        m.coef_ = np.array(d["coef"], dtype=float)
         m.intercept_ = np.array(d["intercept"], dtype=float)
+        m.mixed_bias_ = float(d.get("mixed_bias", 0.0))
+        m.calibration_ = tuple(float(v) for v in d.get("calibration", (1.0, 0.0)))
+        if m.coef_.shape != (len(m.vocabulary_), len(m.classes_)):
+            raise EnrichError("corrupt sharing model file: coefficient shape does not match")
         m.provenance_ = d.get("provenance", {})
         return m
 
@@ -417,9 +520,7 @@ def classify_sharing(
             m = shipped_model()
             sub_readable = None if readable_texts is None else [readable_texts[i] for i in idx]
             # computed once: label and score both come from it
-            P = m._proba(m._design(sub, sub_readable))
-            s = P[:, m.classes_.index("PERSONAL")] + P[:, m.classes_.index("MIXED")]
-            lab = [m.classes_[i] for i in P.argmax(axis=1)]
+            lab, s = m._label_score(m._design(sub, sub_readable))
         else:
             clf = BaselineSharingClassifier()
             s = clf.score(sub)

@@ -98,7 +98,7 @@ def test_idempotent_and_incremental(ws, tmp_path):
 def test_convokit_mode_is_its_own_version(ws):
     enrich(ws)
     r = enrich(ws, markers_mode="convokit")
-    assert r.enriched == 5 and r.feature_version == feature_version("convokit") == "2+convokit"
+    assert r.enriched == 5 and r.feature_version == feature_version("convokit") == f"{FEATURE_VERSION}+convokit"
     rows = ws.sql("SELECT DISTINCT markers_mode FROM post_features ORDER BY 1").markers_mode
     assert list(rows) == ["convokit", "default"]
 

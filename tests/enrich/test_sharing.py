@@ -1,16 +1,17 @@
 """Personal vs professional: baseline rules, the shipped model, estimator conventions."""
 
 import json
+import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialens.enrich.sharing import (
-    CUES,
     LABELS,
     BaselineSharingClassifier,
     SharingModel,
+    char_ngrams,
     classify_sharing,
     shipped_model,
 )
@@ -66,15 +67,39 @@ def test_shipped_model_known_answers_and_provenance():
     assert all(s < 0.5 for s in r["personal_score"][n:])
 
 
+def _starts(texts):
+    return [" ".join(t.lower().split()) for t in texts]
+
+
+def test_known_answer_posts_are_not_written_examples():
+    import pandas as pd
+
+    from socialens.enrich.sharing import resources
+
+    path = resources.files("socialens.enrich").joinpath("data", "sharing_codebook_examples.tsv")
+    with path.open(encoding="utf-8") as fh:
+        ex = pd.read_csv(fh, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    assert len(ex) == 741 and set(ex.label) == set(LABELS)
+    train = _starts(ex.text)
+    for text in HELD_OUT_PERSONAL + HELD_OUT_PROFESSIONAL:
+        assert not any(_starts([text])[0][:40] in t for t in train), f"{text!r} is an example"
+
+
 @pytest.mark.skipif(not (SHARED_DATA / "sharing_labels").exists(), reason="no shared data")
 def test_known_answer_posts_are_not_training_posts():
     import pandas as pd
 
     d = pd.read_csv(SHARED_DATA / "sharing_labels" / "dev.csv", dtype=str, keep_default_na=False)
-    train = [" ".join(t.lower().split()) for t in d.text]
+    train = _starts(d.text)
     for text in HELD_OUT_PERSONAL + HELD_OUT_PROFESSIONAL:
-        start = " ".join(text.lower().split())[:25]
+        start = _starts([text])[0][:25]
         assert not any(start in t for t in train), f"{text!r} is in the training data"
+    # nor does any written example start like a DEV post (they were written from the codebook
+    # alone; one follows a post that the codebook itself quotes, which the evaluation reports apart)
+    from scripts.train_sharing import README_QUOTED, load_examples
+
+    dev_starts = {t[:40] for t, k in zip(train, d.post_key, strict=True) if k not in README_QUOTED}
+    assert not [t for t in _starts(load_examples().text) if t[:40] in dev_starts]
 
 
 def test_none_passes_through():
@@ -92,16 +117,58 @@ def test_fit_follows_estimator_conventions():
     m = SharingModel(C=0.5)
     assert not hasattr(m, "coef_")
     assert m.fit(texts, labels) is m
-    assert m.coef_.shape == (len(CUES) + len(m.vocabulary_), 3)
+    assert m.coef_.shape == (len(m.vocabulary_), 3)
+    assert m.mixed_bias_ == 0.0 and m.calibration_ == (1.0, 0.0)
+    assert m.predict(texts[:1]) == ["PERSONAL"] and m.predict(texts[9:10]) == ["PROFESSIONAL"]
     again = SharingModel.from_dict(json.loads(json.dumps(m.to_dict())))
     assert again.predict(texts) == m.predict(texts)
+    assert again.score(texts) == pytest.approx(m.score(texts), abs=1e-5)
 
 
-def test_model_file_must_match_cue_groups():
+def test_fit_rejects_unknown_labels():
+    with pytest.raises(EnrichError, match="unknown sharing labels"):
+        SharingModel().fit(["a b", "c d"], ["PERSONAL", "personal"])
+
+
+def test_char_ngrams_known_answers():
+    # scikit-learn's char_wb analyzer on the same words gives the same n-grams
+    assert char_ngrams("Go", (2, 5)) == {" g": 1, "go": 1, "o ": 1, " go": 1, "go ": 1, " go ": 1}
+    assert char_ngrams("a", (2, 5)) == {" a": 1, "a ": 1, " a ": 1}
+    assert char_ngrams("My  DOG\tmy dog", (4, 4)) == {" my ": 2, " dog": 2, "dog ": 2}
+
+
+def test_char_ngrams_match_scikit_learn():
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    texts = PERSONAL + PROFESSIONAL + HELD_OUT_PERSONAL + ["Año nuevo 🎉 #GoBucks @x", "a"]
+    analyzer = sklearn_text.CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    from collections import Counter
+
+    for t in texts:
+        assert char_ngrams(t, (2, 5)) == dict(Counter(analyzer(t)))
+
+
+def test_model_file_format_is_checked():
     d = shipped_model().to_dict()
-    d["cue_groups"] = d["cue_groups"][:-1]
-    with pytest.raises(EnrichError, match="cue groups"):
+    d["format"] = "socialens.sharing_model/1"
+    with pytest.raises(EnrichError, match="refit it"):
         SharingModel.from_dict(d)
+    d = shipped_model().to_dict()
+    d["coef"] = d["coef"][:-1]
+    with pytest.raises(EnrichError, match="coefficient shape"):
+        SharingModel.from_dict(d)
+
+
+def test_shipped_score_is_calibrated_probability():
+    m = shipped_model()
+    a, b = m.calibration_
+    assert a > 0 and math.isfinite(b)
+    p = m.predict_proba(HELD_OUT_PERSONAL)
+    raw = p[:, LABELS.index("PERSONAL")] + p[:, LABELS.index("MIXED")]
+    assert m.score(HELD_OUT_PERSONAL) == pytest.approx(m.calibrate(raw))
+    # monotone: calibration never reorders posts
+    order = sorted(range(len(raw)), key=lambda i: raw[i])
+    s = m.calibrate(raw)
+    assert all(s[i] <= s[j] + 1e-12 for i, j in zip(order, order[1:], strict=False))
 
 
 @settings(max_examples=40, deadline=None)
