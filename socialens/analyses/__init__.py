@@ -13,6 +13,7 @@ from socialens.analyses.adoption import adoption
 from socialens.analyses.contagion import contagion
 from socialens.analyses.contagion_tests import contagion_tests
 from socialens.analyses.coordination import coordination
+from socialens.analyses.delegation import delegation
 from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
 from socialens.analyses.reach import reach
@@ -24,7 +25,7 @@ from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
            "interactions", "reach", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
-           "coordination", "tone"]
+           "coordination", "tone", "delegation"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -36,6 +37,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "contagion": contagion,
     "coordination": coordination,
     "tone": tone,
+    "delegation": delegation,
 }
 
 #: Analyses run only when named (``run_all(ws, ["contagion_tests"])``, ``analyze -a``): the

@@ -1,0 +1,196 @@
+"""Model or delegate: per-behaviour uptake, the matched comparison, the "cannot tell" path, and a
+small through-product check against the simulator's truth."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import socialens
+from socialens.analyses import REGISTRY, run_all
+from socialens.analyses.delegation import delegation, matched_difference
+from socialens.errors import AnalysisError
+
+# Two leaders (ldr1 with a delegate account ldr1team), an official account, five members (m5
+# joins on 02-15, after every first use: never at risk). All accounts but m5's exist from 01-01.
+# Leader-seeded: #a ldr1 02-01 (m1 02-02, m2 02-05: 2/5), #b ldr2 02-03 (m1 02-04 12:00: 1/5;
+# m2 04-01 is after the 30-day horizon), #c ldr1 02-10 (nobody: 0/5).
+# Delegated: #d official 02-01 (m3 02-11: 1/6), #e official 02-05 (0/6), #f ldr1team 02-06 (ldr1
+# 02-07 is the owner, not counted; m4 02-08: 1/5). #g is first used by a member (m1).
+POSTS = [
+    ("x:1", "x:ldr1", "2020-02-01T00:00:00Z", "go #a"), ("x:2", "x:m1", "2020-02-02T00:00:00Z", "#a"),
+    ("x:3", "x:m2", "2020-02-05T00:00:00Z", "#a yes"), ("x:4", "x:m5", "2020-02-20T00:00:00Z", "#a"),
+    ("x:5", "x:ldr2", "2020-02-03T00:00:00Z", "#b"), ("x:6", "x:m1", "2020-02-04T12:00:00Z", "#b"),
+    ("x:7", "x:m2", "2020-04-01T00:00:00Z", "late #b"), ("x:8", "x:ldr1", "2020-02-10T00:00:00Z", "#c"),
+    ("x:9", "x:org", "2020-02-01T00:00:00Z", "#d"), ("x:10", "x:m3", "2020-02-11T00:00:00Z", "#d"),
+    ("x:11", "x:org", "2020-02-05T00:00:00Z", "#e"), ("x:12", "x:ldr1team", "2020-02-06T00:00:00Z", "#f"),
+    ("x:13", "x:ldr1", "2020-02-07T00:00:00Z", "#f"), ("x:14", "x:m4", "2020-02-08T00:00:00Z", "#f"),
+    ("x:15", "x:m1", "2020-02-01T00:00:00Z", "#g"), ("x:16", "x:m2", "2020-02-02T00:00:00Z", "#g"),
+    ("x:17", "x:m3", "2020-06-30T00:00:00Z", "the end"),
+]
+
+
+def _make(d):
+    people = ["ldr1", "ldr2", "m1", "m2", "m3", "m4", "m5"]
+    (d / "people.csv").write_text("person_id,name\n" + "".join(f"{p},{p.upper()}\n" for p in people))
+    (d / "roles.csv").write_text(
+        "person_id,title,level,is_leader,start_at\n"
+        + "".join(f"{p},{'Head' if p.startswith('ldr') else 'Staff'},{0 if p.startswith('ldr') else 2},"
+                  f"{'true' if p.startswith('ldr') else 'false'},2019-01-01\n" for p in people))
+    acc = "".join(f"x:{p},{p},{p},personal,{'2020-02-15' if p == 'm5' else '2020-01-01'}T00:00:00Z\n"
+                  for p in people)
+    (d / "accounts.csv").write_text(
+        "account_id,person_id,handle,kind,created_at\n" + acc
+        + "x:org,,org,official,2019-01-01T00:00:00Z\n"
+          "x:ldr1team,ldr1,ldr1team,delegate,2019-01-01T00:00:00Z\n")
+    rows = [{"post_id": i, "account_id": a, "created_at": t, "text": x} for i, a, t, x in POSTS]
+    (d / "posts.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
+    w = socialens.open(d / "org.duckdb")
+    w.ingest(d)
+    return w
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    w = _make(tmp_path_factory.mktemp("delegation"))
+    yield w
+    w.close()
+
+
+def test_per_behaviour_uptake_by_hand(ws):
+    r = delegation(ws, horizon_days=30)
+    t = r.tables["behaviours"].set_index("behaviour")
+    assert sorted(t.index) == [f"hashtag:#{c}" for c in "abcdef"]  # #g: a member's, left out
+    assert t.seeder_kind.to_dict() == {
+        "hashtag:#a": "leader", "hashtag:#b": "leader", "hashtag:#c": "leader",
+        "hashtag:#d": "official", "hashtag:#e": "official", "hashtag:#f": "delegate"}
+    assert t.at_risk.tolist() == [5, 6, 5, 6, 5, 5]  # by first use: a, d, b, e, f, c
+    assert t.adopters.to_dict() == {"hashtag:#a": 2, "hashtag:#b": 1, "hashtag:#c": 0,
+                                    "hashtag:#d": 1, "hashtag:#e": 0, "hashtag:#f": 1}
+    assert t.uptake_share["hashtag:#a"] == pytest.approx(0.4)
+    assert t.uptake_share["hashtag:#d"] == pytest.approx(1 / 6)
+    assert t.uptake_share["hashtag:#f"] == pytest.approx(0.2)
+    assert t.days_to_first_echo["hashtag:#b"] == pytest.approx(1.5)
+    assert t.days_to_first_echo["hashtag:#f"] == pytest.approx(2.0)
+    assert t.days_to_first_echo["hashtag:#d"] == pytest.approx(10.0)
+    assert math.isnan(t.days_to_first_echo["hashtag:#c"])
+    assert t.followed_up.all() and set(t.period) == {"2020Q1"}
+
+
+def test_matched_comparison_by_hand(ws):
+    r = delegation(ws, horizon_days=30)
+    s = r.summary
+    lead, dele = np.array([0.4, 0.2, 0.0]), np.array([1 / 6, 0.0, 0.2])
+    assert s["status"] == "estimated" and s["n_leader"] == 3 and s["n_delegated"] == 3
+    assert s["delta"] == pytest.approx(lead.mean() - dele.mean())      # 0.0778
+    v1, v0 = lead.var(ddof=1) / 3, dele.var(ddof=1) / 3                  # one stratum, w = 1
+    dof = (v1 + v0) ** 2 / (v1 ** 2 / 2 + v0 ** 2 / 2)
+    half = stats.t.ppf(0.975, dof) * math.sqrt(v1 + v0)
+    assert s["delta_ci"] == pytest.approx([s["delta"] - half, s["delta"] + half])
+    comp = r.tables["comparison"].set_index("metric")
+    assert comp.loc["adopters", "estimate"] == pytest.approx(1.0 - 2 / 3)
+    assert comp.loc["echoed", "estimate"] == pytest.approx(2 / 3 - 2 / 3)
+    assert s["median_days_to_first_echo_leader"] == pytest.approx(1.25)
+    assert s["median_days_to_first_echo_delegated"] == pytest.approx(6.0)
+    assert "taken up by 20 %" in r.headline and "no clear difference" in r.headline
+    curves = r.tables["uptake_curves"]
+    lead_curve = curves[curves.seeder == "a leader's own account"].set_index("day").share
+    assert lead_curve[0] == 0 and lead_curve[1] == pytest.approx(0.2 / 3)  # #a: m1 on day 1
+    assert lead_curve[30] == pytest.approx(0.2)
+    assert "uptake_curves" in r.figures
+    html = r.to_html(figures=False)
+    assert "Model or delegate" in html
+
+
+def test_matched_strata_weights_and_bootstrap():
+    y = np.array([0.5, 0.3, 0.1, 0.2, 0.9, 0.7, 0.4])
+    arm = np.array([1, 1, 0, 0, 1, 0, 0])
+    s = np.array(["q1", "q1", "q1", "q1", "q2", "q2", "q3"])  # q3 has no leader: dropped
+    r = matched_difference(y, arm, s, min_per_arm=2)
+    # q1: 0.4 - 0.15 = 0.25 (4 behaviours); q2: 0.9 - 0.7 = 0.2 (2): weights 4/6, 2/6
+    assert r["estimate"] == pytest.approx(0.25 * 4 / 6 + 0.2 * 2 / 6)
+    assert r["n_strata"] == 2 and r["n_leader"] == 3 and r["n_delegated"] == 3
+    b = matched_difference(y, arm, s, interval="bootstrap", n_boot=500, seed=1, min_per_arm=2)
+    assert b["estimate"] == r["estimate"] and b["ci_low"] <= r["estimate"] <= b["ci_high"]
+
+
+def test_too_few_to_tell(ws):
+    r = delegation(ws, behaviours=["hashtag:#a", "hashtag:#b", "hashtag:#d", "hashtag:#g"],
+                   horizon_days=30)
+    s = r.summary
+    assert s["status"] == "too few" and s["delta"] is None and s["delta_ci"] is None
+    assert s["n_by_seeder_kind"] == {"leader": 2, "official": 1, "member": 1}
+    assert r.headline.startswith("The data cannot tell: 2 behaviours started by a leader")
+    assert "%" not in r.headline
+    comp = r.tables["comparison"]
+    assert comp.estimate.isna().all() and (comp.status == "too few").all()
+
+
+def test_long_horizon_leaves_behaviours_out_and_errors_are_clear(ws):
+    r = delegation(ws, horizon_days=140)  # data end 06-30: only first uses before 02-11 qualify
+    assert r.tables["behaviours"].followed_up.tolist() == [True] * 6
+    r = delegation(ws, horizon_days=160)
+    assert r.summary["n_not_followed_up"] == 6 and r.summary["status"] == "too few"
+    with pytest.raises(AnalysisError, match="period='month'"):
+        delegation(ws, period="month")
+    with pytest.raises(AnalysisError, match="horizon_days"):
+        delegation(ws, horizon_days=0)
+    with pytest.raises(AnalysisError, match="not one"):
+        delegation(ws, behaviours="personal")
+
+
+def test_registered_and_in_run_all(ws):
+    assert REGISTRY["delegation"] is delegation
+    res = run_all(ws, ["delegation"], horizon_days=30)
+    assert res["delegation"].summary["n_leader"] == 3
+
+
+def test_cli_analyze_delegation(tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    w = _make(tmp_path)
+    path = str(w.path)
+    w.close()  # the CLI opens the file itself
+    res = CliRunner().invoke(app, ["analyze", "-a", "delegation", "-w", path])
+    assert res.exit_code == 0, res.output
+    assert "delegation: Hashtags a leader starts herself are taken up by" in res.output
+    res = CliRunner().invoke(app, ["analyze", "-a", "delegation", "-w", path, "-b", "platform"])
+    assert res.exit_code == 1 and "not one" in res.output and "Traceback" not in res.output
+
+
+def test_through_the_product_matches_the_simulators_truth(tmp_path):
+    """simulate -> ingest -> delegation: seeder kinds and uptake shares equal the ones computed
+    from sim_truth_campaigns / sim_truth_campaign_uses / sim_truth_people."""
+    r = socialens.simulate(people=120, seed=5, out=tmp_path / "o.duckdb", n_campaigns=24,
+                           campaign_seed_shares=(0.4, 0.3, 0.2, 0.1), truth_posts=False)
+    w = socialens.open(r.workspace, read_only=True)
+    try:
+        res = delegation(w, horizon_days=90)
+        camp = w.table("sim_truth_campaigns").to_pandas()
+        uses = w.table("sim_truth_campaign_uses").to_pandas()
+        ppl = w.table("sim_truth_people").to_pandas()
+    finally:
+        w.close()
+    t = res.tables["behaviours"].set_index("behaviour")
+    camp = camp[camp.seed_kind != "member"]
+    camp["behaviour"] = "hashtag:#" + camp.hashtag
+    assert set(t.index) == set(camp.behaviour)
+    assert (t.seeder_kind[camp.behaviour].to_numpy() == camp.seed_kind.to_numpy()).all()
+    joined = pd.to_datetime(ppl.set_index("person_id").adopted_at, utc=True)
+    for c in camp.itertuples():
+        t0 = pd.Timestamp(c.introduced_at)
+        t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0
+        risk = set(joined.index[joined.notna() & (joined <= t0)]) - {c.seed_person_id}
+        u = uses[(uses.campaign_id == c.campaign_id) & uses.person_id.isin(risk)
+                 & (uses.account_id.str.startswith("twitter:p")) & ~uses.account_id.str.endswith("_team")]
+        dt = pd.to_datetime(u.used_at, utc=True) - t0
+        took = u[(dt > pd.Timedelta(0)) & (dt <= pd.Timedelta(days=90))]
+        assert t.at_risk[c.behaviour] == len(risk)
+        assert t.adopters[c.behaviour] == took.person_id.nunique()
