@@ -245,6 +245,7 @@ _TOKEN = re.compile(r"[\w\-]+(?:[.:/@][\w\-]+)*")
 _SEP = re.compile(r"([.:/@\-])")
 _GAP = re.compile(r"^[\s.,]{1,3}$")
 _WORDS = re.compile(r"[^\W_]+")
+_CACHE_MAX = 100_000  # rewritten texts kept (the analyses read the same posts several times)
 
 
 class _Rewriter:
@@ -303,15 +304,27 @@ class _Rewriter:
             words = set()
             for k in [*self.handles, *self.ids, *self.single]:
                 words.update(w for w in _WORDS.findall(k.lower()))
-            words.update(self.names)
+            # a text holding a full name holds its last word: the rarer word is the better trigger
+            words.update(ws[-1] for lst in self.names.values() for ws, _ in lst)
             t = self._trig = frozenset(words)
         return t
 
     def __call__(self, text):
         if not text or not isinstance(text, str):
             return text
-        if self._triggers().isdisjoint(_WORDS.findall(text.lower())):
-            return text  # the fast path: no word of any hidden identifier
+        cache = self.__dict__.setdefault("_cache", {})
+        hit = cache.get(text)
+        if hit is None:
+            if len(cache) >= _CACHE_MAX:  # bounded: memory stays flat on big workspaces
+                cache.clear()
+            if self._triggers().isdisjoint(_WORDS.findall(text.lower())):
+                hit = text  # the fast path: no word of any hidden identifier
+            else:
+                hit = self._rewrite(text)
+            cache[text] = hit
+        return hit
+
+    def _rewrite(self, text: str) -> str:
         toks = list(_TOKEN.finditer(text))
         out: list[str] = []
         last, i, n = 0, 0, len(toks)
