@@ -507,6 +507,10 @@ def restrict(target: Workspace | duckdb.DuckDBPyConnection, consent: Consent | b
         _visibility_views(con, cat, ok, public, consent.show_paths)
         _STATE[id(con)] = (consent, None, None)
     else:
+        if key is None and not consent.pseudonymize and not con.execute(
+                f"SELECT count(*) FROM {cat}.main.people WHERE NOT coalesce(opt_in, false)"
+        ).fetchone()[0]:
+            key = b"-"  # nobody to pseudonymize: no key needed (and none is created)
         if key is None:
             key = study_key(_db_path(con), consent.key_file)
         con.execute(f"ATTACH ':memory:' AS {alias} (READ_WRITE)")

@@ -279,3 +279,14 @@ def test_the_study_key_file_env_and_generated_key(tmp_path, monkeypatch):
     with pytest.raises(PrivacyError, match="shorter than 16"):
         study_key(ws.path)
     ws.close()
+
+
+def test_no_key_is_created_when_nobody_is_hidden(tmp_path, monkeypatch):
+    from socialens.privacy import key_path
+
+    monkeypatch.delenv("SOCIALENS_STUDY_KEY", raising=False)
+    ws = _literal_ws(tmp_path)  # everyone opted in
+    with public_only(ws):
+        assert ws.sql("SELECT name FROM people ORDER BY 1").name.tolist() == ["Ada Boss", "Bo Member"]
+    assert not key_path(ws.path).exists()
+    ws.close()
