@@ -135,6 +135,37 @@ def summarize(cv: dict, dev: pd.DataFrame, n_boot: int = N_BOOT) -> dict:
     return out
 
 
+def fragments_check() -> dict:
+    """The shipped model on the simulator's 401 ``original`` fragments: Senate 2012-2015 posts not
+    in DEV, labelled PERSONAL or PROFESSIONAL with the same codebook in a separate reading (MIXED
+    and unclear posts left out; ``socialens/simulate/data/FRAGMENTS.md``). The model never saw them
+    (its training data are DEV and the written examples); their texts are cleaned (no URLs, ``#``
+    and ``@`` stripped), which the model's inputs normally are not."""
+    from importlib import resources
+
+    from socialens.enrich.sharing import shipped_model
+
+    path = resources.files("socialens.simulate").joinpath("data", "fragments.csv")
+    with path.open(encoding="utf-8") as fh:
+        f = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    f = f[f.pool == "original"]
+    m = shipped_model()
+    pred, score = m._label_score(m._design(list(f.text)))
+    y, pred = np.array(f.label), np.array(pred)
+    r = prf(list(y), list(pred), LABELS)
+    yb, pb = y != "PROFESSIONAL", pred != "PROFESSIONAL"
+    tp = float((yb & pb).sum())
+    p_, r_ = tp / max(pb.sum(), 1), tp / max(yb.sum(), 1)
+    return {"n": int(len(y)), "PERSONAL": r["PERSONAL"], "PROFESSIONAL": r["PROFESSIONAL"],
+            "predicted_mixed": int((pred == "MIXED").sum()),
+            "personal_or_mixed": {"precision": round(p_, 4), "recall": round(r_, 4),
+                                  "f1": round(2 * p_ * r_ / (p_ + r_), 4) if tp else 0.0},
+            "auc_personal_or_mixed": round(auc(yb, score), 4),
+            "mean_score": round(float(np.mean(score)), 4),
+            "observed_personal": round(float(yb.mean()), 4),
+            "calibration": reliability(score, yb, 5)}
+
+
 def run() -> dict:
     dev = load_dev(require("sharing_labels", "dev.csv"))
     texts, labels = list(dev.text), list(dev.label)
@@ -147,6 +178,7 @@ def run() -> dict:
     out["model_cv_without_examples"] = {k: abl[k] for k in (*LABELS, "macro_f1", "accuracy",
                                                             "auc_personal_or_mixed",
                                                             "not_quoted")}
+    out["fragments"] = fragments_check()
     out["protocol"] = (f"stratified {N_FOLDS}-fold CV x {len(SEEDS)} seeds; vocabulary, "
                        "regression, MIXED bias and calibration refitted inside every outer "
                        "training fold (inner 3-fold CV); codebook-written examples in training "
@@ -208,6 +240,22 @@ def to_markdown(r: dict) -> str:
               "|---|---:|---:|---:|"]
     lines += [f"| {b['bin']} | {b['n']} | {b['mean_score']:.3f} | {b['observed']:.3f} |"
               for b in m["calibration"]["bins"]]
+    if "fragments" in r:
+        f = r["fragments"]
+        lines += ["", f"**Second held-out check**: the shipped model (fitted on all of DEV and the "
+                  f"written examples) on the simulator's {f['n']} `original` fragments, Senate posts "
+                  "not in DEV labelled PERSONAL/PROFESSIONAL with the same codebook in a separate "
+                  "reading (MIXED and unclear posts left out; texts cleaned of URLs, `#` and `@`): "
+                  f"PERSONAL P {f['PERSONAL']['precision']:.3f} R {f['PERSONAL']['recall']:.3f} "
+                  f"F1 {f['PERSONAL']['f1']:.3f} (support {f['PERSONAL']['support']}), "
+                  f"PROFESSIONAL P {f['PROFESSIONAL']['precision']:.3f} R "
+                  f"{f['PROFESSIONAL']['recall']:.3f} F1 {f['PROFESSIONAL']['f1']:.3f} (support "
+                  f"{f['PROFESSIONAL']['support']}); {f['predicted_mixed']} predicted MIXED; "
+                  f"PERSONAL+MIXED vs PROFESSIONAL P {f['personal_or_mixed']['precision']:.3f} R "
+                  f"{f['personal_or_mixed']['recall']:.3f}; ROC AUC "
+                  f"{f['auc_personal_or_mixed']:.3f}; mean `personal_score` "
+                  f"{f['mean_score']:.3f} against {f['observed_personal']:.3f} observed "
+                  f"(Brier {f['calibration']['brier']:.4f}, ECE {f['calibration']['ece']:.4f})."]
     reached = m["macro_f1_bootstrap_95"][0] >= TARGET_MACRO_F1
     lines += ["", f"Target (issue 13): macro-F1 ≥ {TARGET_MACRO_F1:.2f} on unseen posts: "
               + ("reached" if reached else f"**not reached** (CV {m['macro_f1']:.3f}, "
