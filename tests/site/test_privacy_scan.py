@@ -172,3 +172,20 @@ def test_serve_api_names_no_hidden_person(org):
     assert any("@p-" in b for _, b in bodies)  # the mention is there, as a pseudonym
     found = [(r, t) for r, b in bodies for t in _tokens(HIDDEN) if t.lower() in b]
     assert found == []
+
+
+def test_cli_export_and_publish_pseudonymize(org, tmp_path):
+    from typer.testing import CliRunner
+
+    from socialens.cli import app
+
+    r = CliRunner().invoke(app, ["export", "-w", str(org), "--out", str(tmp_path / "x"),
+                                 "--pseudonymize"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["publish", "-w", str(org), "--out", str(tmp_path / "s"),
+                                 "--pseudonymize", "--no-report"])
+    assert r.exit_code == 0, r.output
+    assert _scan(tmp_path, _tokens(HIDDEN + VISIBLE)) == []
+    # the listed people are there, under pseudonyms and without profile links
+    index = (tmp_path / "s" / "index.html").read_text()
+    assert index.count("Person ") >= len(VISIBLE) and "twitter.com/p-" not in index
