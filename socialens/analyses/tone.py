@@ -427,8 +427,15 @@ def tone(
         raise AnalysisError("the workspace has no posts; there is no tone to measure")
     per_person = person_tones(ws, window_start=t0, window_end=t1)
     if per_person.empty:
-        raise AnalysisError("no post has a tone score: run `socialens enrich` first (tone reads "
-                            "VADER's compound score of each post)")
+        from socialens.enrich.runner import FEATURE_VERSION
+
+        f = ws.table("post_features")
+        old = sorted(f.filter(f.feature_version != FEATURE_VERSION).select("feature_version")
+                     .distinct().to_pandas().feature_version.astype(str))
+        stale = (f" (the features here are of version {', '.join(old)}, this SociaLens reads "
+                 f"version {FEATURE_VERSION})" if old else "")
+        raise AnalysisError(f"no post has a tone score{stale}: run `socialens enrich` first (tone "
+                            "reads VADER's compound score of each post)")
     roster = roster_at(ws, t)
     if roster.empty:
         raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")

@@ -171,6 +171,14 @@ def test_bad_input_says_what_to_do(lit, tmp_path):
         tone(lit, interval="wild")
     with pytest.raises(AnalysisError, match="lookback_days"):
         tone(lit, lookback_days=0)
+    lit.con.execute("UPDATE post_features SET feature_version = 'old'")
+    try:
+        with pytest.raises(AnalysisError, match="features here are of version old.*enrich"):
+            tone(lit)
+    finally:
+        from socialens.enrich.runner import FEATURE_VERSION
+
+        lit.con.execute("UPDATE post_features SET feature_version = ?", [FEATURE_VERSION])
     ws = socialens.open(tmp_path / "empty.duckdb")
     try:
         with pytest.raises(AnalysisError, match="no posts"):
