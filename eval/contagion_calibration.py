@@ -16,16 +16,25 @@ a static network (``tie_late_share = tie_end_share = 0``) and no leader on the p
 (``adopted_at_start_leaders = 0``; otherwise everyone is exposed to the CEO from the first day and
 leader exposure does not vary). Peer ties other than the manager stay unobserved, as they would be.
 
-Settings (``SETTINGS``): coverage of the leader-exposure hazard ratio under ``unconfounded``,
-``default`` and ``strong-leaders`` for each hazard model of ``COX_MODELS``; rejection rates of the
-shuffle test (plain and within departments), the edge-reversal test and each model's test of
-leader exposure under ``null`` and ``homophily-only``; power under ``unconfounded`` and
-``strong-leaders``. Small organizations (``PEOPLE``) run 200 seeds per setting in about 25 minutes
-on two shared cores.
+Settings (``SETTINGS``): coverage of the leader-exposure hazard ratio of the primary model
+(``DiscreteHazard`` with department indicators and the lagged department share: the analysis
+with ``controls=department``) under ``unconfounded``, ``default`` and ``strong-leaders``, and the
+power of its tests there; under ``null`` and ``homophily-only`` the rejection rates of its tests
+of leader exposure — the leader-permutation test (two-sided, the analysis' p-value; one-sided
+too) and the χ² likelihood-ratio test it replaced — and of the timing tests (shuffle, plain and
+within departments; edge reversal), which are no influence verdict. The profile intervals are
+skipped where nothing scores them (the no-influence presets), the timing tests where nothing
+scores them (the coverage presets); the other hazard models of the former calibrations are in
+``ALL_COX_MODELS`` (``one_run(..., models=ALL_COX_MODELS)``). On two cores shared with other work
+one organization of ``PEOPLE`` takes 4–8 s of wall time, so 25 minutes hold about 180 seeds of
+two presets; ``--presets`` and ``--seed-base`` split a calibration into such runs and
+``--budget`` stops one in time (``summarize`` scores the seeds every preset completed).
 
-Run alone: ``python -m eval.contagion_calibration [n_seeds] [rows.jsonl]`` (metrics as JSON on the
-last line; per-seed rows appended to ``rows.jsonl`` as they come);
-``python -m eval.contagion_calibration rows.jsonl`` summarizes the rows of a stopped run.
+Run alone: ``python -m eval.contagion_calibration [n_seeds] [rows.jsonl] [--presets a,b]
+[--seed-base N] [--budget seconds]`` (metrics as JSON on the last line: ``n_seeds``, each
+estimator's ``coverage``, each null preset's ``rejection_rate``, ``power``; per-seed rows appended
+to ``rows.jsonl`` as they come); ``python -m eval.contagion_calibration rows.jsonl [more.jsonl
+...]`` summarizes the rows of stopped or split runs.
 """
 
 from __future__ import annotations
@@ -132,13 +141,18 @@ def observed_panel(ws, *, controls=("department",)) -> AdoptionPanel:
 
 def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
             people: int = PEOPLE, folder: Path | None = None, models=None,
-            pooled: bool = False) -> dict:
+            pooled: bool = False, timing: bool = True, **overrides) -> dict:
+    """One organization: simulate (``IDENTIFIED`` plus ``overrides``), ingest, estimate from what
+    an analyst sees, score against ``sim_truth_effects``. ``models`` (suffix → (estimator,
+    options)) replaces :data:`COX_MODELS` and fits them under every preset; ``timing=False``
+    skips the shuffle and edge-reversal tests."""
     import socialens
     from socialens.workspace import Workspace
 
     with tempfile.TemporaryDirectory(dir=folder) as d:
         out = Path(d) / "w.duckdb"
-        socialens.simulate(people=people, seed=seed, preset=preset, out=out, **IDENTIFIED)
+        socialens.simulate(people=people, seed=seed, preset=preset, out=out,
+                           **{**IDENTIFIED, **overrides})
         ws = Workspace(out)
         try:
             panel = observed_panel(ws)
@@ -153,7 +167,7 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
     # under the no-influence presets only the tests are scored: the profile intervals are
     # skipped there (the χ² LR p-value of the primary model comes from the permutation test's
     # observed statistic, the same likelihood-ratio statistic)
-    scored = "coverage" in SETTINGS.get(preset, ("coverage",))
+    scored = models is not None or "coverage" in SETTINGS.get(preset, ("coverage",))
     for tag, (est, kw) in (COX_MODELS if models is None else models).items() if scored else ():
         try:
             cox = est("indicator", **kw).fit(panel)
@@ -170,6 +184,7 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
     perm = LeaderPermutationTest(DiscreteHazard("indicator", **_CTL), n_permutations,
                                  leader_groups=panel.leader_levels, seed=seed).fit(panel)
     row["p_perm_leader"] = perm.p_value_
+    row["p_perm_greater_leader"] = perm.p_greater_
     row["lr_leader"] = perm.statistic_
     if not scored:
         from scipy import stats
@@ -178,6 +193,8 @@ def one_run(preset: str, seed: int, *, n_permutations: int = N_PERMUTATIONS,
     if pooled:  # development: all leaders in one pool (the CEO exchanged with the heads)
         row["p_perm_pooled_leader"] = LeaderPermutationTest(
             DiscreteHazard("indicator", **_CTL), n_permutations, seed=seed).fit(panel).p_value_
+    if "rejection" not in SETTINGS.get(preset, ("rejection",)) or not timing:
+        return row  # the timing tests are scored under the no-influence presets only
     sh = ShuffleTest(n_permutations, seed=seed).fit(panel)
     shd = ShuffleTest(n_permutations, seed=seed, strata="department").fit(panel)
     er = EdgeReversalTest(n_permutations, seed=seed).fit(panel)
@@ -197,7 +214,7 @@ def _rate(x) -> float | None:
 #: the primary model's tests of leader exposure first (permutation, then the χ² LR test it
 #: replaces), then the timing tests (shuffle, edge reversal: no influence verdict), then the
 #: other models' LR tests when they were fitted
-TESTS = ("perm_leader", "perm_pooled_leader", "cox_dh_ctl_leader", "shuffle_dept_leader", "shuffle_dept_all",
+TESTS = ("perm_leader", "perm_greater_leader", "perm_pooled_leader", "cox_dh_ctl_leader", "shuffle_dept_leader", "shuffle_dept_all",
          "shuffle_leader", "shuffle_all", "reversal_all", "cox_leader", "cox_dh_leader",
          "cox_dh_recent_leader")
 
@@ -205,10 +222,17 @@ TESTS = ("perm_leader", "perm_pooled_leader", "cox_dh_ctl_leader", "shuffle_dept
 def summarize(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
     """Coverage, rejection rates and power from the per-seed rows (the first ``n`` seeds of each
     preset, ``n`` the smallest count, so that a stopped run gives equal numbers per preset)."""
-    n = rows.groupby("preset").seed.nunique().min()
-    rows = pd.concat([g[g.seed.isin(np.sort(g.seed.unique())[:n])]
-                      for _, g in rows.groupby("preset")], ignore_index=True)
-    out: dict = {"n_seeds": int(rows.groupby("preset").seed.nunique().min()),
+    # equal numbers within the no-influence presets and within the others (split runs)
+    kind = rows.preset.map(lambda p: "rejection" in SETTINGS.get(p, ()))
+    parts = []
+    for _, grp in rows.groupby(kind):
+        n = grp.groupby("preset").seed.nunique().min()
+        parts += [g[g.seed.isin(np.sort(g.seed.unique())[:n])] for _, g in grp.groupby("preset")]
+    rows = pd.concat(parts, ignore_index=True)
+    per = rows.groupby("preset").seed
+    out: dict = {"n_seeds": int(per.nunique().min()),
+                 "n_seeds_per_preset": {k: int(v) for k, v in per.nunique().items()},
+                 "seeds_per_preset": {k: [int(v.min()), int(v.max())] for k, v in per},
                  "seeds": [int(rows.seed.min()), int(rows.seed.max())], "coverage": {},
                  "rejection_rate": {}, "power": {}, "median_hr_leader": {}, "failures": {}}
     for preset, g in rows.groupby("preset"):
@@ -234,7 +258,8 @@ def summarize(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
         for k in TESTS:
             c = f"p_{k}"
             v = g[c].dropna() if c in g else pd.Series(dtype=float)
-            rej[k] = _rate(v <= alpha) if len(v) else None
+            if len(v):
+                rej[k] = _rate(v <= alpha)
         if "rejection" in uses:
             out["rejection_rate"][preset] = rej
         if "power" in uses:
@@ -288,7 +313,9 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
 
 
 def to_markdown(r: dict) -> str:
-    lines = [f"{r['n_seeds']} seeds per preset (seeds {r['seeds'][0]}–{r['seeds'][1]}), "
+    per = ", ".join(f"{k} {v}" for k, v in r.get("n_seeds_per_preset", {}).items())
+    lines = [f"{r['n_seeds']} seeds per preset or more ({per}; seeds {r['seeds'][0]}–"
+             f"{r['seeds'][1]}), "
              f"{r.get('people', PEOPLE)} people each, joining the platform as the behaviour, "
              "reporting lines as the analyst's exposure network (module docstring of "
              f"`eval/contagion_calibration.py`), {r.get('n_permutations', N_PERMUTATIONS)} "
@@ -302,7 +329,7 @@ def to_markdown(r: dict) -> str:
     for kind in ("rejection_rate", "power"):
         for preset, rej in r[kind].items():
             what = "rejection under no influence" if kind == "rejection_rate" else "power"
-            lines.append(f"| {preset} ({what}) | " + " | ".join(str(rej[k]) for k in tests)
+            lines.append(f"| {preset} ({what}) | " + " | ".join(str(rej.get(k, "–")) for k in tests)
                          + " |")
     lines += ["", "Median estimated leader hazard ratios: "
               + ", ".join(f"{k}: {v}" for k, v in r["median_hr_leader"].items()) + "."]
@@ -317,6 +344,7 @@ def main(argv=None) -> dict:
     ap.add_argument("n_seeds", nargs="?", default=str(N_SEEDS),
                     help="seeds per preset, or a rows .jsonl file to summarize")
     ap.add_argument("rows", nargs="?", type=Path, help="append per-seed rows to this .jsonl")
+    ap.add_argument("more", nargs="*", help="further rows .jsonl files to summarize with them")
     ap.add_argument("--presets", default=",".join(SETTINGS))
     ap.add_argument("--seed-base", type=int, default=SEED_BASE)
     ap.add_argument("--budget", type=float, help="stop taking new seeds after this many seconds")
@@ -324,9 +352,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--pooled", action="store_true",
                     help="development: also the permutation test with all leaders in one pool")
     a = ap.parse_args(argv)
-    if a.n_seeds.endswith(".jsonl"):  # summarize the rows of a (possibly stopped) run
-        with open(a.n_seeds) as fh:
-            return summarize(pd.DataFrame([json.loads(line) for line in fh if line.strip()]))
+    if a.n_seeds.endswith(".jsonl"):  # summarize the rows of (possibly stopped, split) runs
+        rows = []
+        for f in [a.n_seeds, *([str(a.rows)] if a.rows else []), *a.more]:
+            with open(f) as fh:
+                rows += [json.loads(line) for line in fh if line.strip()]
+        return summarize(pd.DataFrame(rows))
     presets = tuple(p for p in a.presets.split(",") if p)
     unknown = [p for p in presets if p not in SETTINGS]
     if unknown:

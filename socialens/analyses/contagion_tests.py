@@ -1,5 +1,12 @@
-"""Influence or correlation? Cox hazard ratios of leader and peer exposure, shuffle and
-edge-reversal tests, per behaviour (estimators in :mod:`socialens.behaviours.influence`)."""
+"""Influence or correlation? Hazard ratios of leader and peer exposure with a permutation test of
+the leader ratio, per behaviour; the shuffle and edge-reversal tests of contacts' timing beside
+them (estimators in :mod:`socialens.behaviours.influence`).
+
+The influence verdict is the leader-permutation test of the hazard model (leaders' adoption
+periods permuted within their level): calibrated through simulated organizations (EVALUATION.md).
+The shuffle and edge-reversal tests stay in the table as what they are — tests of whether
+adoption depends on contacts' *timing* — and are not an influence verdict: shocks shared by a
+department make them reject without any influence."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from socialens.behaviours.influence import (
     AdoptionPanel,
     DiscreteHazard,
     EdgeReversalTest,
+    LeaderPermutationTest,
     ShuffleTest,
     benjamini_hochberg,
 )
@@ -65,7 +73,7 @@ def contagion_tests(
         had already shown the behaviour (common shocks, contagion through unobserved ties), and
         the shuffle test permutes within departments.
     n_permutations : int
-        Shuffles / direction flips per test.
+        Permutations per test (leader permutations, shuffles, direction flips).
     seed : int
         Seed of the permutation tests.
     """
@@ -85,6 +93,9 @@ def contagion_tests(
     if bad:
         raise AnalysisError(f"unknown control(s) {bad}; choose from level, department")
     population = roster[~roster.person_id.isin(lead)][["person_id", *controls]]
+    # leaders are exchanged only with leaders of their level (the CEO keeps their time)
+    ranked = roster[roster.person_id.isin(lead)]
+    levels = dict(zip(ranked.person_id, ranked.level.astype(str), strict=True))
     uses = first_use(ws, behaviours).to_pandas()
     before = uses[uses["at"] < pd.Timestamp(start)]
     ties = exposure_ties(ws, list(exposure)).to_pandas()
@@ -97,12 +108,17 @@ def contagion_tests(
                                           controls=list(controls))
         row = {"behaviour": b, "n_at_risk": panel.n_at_risk, "n_adopted": panel.n_events}
         dept = "department" in controls
+        model = DiscreteHazard(exposure_measure, controls=controls,
+                               group_share="department" if dept else None)
         try:
-            cox = DiscreteHazard(exposure_measure, controls=controls,
-                                 group_share="department" if dept else None).fit(panel)
+            cox = model.fit(panel)
             for k in ("leader", "peer"):
                 hr, lo, hi = cox.interval(f"{k}_exposure")
                 row.update({f"hr_{k}": hr, f"hr_{k}_ci": [lo, hi]})
+            if np.isfinite(row["hr_leader"]):
+                perm = LeaderPermutationTest(model, n_permutations, leader_groups=levels,
+                                             seed=seed).fit(panel)
+                row["p_leader"] = perm.p_value_
         except AnalysisError as exc:
             notes.append(f"{b}: hazard model not fitted: {exc}")
         sh = ShuffleTest(n_permutations, seed=seed,
@@ -116,8 +132,11 @@ def contagion_tests(
         raise AnalysisError("no behaviour was shown by anyone in the window; choose other "
                             "behaviours (--behaviour) or a wider window")
     table = pd.DataFrame(rows)
-    for col in ("p_shuffle_leader", "p_shuffle_peer", "p_reversal_leader", "p_reversal_peer"):
-        table[col.replace("p_", "q_")] = benjamini_hochberg(table[col].to_numpy())
+    if "p_leader" not in table:
+        table["p_leader"] = np.nan
+    for col in ("p_leader", "p_shuffle_leader", "p_shuffle_peer", "p_reversal_leader",
+                "p_reversal_peer"):
+        table[col.replace("p_", "q_", 1)] = benjamini_hochberg(table[col].to_numpy())
     platform_only = any(str(b) == "platform" for b in table.behaviour)
     if platform_only and "manager" not in exposure:
         notes.append("joining the platform: follows, replies and mentions exist only between "
@@ -126,12 +145,16 @@ def contagion_tests(
                      "this behaviour")
     notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
                  "period), 95 % profile-likelihood intervals (open-ended when the data cannot "
-                 "bound the ratio, e.g. everyone saw a leader at the same time); tests: shuffle "
-                 "(adoption periods permuted among the people at risk) and edge reversal of "
-                 "Anagnostopoulos, Kumar & Mahdian (2008), one-sided "
-                 f"permutation p-values ({n_permutations} permutations, seed {seed}), "
+                 "bound the ratio, e.g. everyone saw a leader at the same time); the leader "
+                 "ratio's p-value (p_leader) is a permutation test: the likelihood-ratio statistic "
+                 "against the same statistic with the leaders' adoption times permuted among "
+                 f"leaders of the same level ({n_permutations} permutations, seed {seed}); "
                  "Benjamini–Hochberg q-values across behaviours; docs/methods.md, Influence tests. "
                  "Calibration through simulated organizations: EVALUATION.md.")
+    notes.append("the shuffle and edge-reversal columns (Anagnostopoulos, Kumar & Mahdian 2008) "
+                 "test whether adoption depends on contacts' timing, not influence: they reject "
+                 "under shocks a department shares (a training week, a campaign) without any "
+                 "influence (EVALUATION.md), so they are no influence verdict")
     summary = {"n_behaviours": len(table), "n_leaders": len(lead),
                "behaviours": table.to_dict(orient="records")}
     params = {"behaviours": behaviours, "as_of": as_of_t, "window_start": start,
@@ -154,13 +177,15 @@ def _headline(table: pd.DataFrame) -> str:
         upper = num(ci[1], '.2f') if np.isfinite(ci[1]) else "no upper bound"
         first = (f"Members were {num(hr, '.2f')} times as likely to start {r.behaviour} once a "
                  f"leader they can see had shown it (95 % CI {num(ci[0], '.2f')}–{upper})")
-    q = r.get("q_shuffle_leader", np.nan)
-    if np.isnan(q):
-        verdict = "the shuffle test cannot tell (no member was ever exposed to a leader)"
-    elif q < 0.05:
-        verdict = (f"the shuffle test says this is more than shared timing (q = {num(q, '.3f')})")
+    q = r.get("q_leader", np.nan)
+    if q is None or np.isnan(q):
+        verdict = ("the permutation test cannot tell (no leader exposure to test, or no two "
+                   "leaders of a level to exchange)")
+    elif q <= 0.05:
+        verdict = (f"the permutation test says this is more than chance in when the leaders "
+                   f"started (q = {num(q, '.3f')})")
     else:
-        verdict = (f"the shuffle test says this is not more than shared timing "
+        verdict = (f"the permutation test finds no evidence of leader influence "
                    f"(q = {num(q, '.3f')})")
     more = f" ({len(table)} behaviours tested; table)" if len(table) > 1 else ""
     return f"{first}; {verdict}{more}."

@@ -932,7 +932,12 @@ class LeaderPermutationTest:
     null_ : ndarray
         The statistic after each permutation.
     p_value_ : float
-        ``(1 + #{null ≥ statistic}) / (1 + B)``; NaN when no leader can be exchanged.
+        Two-sided: ``(1 + #{null ≥ statistic}) / (1 + B)``; NaN when no leader can be exchanged.
+    signed_root_, null_signed_root_ : float, ndarray
+        ``sign(β̂_L)·√statistic``, observed and after each permutation.
+    p_greater_ : float
+        One-sided (influence raises the hazard): ``(1 + #{signed root′ ≥ signed root}) / (1 + B)``,
+        1 when the observed β̂_L is not positive.
     n_leaders_ : int
         Leaders in the permutation pools.
     """
@@ -1008,7 +1013,7 @@ class LeaderPermutationTest:
         x = f(counts)
         vals, code = np.unique(x, return_inverse=True)
         if len(vals) < 2:
-            return -np.inf
+            return -np.inf, 0.0
         key = d["cell"] * len(vals) + code.ravel()
         ukey, inv = np.unique(key, return_inverse=True)
         n = np.bincount(inv).astype(float)
@@ -1017,7 +1022,7 @@ class LeaderPermutationTest:
         X = np.column_stack([vals[ukey % len(vals)], d["X"][c]])
         b0 = np.r_[0.0, init[1]]
         r = DiscreteHazard._fit(d["group"][c], X, n, y, np.zeros(len(n)), init=(init[0], b0))
-        return r[2]
+        return r[2], float(r[0][0])
 
     def fit(self, panel: AdoptionPanel) -> LeaderPermutationTest:
         d = self._design(panel)
@@ -1026,10 +1031,10 @@ class LeaderPermutationTest:
         b0, _, ll0, _, a0 = DiscreteHazard._fit(d["group"], d["X"], n, y, np.zeros(len(n)))
         init = (a0, b0)
 
-        def stat(adopt):
-            ll = self._loglik(d, self._leader_counts(panel, d, adopt), init)
+        def stat(adopt):  # the signed root of the likelihood-ratio statistic
+            ll, b = self._loglik(d, self._leader_counts(panel, d, adopt), init)
             s = 2 * (ll - ll0) if np.isfinite(ll) else 0.0
-            return s if s > 1e-7 else 0.0
+            return float(np.sign(b) * np.sqrt(s)) if s > 1e-7 else 0.0
 
         # pools: leaders somebody at risk can see, within their groups
         seen = np.unique(panel.tj[panel.is_leader[panel.tj] & panel.at_risk[panel.ti]])
@@ -1041,20 +1046,24 @@ class LeaderPermutationTest:
         pools = [seen[lab == v] for v in pd.unique(lab)]
         pools = [p for p in pools if len(p) > 1]
         self.n_leaders_ = int(sum(len(p) for p in pools))
-        self.statistic_ = stat(panel.adopt)
+        root = stat(panel.adopt)
         rng = np.random.default_rng(self.seed)
         null = np.full(self.n_permutations, np.nan)
+        self.statistic_ = root * root
+        self.signed_root_ = root
         if pools:
             for k in range(self.n_permutations):
                 adopt = panel.adopt.copy()
                 for p in pools:
                     adopt[p] = adopt[rng.permutation(p)]
                 null[k] = stat(adopt)
-            self.p_value_ = float((1 + np.sum(null >= self.statistic_ - 1e-9))
-                                  / (1 + self.n_permutations))
+            B = 1 + self.n_permutations
+            self.p_value_ = float((1 + np.sum(null ** 2 >= root * root - 1e-9)) / B)
+            self.p_greater_ = float((1 + np.sum(null >= root - 1e-9)) / B) if root > 0 else 1.0
         else:
-            self.p_value_ = np.nan
-        self.null_ = null
+            self.p_value_ = self.p_greater_ = np.nan
+        self.null_ = null ** 2
+        self.null_signed_root_ = null
         return self
 
 

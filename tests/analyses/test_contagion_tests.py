@@ -37,13 +37,18 @@ def test_hazard_ratios_tests_and_headline(ws):
     lo, hi = row.hr_leader_ci
     assert lo < row.hr_leader < hi
     assert 0 < row.p_shuffle_leader <= 1 and row.q_shuffle_leader == row.p_shuffle_leader
+    # the verdict is the leader-permutation test (p on the grid 1/20 … 1), not the shuffle test
+    assert row.q_leader == row.p_leader and round(row.p_leader * 20, 9) % 1 == 0
     assert r.headline.startswith("Members were ")
-    assert "times as likely to start platform" in r.headline and "shuffle test" in r.headline
+    assert "times as likely to start platform" in r.headline
+    assert "permutation test" in r.headline and "shuffle" not in r.headline
+    assert any("not influence" in n and "no influence verdict" in n for n in r.notes)
     assert r.params["n_permutations"] == 19 and r.params["exposure"] == ["manager"]
     # reproducible with the seed
     r2 = contagion_tests(ws, behaviours=["platform"], exposure=("manager",),
                          n_permutations=19, seed=3)
     assert np.allclose(r2.tables["influence_tests"].p_shuffle_leader, t.p_shuffle_leader)
+    assert r2.tables["influence_tests"].p_leader.iloc[0] == row.p_leader
 
 
 def test_platform_with_follows_warns_about_the_unobservable_network(ws):

@@ -12,6 +12,7 @@ from socialens.behaviours.influence import (
     DiscreteHazard,
     EdgeReversalTest,
     ExposureCox,
+    LeaderPermutationTest,
     ShuffleTest,
     benjamini_hochberg,
     group_share_steps,
@@ -229,6 +230,41 @@ def test_a_leader_effect_shared_by_a_whole_stratum_is_not_estimable_within_it():
     assert lo == 0 and hi == np.inf, (lo, hi)
 
 
+def test_leader_permutation_statistic_is_the_likelihood_ratio_and_finds_a_planted_effect():
+    from scipy import stats
+
+    p = planted(hr_leader=3.0, seed=1)
+    lp = LeaderPermutationTest(n_permutations=99, seed=0).fit(p)
+    d = DiscreteHazard("indicator").fit(p)
+    lr_p = d.summary_.set_index("covariate").p_value["leader_exposure"]
+    # parity: the observed statistic is the χ² likelihood-ratio statistic of DiscreteHazard
+    assert stats.chi2.sf(lp.statistic_, 1) == pytest.approx(lr_p, rel=1e-6)
+    assert lp.statistic_ == pytest.approx(62.11, abs=0.05) and lp.n_leaders_ == 6
+    # no permutation of the six leaders' days comes near the observed one
+    assert lp.p_value_ == lp.p_greater_ == 0.01 and lp.signed_root_ > 0
+
+
+@pytest.mark.slow  # 40 panels × 20 fits (about 10 s)
+def test_leader_permutation_test_is_exact_when_leaders_are_exchangeable():
+    """No influence, leaders' days drawn from one law: P(p ≤ 0.05) = 1/20 with 19 permutations
+    (here the two-sided test rejects 2 of 40 panels, the one-sided 1; binomial sd 1.4)."""
+    res = np.array([[r.p_value_, r.p_greater_] for r in (
+        LeaderPermutationTest(n_permutations=19, seed=s).fit(
+            planted(n=150, days=120, influence=False, seed=200 + s)) for s in range(40))])
+    assert np.all((res * 20).round(9) % 1 == 0)  # on the grid 1/20 … 1
+    assert ((res <= 0.05).sum(axis=0) <= 6).all(), (res <= 0.05).sum(axis=0)
+
+
+def test_leader_permutation_test_keeps_leaders_within_their_group():
+    p = planted(hr_leader=3.0, seed=1)
+    groups = {f"L{k}": ("a" if k < 3 else "b") for k in range(6)}
+    lp = LeaderPermutationTest(n_permutations=19, leader_groups=groups, seed=0).fit(p)
+    assert lp.n_leaders_ == 6 and lp.p_value_ <= 0.1
+    alone = {f"L{k}": f"g{k}" for k in range(6)}  # nobody to exchange with: no test
+    assert np.isnan(LeaderPermutationTest(n_permutations=9, leader_groups=alone)
+                    .fit(p).p_value_)
+
+
 def test_benjamini_hochberg_keeps_nan_and_is_monotone():
     q = benjamini_hochberg([0.001, np.nan, 0.2, 0.03])
     assert np.isnan(q[1])
@@ -250,11 +286,16 @@ def test_small_calibration_through_the_product(tmp_path):
     assert res["n_seeds"] == 2
     df = pd.DataFrame(rows)
     strong = df[df.preset == "strong-leaders"]
-    # the planted HR 4 is inside at least one of the two intervals (200 seeds: EVALUATION.md)
-    covers = (strong.hr_leader_low <= 4.0) & (4.0 <= strong.hr_leader_high)
-    assert covers.any(), strong[["hr_leader", "hr_leader_low", "hr_leader_high"]]
-    assert np.isfinite(strong.hr_leader_high).all()
-    # the discrete-time model with the department controls (the primary estimator) ran too
-    assert strong.hr_leader_dh_ctl.notna().all() and "department_share" not in strong
+    # the primary model (department control): the planted HR 4 is inside at least one of the two
+    # intervals (hundreds of seeds: EVALUATION.md)
+    covers = (strong.hr_leader_dh_ctl_low <= 4.0) & (4.0 <= strong.hr_leader_dh_ctl_high)
+    assert covers.any(), strong.filter(like="hr_leader")
+    assert "department_share" not in strong
+    # its p-values: the permutation test on the grid 1/20 … 1, one-sided ≤ two-sided
+    assert ((df.p_perm_leader * 20).round(9) % 1 == 0).all()
+    one_sided = df.p_perm_greater_leader
+    assert ((one_sided <= df.p_perm_leader + 1e-12) | (one_sided == 1)).all()
     assert set(res["rejection_rate"]) == {"null"}
-    assert {"shuffle_dept_all", "cox_dh_ctl_leader"} <= set(res["rejection_rate"]["null"])
+    assert set(res["coverage"]) == {"cox_dh_ctl_hr_leader[strong-leaders]"}
+    assert {"perm_leader", "shuffle_dept_all", "cox_dh_ctl_leader"} <= set(
+        res["rejection_rate"]["null"])

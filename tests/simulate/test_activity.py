@@ -1,4 +1,12 @@
-"""Posting, tone and personal sharing shifts, and reply coordination: planted values recovered."""
+"""Generator tests: posting, tone and personal sharing shifts, reply coordination as planted.
+
+These read the simulator's truth tables (planned tones, planted labels, the recorded copied
+marker) and can only fail if the generator is wrong; they are named ``test_generator_*``. Through
+the product (simulate → ingest → enrich → analysis, against ``sim_truth_*``): coordination in
+``eval/coordination_calibration.py`` and ``tests/analyses/test_coordination.py``, tone alignment in
+``eval/tone_calibration.py``. The personal-sharing shift has no analysis yet, so no
+through-product check (EVALUATION.md).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ def shift_estimate(o, value, base, target):
     return float((x * y).sum() / (x * x).sum())
 
 
-def test_tone_shift_is_recovered(texts_sim):
+def test_generator_plants_the_tone_shift(texts_sim):
     o = _member_originals(texts_sim)
     planted = texts_sim.config.tone_shift
     assert abs(shift_estimate(o, "tone_planned", "tone_baseline", "tone_target") - planted) < 0.05
@@ -32,13 +40,13 @@ def test_tone_shift_is_recovered(texts_sim):
     assert abs(est - planted) < 0.15, est
 
 
-def test_personal_shift_is_recovered(texts_sim):
+def test_generator_plants_the_personal_shift(texts_sim):
     o = _member_originals(texts_sim).assign(p=lambda d: d.personal.astype(float))
     est = shift_estimate(o, "p", "personal_baseline", "personal_target")
     assert abs(est - texts_sim.config.personal_shift) < 0.1, est
 
 
-def test_null_has_no_shift(texts_null):
+def test_generator_null_has_no_shift(texts_null):
     o = _member_originals(texts_null).assign(p=lambda d: d.personal.astype(float))
     assert abs(shift_estimate(o, "tone_planned", "tone_baseline", "tone_target")) < 0.05
     assert abs(shift_estimate(o, "p", "personal_baseline", "personal_target")) < 0.1
@@ -65,7 +73,7 @@ def coordination(result):
     return out
 
 
-def test_coordination_towards_leaders_is_recovered(texts_sim):
+def test_generator_plants_coordination_towards_leaders(texts_sim):
     c = coordination(texts_sim)
     # one marker category is copied per coordinated reply, so the 8-marker average is diluted
     assert c["leader"] > c["peer"] + 0.015, c
@@ -82,12 +90,12 @@ def test_coordination_towards_leaders_is_recovered(texts_sim):
         assert share >= 0.8 * planted - 3 * np.sqrt(planted * (1 - planted) / len(r))
 
 
-def test_null_has_no_coordination(texts_null):
+def test_generator_null_has_no_coordination(texts_null):
     c = coordination(texts_null)
     assert abs(c["leader"]) < 0.06 and abs(c["peer"]) < 0.03, c  # fewer replies to leaders
 
 
-def test_rates_are_heavy_tailed_and_leaders_post_more(texts_sim):
+def test_generator_rates_are_heavy_tailed_and_leaders_post_more(texts_sim):
     p = texts_sim.truth("people")
     on = p[p.adopted_at.notna()]
     members = on[~on.is_leader].post_rate
