@@ -22,19 +22,23 @@ its start, the seeder's owner excepted, first uses in ``(t0, t0 + 90 d]``); the 
 each arm in each quarter is the mean over those campaigns, and ``delta = sum_s w_s (mu_L,s -
 mu_D,s)`` with the analysis's own weights ``w_s``. Its Monte Carlo standard error is recorded.
 
-Presets (``SETTINGS`` on top of each): ``planted`` = ``default`` (``p_transmit_leader`` 0.15 >
-``p_transmit_official`` 0.05, leaders = CEO and C-suite); ``null`` = ``null`` restricted so that the
-difference is zero by construction: ``p_transmit_leader == p_transmit_official`` (0.05), the CEO
-the only leader (``leader_max_level = 0``, the delegate account is hers), followed by the same
-share of members as the official account (``p_follow_ceo = p_follow_official = 0.5``), no tie
-churn. (Under the plain ``null`` preset the planted difference is *not* zero: the official account
-reaches half of the members, a C-suite head her department; its Monte Carlo value is about -1
-point.) A seed *covers* when the 95 % interval contains the planted ``delta``; it *rejects* when
-the interval excludes 0 (power under ``planted``, false positives under ``null``).
+Presets (``SETTINGS`` on top of each): ``default`` (``p_transmit_leader`` 0.15 >
+``p_transmit_official`` 0.05, leaders = CEO and C-suite: a C-suite head's audience is much smaller
+than the official account's, so the planted difference is small, about +0.3 points); ``ceo``
+(``unconfounded`` with the CEO the only leader — ``leader_max_level = 0``, the delegate account is
+hers — followed by the same share of members as the official account, ``p_follow_ceo =
+p_follow_official = 0.5``, no tie churn; 0.15 vs 0.05: about +8 points); ``null`` (``null`` with the
+same audiences, 0.05 = 0.05: the planted difference is 0 on average over organizations, within
+about ±0.5 points on each). Under the plain ``null`` preset the planted difference is *not* zero:
+the official account reaches half of the members, a C-suite head mostly her department (about -1
+point). A seed *covers* when the 95 % interval contains its planted ``delta``; it *rejects* when
+the interval excludes 0 (power under ``default`` and ``ceo``, false positives under ``null``).
 
-Method choice (``--dev``): development seeds 0–29 of each preset; the t interval (pooled
-within-quarter variances, Satterthwaite) was kept over the stratified percentile bootstrap (see
-docs/methods.md for the numbers); the reported run uses fresh seeds from ``SEED_BASE``.
+Method choice (``--dev``): development seeds 0–12 of each preset. The t interval (pooled
+within-quarter variances, Satterthwaite) covered 92 / 100 / 85 % and rejected 0 under ``null`` in
+7.7 %; the stratified percentile bootstrap 85 / 100 / 85 % and 23 %: the t interval is the
+headline. The reported run uses fresh seeds from ``SEED_BASE``:
+``nice -n 10 python -m eval.delegation_calibration --seeds 200 --budget 1200``.
 """
 
 from __future__ import annotations
@@ -58,16 +62,21 @@ TITLE = "Model or delegate: delegation comparison calibration on simulated organ
 #: and official/delegate accounts (the default 30 campaigns give ~9 per arm: too few)
 SETTINGS = dict(people=250, n_campaigns=120, campaign_seed_shares=(0.4, 0.3, 0.2, 0.1),
                 truth_posts=False, reply_share=0.05)
+#: the CEO is the only leader (her delegate account is the only one) and is followed by the same
+#: share of members as the official account, with no tie churn: the two arms reach exchangeable
+#: audiences, so the planted difference comes from the transmission probabilities alone
+CEO = {"leader_max_level": 0, "p_follow_ceo": 0.5, "p_follow_official": 0.5,
+       "tie_late_share": 0.0, "tie_end_share": 0.0}
 PRESETS = {
-    "planted": ("default", {}),
-    "null": ("null", {"leader_max_level": 0, "p_follow_ceo": 0.5, "p_follow_official": 0.5,
-                      "tie_late_share": 0.0, "tie_end_share": 0.0}),
+    "default": ("default", {}),
+    "ceo": ("unconfounded", {**CEO, "p_transmit_leader": 0.15, "p_transmit_official": 0.05}),
+    "null": ("null", {**CEO}),
 }
 SEED_BASE = 170_000
-DEV_SEEDS = range(0, 30)
+DEV_SEEDS = range(0, 13)
 N_SEEDS = 200
 HORIZON_DAYS = 90.0
-N_MC = 3000
+N_MC = 2000
 BUDGET_S = 1200.0
 HEADLINE = "t"
 METHODS = ("t", "bootstrap")
@@ -215,10 +224,10 @@ def summarize(df: pd.DataFrame) -> dict:
             out["rejects_zero" + suffix] = _rate((lo > 0) | (hi < 0))
             out["mean_width" + suffix] = (round(float((hi - lo).mean()), 5) if ok.any() else None)
     out["n_seeds"] = int(min(out[f"n_seeds_{p}"] for p in PRESETS))
-    out["coverage"] = out["coverage_planted"]
-    out["coverage_null"] = out["coverage_null"]
+    out["coverage"] = out["coverage_default"]
     out["rejection_rate"] = out["rejects_zero_null"]
-    out["power"] = out["rejects_zero_planted"]
+    out["power"] = out["rejects_zero_ceo"]
+    out["power_default"] = out["rejects_zero_default"]
     return out
 
 
@@ -252,6 +261,8 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | 
 
 def to_markdown(r: dict) -> str:
     s = r.get("seeds", [None, None])
+    role = {"default": "power at the default preset's small planted difference",
+            "ceo": "power", "null": "false positives, target 2–8 %"}
     lines = [
         f"{r['n_seeds']} seeds per preset (seeds {s[0]}–{s[1]}"
         + (f", of {r['n_seeds_requested']} asked: stopped by the {r['budget_s']:.0f} s budget"
@@ -262,8 +273,11 @@ def to_markdown(r: dict) -> str:
         f"{'/'.join(str(x) for x in SETTINGS['campaign_seed_shares'])}), horizon "
         f"{HORIZON_DAYS:g} days, matched by calendar quarter; {r.get('seconds', '?')} s in one "
         "process. Planted delta: the Monte Carlo expectation on each organization "
-        f"({N_MC} fresh campaigns; mean MC standard error {r.get('mean_planted_mc_se_planted')} "
-        f"/ {r.get('mean_planted_mc_se_null')}).", "",
+        f"({N_MC} fresh campaigns; mean MC standard error "
+        + " / ".join(str(r.get(f"mean_planted_mc_se_{p}")) for p in PRESETS) + "). Presets: "
+        "`default`; `ceo` = `unconfounded` with the CEO the only leader, followed by as many "
+        "members as the official account, p_transmit_leader 0.15 vs p_transmit_official 0.05; "
+        "`null` = `null` with the same CEO-only audiences (0.05 = 0.05).", "",
         "| preset | interval | coverage of planted delta (target 92–98 %) | rejects delta = 0 "
         "| mean width | mean estimate | mean planted |",
         "|---|---|---|---|---|---|---|",
@@ -273,18 +287,16 @@ def to_markdown(r: dict) -> str:
             suf = f"_{p}" + ("" if m == HEADLINE else f"_{m}")
             lines.append(
                 f"| {p} | {m}{' (headline)' if m == HEADLINE else ''} | {r.get('coverage' + suf)}"
-                f" | {r.get('rejects_zero' + suf)}{' (power)' if p == 'planted' else ' (false positives, target 2–8 %)'}"
-                f" | {r.get('mean_width' + suf)} | {r.get('mean_estimate_' + p)} | "
-                f"{r.get('mean_planted_' + p)} |")
-    lines += ["",
-              f"Median campaigns compared per arm: {r.get('median_n_leader_planted')} leader / "
-              f"{r.get('median_n_delegated_planted')} delegated (planted), "
-              f"{r.get('median_n_leader_null')} / {r.get('median_n_delegated_null')} (null); "
-              f"seeds where the data could not tell: {r.get('n_too_few_planted')} / "
-              f"{r.get('n_too_few_null')}; seeder kinds read through the product agree with "
-              f"sim_truth_campaigns in {r.get('seeder_kind_agreement_planted')} / "
-              f"{r.get('seeder_kind_agreement_null')} of campaigns. Failed seeds: "
-              f"{r.get('errors', 0)}."]
+                f" | {r.get('rejects_zero' + suf)} ({role[p]}) | {r.get('mean_width' + suf)} | "
+                f"{r.get('mean_estimate_' + p)} | {r.get('mean_planted_' + p)} |")
+    lines += ["", "Median campaigns compared per arm (leader / delegated): "
+              + "; ".join(f"{p} {r.get('median_n_leader_' + p)} / "
+                          f"{r.get('median_n_delegated_' + p)}" for p in PRESETS)
+              + ". Seeds where the data could not tell: "
+              + " / ".join(str(r.get("n_too_few_" + p)) for p in PRESETS)
+              + ". Seeder kinds read through the product agree with sim_truth_campaigns in "
+              + " / ".join(str(r.get("seeder_kind_agreement_" + p)) for p in PRESETS)
+              + f" of campaigns. Failed seeds: {r.get('errors', 0)}."]
     return "\n".join(lines)
 
 

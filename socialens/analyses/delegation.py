@@ -465,6 +465,7 @@ def delegation(
         "n_not_followed_up": int((~tbl.followed_up).sum()),
         "median_days_to_first_echo_leader": echo["leader"],
         "median_days_to_first_echo_delegated": echo["delegated"],
+        "what": ("hashtags" if tbl.behaviour.str.startswith("hashtag:").all() else "behaviours"),
         "horizon_days": float(horizon_days), "n_leaders": info["n_leaders"],
         "window_start": info["window_start"], "window_end": info["end"],
     }
@@ -529,7 +530,7 @@ def _headline(s: dict, *, min_per_arm: int) -> str:
         ci = s.get(f"{a}_share_all_ci")
         return _pct(s[f"{a}_share_all"]) + (f" ({_pct(ci[0])}–{_pct(ci[1])})" if ci else "")
 
-    what = "Hashtags" if s.get("n_behaviours") else "Behaviours"
+    what = "Hashtags" if s.get("what") == "hashtags" else "Behaviours"
     diff = (f"Within the same periods the difference is {100 * s['delta']:+.1f} points "
             f"(95 % interval {100 * lo:+.1f} to {100 * hi:+.1f}; {s['n_leader']} vs "
             f"{s['n_delegated']} behaviours)")
