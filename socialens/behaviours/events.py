@@ -56,7 +56,7 @@ def _features(ws: Workspace, b: Behaviour) -> ir.Table:
             f"behaviour {b.name!r} reads the enrichment features (tone, sharing label), and this "
             f"workspace has none of feature version {FEATURE_VERSION}; run `socialens enrich -w "
             "<workspace>` first")
-    return f.drop("post_id", "feature_version").mutate(f_post_id=f.post_id)
+    return f.mutate(f_post_id=f.post_id).drop("post_id", "feature_version")
 
 
 def _hashtag_uses(ws: Workspace, tags: ir.Table | list[str]) -> ir.Table:
