@@ -288,7 +288,8 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
     out = {"estimate": None, "ci_low": None, "ci_high": None, "se": None, "df": None,
            "n_leader": n1, "n_delegated": n0, "n_strata": len(kept),
            "n_leader_all": int((arm == 1).sum()), "n_delegated_all": int((arm == 0).sum()),
-           "mean_leader": None, "mean_delegated": None, "status": "too few", "weights": {}}
+           "mean_leader": None, "mean_delegated": None, "status": "too few", "weights": {},
+           "reason": None}
     if n1 < min_per_arm or n0 < min_per_arm:
         return out
     d = df[df.s.isin(kept.index)]
@@ -310,7 +311,10 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
             parts.append(v)
             dfs.append(dof)
         var = sum(parts)
-        if not math.isfinite(var):
+        if not math.isfinite(var):  # an arm with one behaviour per kept stratum: no spread
+            out.update(estimate=None, mean_leader=None, mean_delegated=None, status="too few",
+                       reason="every period has a single behaviour of one of the arms, so "
+                              "their spread cannot be estimated")
             return out
         se = math.sqrt(var)
         if var > 0:
@@ -455,7 +459,7 @@ def delegation(
     summary = {
         "estimand": "difference in mean uptake share within the horizon, leader-seeded minus "
                     "delegated, within matched calendar strata",
-        "status": main["status"], "delta": main["estimate"],
+        "status": main["status"], "reason": main["reason"], "delta": main["estimate"],
         "delta_ci": ([main["ci_low"], main["ci_high"]] if main["ci_low"] is not None else None),
         "leader_share": main["mean_leader"], "delegated_share": main["mean_delegated"],
         "n_leader": main["n_leader"], "n_delegated": main["n_delegated"],
@@ -518,6 +522,11 @@ def delegation(
 
 def _headline(s: dict, *, min_per_arm: int) -> str:
     h = f"{s['horizon_days']:g}"
+    if s["status"] != "estimated" and s.get("reason"):
+        return (f"The data cannot tell: {s['n_leader']} behaviours started by a leader's own "
+                f"account and {s['n_delegated']} by an official or delegate account can be "
+                f"compared in the same periods, but {s['reason']}; try a longer period "
+                "(period='year').")
     if s["status"] != "estimated":
         return (f"The data cannot tell: {s['n_leader']} behaviours started by a leader's own "
                 f"account and {s['n_delegated']} by an official or delegate account can be "

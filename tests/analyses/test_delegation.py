@@ -119,6 +119,15 @@ def test_matched_strata_weights_and_bootstrap():
     assert b["estimate"] == r["estimate"] and b["ci_low"] <= r["estimate"] <= b["ci_high"]
 
 
+def test_no_interval_when_an_arm_has_one_behaviour_per_period():
+    y = np.array([0.5, 0.1, 0.2, 0.9, 0.7, 0.6])
+    arm = np.array([1, 0, 0, 1, 0, 0])
+    r = matched_difference(y, arm, np.array(["q1", "q1", "q1", "q2", "q2", "q2"]), min_per_arm=2)
+    assert r["status"] == "too few" and r["estimate"] is None and "single behaviour" in r["reason"]
+    r = matched_difference(y, arm, np.array(["y"] * 6), min_per_arm=2)   # one stratum: fine
+    assert r["status"] == "estimated" and r["estimate"] == pytest.approx(0.7 - 0.4)
+
+
 def test_too_few_to_tell(ws):
     r = delegation(ws, behaviours=["hashtag:#a", "hashtag:#b", "hashtag:#d", "hashtag:#g"],
                    horizon_days=30)
