@@ -378,7 +378,8 @@ KeyFileOpt = Annotated[Path | None, typer.Option(
 BehaviourOpt = Annotated[list[str] | None, typer.Option(
     "--behaviour", "--behaviours", "-b",
     help="Behaviour for the contagion analysis (repeatable): hashtag:#Tag, top-hashtags:N, "
-    "platform, 'topic:name=word,other words', personal, tone:negative; default top-hashtags:20.")]
+    "platform, 'topic:name=word,other words', personal, tone:negative; default top-hashtags:20. "
+    "The tone analysis takes the topics among them (hashtags, topics, top-hashtags:N).")]
 KindsOpt = Annotated[str | None, typer.Option(
     "--kinds", help="Edge kinds of the network for reach and interactions, comma-separated "
     "(follows, reply, mention, repost, quote, interaction); default: each analysis's own.")]
