@@ -18,6 +18,7 @@ from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
 from socialens.analyses.reach import reach
 from socialens.analyses.result import Result
+from socialens.analyses.sharing import sharing
 from socialens.analyses.signature import ParameterError, split_params
 from socialens.analyses.tone import tone
 from socialens.errors import AnalysisError
@@ -25,7 +26,7 @@ from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
            "interactions", "reach", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
-           "coordination", "tone", "delegation"]
+           "coordination", "tone", "delegation", "sharing"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -37,6 +38,7 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "contagion": contagion,
     "coordination": coordination,
     "tone": tone,
+    "sharing": sharing,
     "delegation": delegation,
 }
 
