@@ -130,7 +130,9 @@ def _thread_views(t: Any) -> Iterator[dict]:
             continue
         seen.add(pv["uri"])
         yield pv
-        stack.extend(r for r in node.get("replies") or [] if isinstance(r, dict))
+        replies = node.get("replies") if isinstance(node, dict) else None
+        if isinstance(replies, list):
+            stack.extend(r for r in replies if isinstance(r, dict))
 def _did_of(uri: str) -> str | None:
     """``at://did:plc:abc/app.bsky.feed.post/3k`` → ``did:plc:abc``."""
     if not isinstance(uri, str) or not uri.startswith("at://"):

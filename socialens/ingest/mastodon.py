@@ -366,7 +366,8 @@ def _expand(line: int, doc: Any, single_line: bool) -> Iterator[tuple[int, str, 
     body = _body(doc)
     kind = _kind(body)
     if kind == "outbox":
-        for i, act in enumerate(body.get("orderedItems") or [], start=1):
+        acts = body.get("orderedItems")
+        for i, act in enumerate(acts if isinstance(acts, list) else [acts], start=1):
             yield (line if single_line else i), raw_json(act), ("activity", act, None, None, None)
         return
     if kind == "actor":

@@ -94,7 +94,8 @@ def _owner(folder: Path) -> dict | None:
     if not f.exists():
         return None
     items = read_js(f)
-    if items and isinstance(items[0], dict) and isinstance(items[0].get("account"), dict):
+    if isinstance(items, list) and items and isinstance(items[0], dict) \
+            and isinstance(items[0].get("account"), dict):
         return items[0]["account"]
     return None
 
@@ -107,7 +108,8 @@ def _generated(folder: Path) -> datetime | None:
         doc = read_js(f)
     except InputFileError:
         return None
-    return maybe_time(((doc or {}).get("archiveInfo") or {}).get("generationDate"))
+    info = doc.get("archiveInfo") if isinstance(doc, dict) else None
+    return maybe_time(info.get("generationDate")) if isinstance(info, dict) else None
 
 
 def _owner_row(a: dict) -> tuple[str, dict]:

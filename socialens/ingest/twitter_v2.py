@@ -299,9 +299,13 @@ def _expand(rec: SourceRecord) -> Iterator[SourceRecord | tuple[int, str, Any]]:
         return
     page = rec.data
     observed = _page_time(page)
-    inc = page.get("includes") or {}
-    users = {str(u["id"]): u for u in inc.get("users") or [] if isinstance(u, dict) and "id" in u}
-    tweets = {str(x["id"]): x for x in inc.get("tweets") or [] if isinstance(x, dict) and "id" in x}
+    inc = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+
+    def expansions(key: str) -> list:  # a page's includes of the wrong shape expand nothing
+        v = inc.get(key)
+        return v if isinstance(v, list) else []
+    users = {str(u["id"]): u for u in expansions("users") if isinstance(u, dict) and "id" in u}
+    tweets = {str(x["id"]): x for x in expansions("tweets") if isinstance(x, dict) and "id" in x}
     data = page["data"]
     data = data if isinstance(data, list) else [data]
     is_users = bool(data) and all(_is_v2_user(d) and "text" not in d for d in data)

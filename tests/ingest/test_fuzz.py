@@ -222,6 +222,21 @@ def test_feed_character_references_out_of_range(ws, tmp_path):
     assert _quarantine(ws)[0][1] == "published"
 
 
+def test_page_level_values_of_the_wrong_type(ws, tmp_path):
+    tweet = {"id": "1", "text": "t", "author_id": "9", "created_at": "2022-03-08T14:00:00.000Z",
+             "edit_history_tweet_ids": ["1"]}
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(json.dumps({"data": [tweet], "includes": 5}) + "\n"
+                     + json.dumps({"data": [{**tweet, "id": "2"}], "includes": {"users": 5}}) + "\n")
+    f = ws.ingest(pages, format="twitter_v2").files[0]
+    assert (f.n_read, f.n_loaded) == (2, 2)  # expansions of the wrong shape expand nothing
+    outbox = tmp_path / "outbox.json"
+    outbox.write_text(json.dumps({"type": "OrderedCollection", "orderedItems": 5}))
+    f = ws.ingest(outbox, format="mastodon").files[0]
+    assert (f.n_read, f.n_quarantined) == (1, 1)
+    assert "expected an activity object, got int" in next(iter(f.reasons))
+
+
 def test_ingest_runs_are_finished_and_balanced(ws, tmp_path):
     posts = [json.dumps(POST), "{broken", json.dumps(POST), json.dumps({**POST, "post_id": "x"})]
     ws.ingest(_canonical(tmp_path, posts))
