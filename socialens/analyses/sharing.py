@@ -355,7 +355,7 @@ def _dpts(v) -> str:
 
 
 def _ci_pts(lo, hi) -> str:
-    f = lambda v: f"{100 * v:.0f}".replace("-", "−")  # noqa: E731
+    f = lambda v: f"{round(100 * v) + 0:.0f}".replace("-", "−")  # noqa: E731 (+0: no "−0")
     return f"{f(lo)} to {f(hi)}"
 
 
@@ -456,10 +456,12 @@ def sharing(
     for p, g in per_period.groupby("period", sort=True):
         tab = pooled_shares(g[["person_id", "n_posts", "score_sum"]], by_role, n_boot=n_boot,
                             confidence=confidence, seed=seed)
-        over_time.append(tab.assign(period=p))
-    over_time = (pd.concat(over_time, ignore_index=True) if over_time else
-                 pd.DataFrame(columns=["group", "n_people", "n_posts", "personal_share",
-                                       "ci_low", "ci_high", "period"]))
+        tab = tab[tab.n_people > 0]
+        if len(tab):
+            over_time.append(tab.assign(period=p))
+    over_time = pd.DataFrame([r for tab in over_time for r in tab.to_dict("records")],
+                             columns=["group", "n_people", "n_posts", "personal_share",
+                                      "ci_low", "ci_high", "period"])
     over_time = over_time[["period", "group", "n_people", "n_posts", "personal_share", "ci_low",
                            "ci_high"]]
     people = roster[["person_id", "name", "department", "level", "title", "leader",
