@@ -2,7 +2,9 @@
 
 The demo answers the founding question on real data: in the 2017 Congress, were the party leaders
 the most followed and the first on Twitter (2017 snapshot of 1,000+ accounts), and in the Senate of
-2012–2015, were they the most active posters (17,586 tweets)?
+2012–2015, were they the most active posters (17,586 tweets), who started the hashtags, and what
+tone did leaders and members take? The posts are enriched (tone, style markers,
+personal/professional) before the analyses run.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ DEMO_PARAMS: dict[str, dict] = {
     # who used the Senate's top hashtags first, and who followed (the same window)
     "contagion": {"leaders": "is_leader",
                   "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
+    # tone profiles and tone alignment on the Senate's top hashtags (needs the enrichment step)
+    "tone": {"leaders": "is_leader",
+             "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
 }
 
 
@@ -79,6 +84,10 @@ def run_demo(out_dir: str | Path, *, on_step: Callable[[str], None] | None = Non
         ingest = ws.ingest(data)
         if ingest.totals["quarantined"]:
             step(f"{ingest.totals['quarantined']} records quarantined")
+        step("enriching the posts (tone, style markers, personal/professional)")
+        from socialens.enrich import enrich
+
+        enrich(ws)
         results = {}
         with public_only(ws):  # the report is published output
             for name, params in DEMO_PARAMS.items():
