@@ -636,6 +636,16 @@ def _apply_bytes(b: bytes, m: Mutation, codec: str) -> tuple[bytes, bool]:
     return body + b"\n", keeps
 
 
+def _parses(b: bytes) -> bool:
+    from socialens.ingest.sources import loads
+
+    try:
+        loads(b.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
+    return True
+
+
 def _encode_part(part: Part, chunks: list[bytes]) -> bytes:
     c = part.codec
     if c == "jsonl":
@@ -699,13 +709,21 @@ def build_case(fmt: str, parts: list[Part], plan: list, file_muts: list, size: i
             b = _encode_record(rec, part, surrogates)
             if part.codec in ("array", "yaml", "xml") and not doc_break:
                 byte_muts = []
+            before = b
             for m in byte_muts:
                 b, k = _apply_bytes(b, m, part.codec)
                 keeps = keeps and k and part.codec in ("jsonl", "csv")
+            if byte_muts and part.codec == "jsonl" and b != before and _parses(b):
+                keeps = False  # damage that leaves valid JSON may change what the line is
+                # (a page whose "data" became "ata" and that has "errors" holds no records)
             if surrogates == "raw" and part.codec in ("array", "yaml", "xml"):
                 keeps = False  # invalid UTF-8 in a document: the document is unreadable
             if value_muts or byte_muts:
                 mutated += 1
+            if part.codec == "yaml" and any(m.kind in ("surrogate", "nul", "weird")
+                                             for m in value_muts):
+                keeps = False  # YAML rejects a NUL, a lone surrogate escape, some controls: the
+                # whole file is then an error naming it, its line and column
             if part.codec in ("xml", "yaml") and any(m.kind == "deep" for m in value_muts):
                 keeps = False  # deep markup: entries may merge (XML), libyaml rejects the file
             chunks.append(b)
@@ -732,7 +750,7 @@ def cases(fmt: str, *, samples: bool = True, size: int = 1 << 20, depth: int = 1
         parts = draw(st.sampled_from(sets))
         mut = mutation_st(size, depth)
         plan = []
-        for part in parts:
+        for _part in parts:
             hi = max(1, max_records // len(parts))  # the records of a case, over its files
             n = draw(st.integers(max(1, min(min_records // len(parts), hi)), hi))
             items = draw(st.lists(st.tuples(st.integers(0, 10**6),
