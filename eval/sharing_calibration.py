@@ -155,12 +155,16 @@ def summarize(rows: pd.DataFrame) -> dict:
         out["no_interval_planted"] = int((~ok).sum())
         out["coverage_prob_scale"] = _rate(_covers(pl, "leader_minus_peer",
                                                    "planted_prob_leader_minus_peer")[0][ok])
-        out["coverage_leader"] = _rate(_covers(pl, "leader", "planted_leader")[0][ok])
+        cl, okl = _covers(pl, "leader", "planted_leader")
+        out["coverage_leader"] = _rate(cl[okl]) if okl.any() else None
+        out["no_interval_leader_planted"] = int((~okl).sum())
         out["power"] = _rate((ok & ~_covers(pl, "leader_minus_peer", 0.0)[0])[ok])
     if len(nu):
         cov0, ok0 = _covers(nu, "leader_minus_peer", 0.0)
         out["rejection_rate"] = _rate((~cov0)[ok0]) if ok0.any() else None
-        out["rejection_rate_leader"] = _rate((~_covers(nu, "leader", 0.0)[0])[ok0])
+        cl0, okl0 = _covers(nu, "leader", 0.0)
+        out["rejection_rate_leader"] = _rate((~cl0)[okl0]) if okl0.any() else None
+        out["no_interval_leader_null"] = int((~okl0).sum())
         out["no_interval_null"] = int((~ok0).sum())
     for name, g in (("planted", pl), ("null", nu)):
         if len(g):
@@ -261,9 +265,18 @@ def main(argv=None) -> None:
     ap.add_argument("--budget", type=float, default=BUDGET_S,
                     help="stop starting organizations after this many seconds")
     ap.add_argument("--rows", type=Path, help="write per-seed rows here (JSON Lines)")
+    ap.add_argument("--summarize", type=Path, help="only summarize these rows (JSON Lines)")
     a = ap.parse_args(argv)
-    base, n = (DEV_SEEDS.start, len(DEV_SEEDS)) if a.dev else (a.seed_base, a.seeds)
-    out = run(n, seed_base=base, workers=a.workers, rows_out=a.rows, budget_s=a.budget)
+    if a.summarize:
+        with open(a.summarize) as fh:
+            df = pd.DataFrame([json.loads(line) for line in fh if line.strip()])
+        if "error" in df:
+            df = df[df["error"].isna()]
+        both = df.groupby("seed").preset.nunique()
+        out = summarize(df[df.seed.isin(both.index[both == len(PRESETS)])])
+    else:
+        base, n = (DEV_SEEDS.start, len(DEV_SEEDS)) if a.dev else (a.seed_base, a.seeds)
+        out = run(n, seed_base=base, workers=a.workers, rows_out=a.rows, budget_s=a.budget)
     print(to_markdown(out), file=sys.stderr)
     emit(out)
 
