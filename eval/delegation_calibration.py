@@ -71,6 +71,10 @@ PRESETS = {
     "default": ("default", {}),
     "ceo": ("unconfounded", {**CEO, "p_transmit_leader": 0.15, "p_transmit_official": 0.05}),
     "null": ("null", {**CEO}),
+    # the exact null: the CEO's delegate account reaches the CEO's own followers (simulator option
+    # delegate_audience="owner"), the delegated campaigns all come from it, 0.05 = 0.05
+    "null_owner": ("null", {"leader_max_level": 0, "delegate_audience": "owner",
+                            "campaign_seed_shares": (0.5, 0.0, 0.5, 0.0)}),
 }
 SEED_BASE = 170_000
 DEV_SEEDS = range(0, 13)
@@ -103,7 +107,9 @@ def planted_delta(cfg, seed: int, weights: dict[str, float], *, n_mc: int = N_MC
     net = build_network(cfg, org, np.random.default_rng([seed, 2]))
     ad = simulate_adoption(cfg, org, net, np.random.default_rng([seed, 3]))
     pop = build_population(cfg, org, net, ad, np.random.default_rng([seed, 4]))
-    mc = cfg.replace(n_campaigns=n_mc, campaign_seed_shares=(0.5, 0.3, 0.2, 0.0))
+    sh = np.asarray(cfg.campaign_seed_shares, dtype=float)
+    sh[3] = 0.0  # member-seeded campaigns are not compared
+    mc = cfg.replace(n_campaigns=n_mc, campaign_seed_shares=tuple(sh / sh.sum()))
     camps = simulate_campaigns(mc, seed + 10**7, org, net, pop)
     n = pop.n
     h = int(horizon_days * DAY)
@@ -199,7 +205,9 @@ def _rate(s: pd.Series) -> float | None:
 def summarize(df: pd.DataFrame) -> dict:
     out: dict = {"seeds": [int(df.seed.min()), int(df.seed.max())] if len(df) else [None, None],
                  "headline_interval": HEADLINE}
-    for p in PRESETS:
+    present = [p for p in PRESETS if p in set(df.preset)]
+    out["presets"] = present
+    for p in present:
         g = df[df.preset == p]
         est = g[g.status == "estimated"] if "status" in g else g.iloc[0:0]
         out[f"n_seeds_{p}"] = int(len(g))
@@ -223,16 +231,16 @@ def summarize(df: pd.DataFrame) -> dict:
             out["coverage" + suffix] = _rate((lo <= pl) & (pl <= hi))
             out["rejects_zero" + suffix] = _rate((lo > 0) | (hi < 0))
             out["mean_width" + suffix] = (round(float((hi - lo).mean()), 5) if ok.any() else None)
-    out["n_seeds"] = int(min(out[f"n_seeds_{p}"] for p in PRESETS))
-    out["coverage"] = out["coverage_default"]
-    out["rejection_rate"] = out["rejects_zero_null"]
-    out["power"] = out["rejects_zero_ceo"]
-    out["power_default"] = out["rejects_zero_default"]
+    out["n_seeds"] = int(min(out[f"n_seeds_{p}"] for p in present)) if present else 0
+    out["coverage"] = out.get("coverage_default")
+    out["rejection_rate"] = out.get("rejects_zero_null_owner")
+    out["power"] = out.get("rejects_zero_ceo")
+    out["power_default"] = out.get("rejects_zero_default")
     return out
 
 
 def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | None = None,
-        budget_s: float | None = BUDGET_S) -> dict:
+        budget_s: float | None = BUDGET_S, presets: list[str] | None = None) -> dict:
     """Both presets over ``n_seeds`` seeds from ``seed_base`` (seed-major; one process)."""
     t0 = time.perf_counter()
     rows = []
@@ -241,7 +249,7 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | 
     for k in range(n_seeds):
         if budget_s is not None and time.perf_counter() - t0 > budget_s:
             break
-        for p in PRESETS:
+        for p in presets or PRESETS:
             row = _job((seed_base + k, p))
             rows.append(row)
             if rows_out is not None:
@@ -252,7 +260,7 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | 
     if "error" in df:
         df = df[df["error"].isna()]
     both = df.groupby("seed").preset.nunique()
-    df = df[df.seed.isin(both.index[both == len(PRESETS)])]
+    df = df[df.seed.isin(both.index[both == len(presets or PRESETS)])]
     out = summarize(df)
     out.update(errors=errors, seconds=round(time.perf_counter() - t0, 1),
                n_seeds_requested=n_seeds, budget_s=budget_s)
@@ -262,7 +270,9 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | 
 def to_markdown(r: dict) -> str:
     s = r.get("seeds", [None, None])
     role = {"default": "power at the default preset's small planted difference",
-            "ceo": "power", "null": "false positives, target 2–8 %"}
+            "ceo": "power", "null": "org-level difference of audiences, see below",
+            "null_owner": "false positives, target 2–8 %"}
+    present = r.get("presets", list(PRESETS))
     lines = [
         f"{r['n_seeds']} seeds per preset (seeds {s[0]}–{s[1]}"
         + (f", of {r['n_seeds_requested']} asked: stopped by the {r['budget_s']:.0f} s budget"
@@ -274,15 +284,17 @@ def to_markdown(r: dict) -> str:
         f"{HORIZON_DAYS:g} days, matched by calendar quarter; {r.get('seconds', '?')} s in one "
         "process. Planted delta: the Monte Carlo expectation on each organization "
         f"({N_MC} fresh campaigns; mean MC standard error "
-        + " / ".join(str(r.get(f"mean_planted_mc_se_{p}")) for p in PRESETS) + "). Presets: "
+        + " / ".join(str(r.get(f"mean_planted_mc_se_{p}")) for p in present) + "). Presets: "
         "`default`; `ceo` = `unconfounded` with the CEO the only leader, followed by as many "
         "members as the official account, p_transmit_leader 0.15 vs p_transmit_official 0.05; "
-        "`null` = `null` with the same CEO-only audiences (0.05 = 0.05).", "",
+        "`null` = `null` with the same CEO-only audiences (0.05 = 0.05); `null_owner` = `null` "
+        "with the CEO the only leader and every delegated campaign from her delegate account, "
+        "which reaches her own followers (`delegate_audience = owner`): an exact null.", "",
         "| preset | interval | coverage of planted delta (target 92–98 %) | rejects delta = 0 "
         "| mean width | mean estimate | mean planted |",
         "|---|---|---|---|---|---|---|",
     ]
-    for p in PRESETS:
+    for p in present:
         for m in METHODS:
             suf = f"_{p}" + ("" if m == HEADLINE else f"_{m}")
             lines.append(
@@ -291,11 +303,11 @@ def to_markdown(r: dict) -> str:
                 f"{r.get('mean_estimate_' + p)} | {r.get('mean_planted_' + p)} |")
     lines += ["", "Median campaigns compared per arm (leader / delegated): "
               + "; ".join(f"{p} {r.get('median_n_leader_' + p)} / "
-                          f"{r.get('median_n_delegated_' + p)}" for p in PRESETS)
+                          f"{r.get('median_n_delegated_' + p)}" for p in present)
               + ". Seeds where the data could not tell: "
-              + " / ".join(str(r.get("n_too_few_" + p)) for p in PRESETS)
+              + " / ".join(str(r.get("n_too_few_" + p)) for p in present)
               + ". Seeder kinds read through the product agree with sim_truth_campaigns in "
-              + " / ".join(str(r.get("seeder_kind_agreement_" + p)) for p in PRESETS)
+              + " / ".join(str(r.get("seeder_kind_agreement_" + p)) for p in present)
               + f" of campaigns. Failed seeds: {r.get('errors', 0)}."]
     return "\n".join(lines)
 
@@ -310,6 +322,7 @@ def main(argv=None) -> None:
                     help="stop starting organizations after this many seconds")
     ap.add_argument("--rows", type=Path, help="write per-seed rows here (JSON Lines)")
     ap.add_argument("--summarize", type=Path, nargs="+", help="only summarize these rows")
+    ap.add_argument("--presets", nargs="+", choices=list(PRESETS), help="only these presets")
     a = ap.parse_args(argv)
     if a.summarize:
         rows = []
@@ -319,12 +332,11 @@ def main(argv=None) -> None:
         df = pd.DataFrame(rows).drop_duplicates(["seed", "preset"], keep="last")
         if "error" in df:
             df = df[df["error"].isna()]
-        both = df.groupby("seed").preset.nunique()
-        out = summarize(df[df.seed.isin(both.index[both == len(PRESETS)])])
+        out = summarize(df)
         out.update(n_seeds_requested=out["n_seeds"])
     else:
         base, n = (DEV_SEEDS.start, len(DEV_SEEDS)) if a.dev else (a.seed_base, a.seeds)
-        out = run(n, seed_base=base, rows_out=a.rows, budget_s=a.budget)
+        out = run(n, seed_base=base, rows_out=a.rows, budget_s=a.budget, presets=a.presets)
     print(to_markdown(out), file=sys.stderr)
     emit(out)
 

@@ -207,7 +207,7 @@ def per_behaviour(ws: Workspace, *, behaviours=None, horizon_days: float = 90.0,
     agg = (curve_df.groupby("behaviour").agg(adopters=("n", "sum"), first_secs=("first_secs", "min"))
            if not curve_df.empty else pd.DataFrame(columns=["adopters", "first_secs"]))
     tbl = seed_df.join(agg, on="behaviour")
-    tbl["adopters"] = tbl.adopters.fillna(0).astype(int)
+    tbl["adopters"] = pd.to_numeric(tbl.adopters, errors="coerce").fillna(0).astype(int)
     t0s = pd.to_datetime(tbl.first_use_at, utc=True)
     at_risk = np.searchsorted(joined, t0s.to_numpy(dtype="datetime64[ns]"), side="right")
     # the seeder's owner is not at risk (when they had joined)
@@ -218,7 +218,7 @@ def per_behaviour(ws: Workspace, *, behaviours=None, horizon_days: float = 90.0,
     tbl["at_risk"] = at_risk - np.asarray(owner_in, dtype=int)
     tbl["uptake_share"] = np.where(tbl.at_risk > 0, tbl.adopters / tbl.at_risk.clip(lower=1),
                                    np.nan)
-    tbl["days_to_first_echo"] = tbl.pop("first_secs").astype(float) / 86400.0
+    tbl["days_to_first_echo"] = pd.to_numeric(tbl.pop("first_secs"), errors="coerce") / 86400.0
     tbl["echoed"] = tbl.adopters > 0
     tbl["followed_up"] = (t0s + pd.Timedelta(days=float(horizon_days))) <= pd.Timestamp(end)
     tbl["first_use_at"] = t0s

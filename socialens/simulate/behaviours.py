@@ -51,6 +51,8 @@ def _followers(e: int, t: int, cfg, org, net, pop) -> np.ndarray:
         d = t // DAY
         ties = ties[(net.start[ties] <= d) & (net.end[ties] > d)]
         f = net.src[ties]
+    elif e > n and cfg.delegate_audience == "owner":  # a delegate reaches its owner's followers
+        return _followers(int(pop.delegates_of[e - n - 1]), t, cfg, org, net, pop)
     else:
         f = pop._official_followers
     c = pop.created_sec[f]

@@ -124,6 +124,12 @@ class SimConfig:
         Probability that an adopted member follows the official account.
     n_delegates : int
         Number of leaders (highest first) who also have a delegate-run account.
+    delegate_audience : str
+        Who a delegate account's campaign posts reach: ``"official"`` (default: the official
+        account's followers, the members with ``follows_official``) or ``"owner"`` (the followers
+        of the leader it posts for, as her own account does: with ``p_transmit_leader ==
+        p_transmit_official`` the two then spread alike, an exact null for the delegation
+        comparison). The follows edges written are the same either way.
 
     Tone and personal sharing
     -------------------------
@@ -218,6 +224,7 @@ class SimConfig:
     transmit_delay_days: float = 3.0
     p_follow_official: float = 0.5
     n_delegates: int = 1
+    delegate_audience: str = "official"
 
     tone_member_mean: float = 0.1
     tone_member_sd: float = 0.25
@@ -280,6 +287,8 @@ class SimConfig:
                 bad(name, "must be ≥ 0")
         if len(self.campaign_seed_shares) != 4 or abs(sum(self.campaign_seed_shares) - 1) > 1e-9:
             bad("campaign_seed_shares", "four shares (leader, official, delegate, member) summing to 1")
+        if self.delegate_audience not in ("official", "owner"):
+            bad("delegate_audience", "'official' or 'owner'")
         if self.chunk_posts < 1000:
             bad("chunk_posts", "must be ≥ 1000")
         if self.target_posts is not None and self.target_posts < 1:

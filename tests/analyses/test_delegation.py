@@ -203,3 +203,12 @@ def test_through_the_product_matches_the_simulators_truth(tmp_path):
         took = u[(dt > pd.Timedelta(0)) & (dt <= pd.Timedelta(days=90))]
         assert t.at_risk[c.behaviour] == len(risk)
         assert t.adopters[c.behaviour] == took.person_id.nunique()
+
+
+def test_simulator_delegate_audience_option():
+    from socialens.simulate import SimulationError, make_config
+
+    assert make_config("null", delegate_audience="owner").delegate_audience == "owner"
+    assert make_config().delegate_audience == "official"
+    with pytest.raises(SimulationError, match="delegate_audience"):
+        make_config(delegate_audience="everyone")
