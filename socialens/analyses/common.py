@@ -25,6 +25,7 @@ from socialens.ingest.values import parse_time
 from socialens.workspace import Workspace
 
 __all__ = [
+    "roster_groups",
     "to_time",
     "roster_at",
     "select_leaders",
@@ -133,6 +134,25 @@ class LeaderRule:
 def select_leaders(roster: pd.DataFrame, rule: str) -> pd.Series:
     """Boolean mask over ``roster`` rows for the leader rule (see :class:`LeaderRule`)."""
     return LeaderRule(rule).mask(roster)
+
+
+def roster_groups(ws: Workspace, at: datetime, leaders: str
+                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """The roster at ``at`` with a ``leader`` column, and two groupings of its people (Series
+    indexed by ``person_id``): by role ("leaders" / "members") and by level ("level 0", ...,
+    "no level")."""
+    import numpy as np
+
+    roster = roster_at(ws, at)
+    if roster.empty:
+        raise AnalysisError(f"nobody holds a role at {at.isoformat()}; choose another --as-of")
+    roster["leader"] = select_leaders(roster, leaders).to_numpy()
+    roster = roster.assign(person_id=roster.person_id.astype(str))
+    lvl = pd.to_numeric(roster.level, errors="coerce")
+    by_level = pd.Series(np.where(lvl.notna(), "level " + lvl.fillna(-1).astype(int).astype(str),
+                                  "no level"), index=roster.person_id)
+    by_role = pd.Series(np.where(roster.leader, "leaders", "members"), index=roster.person_id)
+    return roster, by_role, by_level
 
 
 def latest_snapshot_time(ws: Workspace, before: datetime | None = None) -> datetime | None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialens.analyses.common import post_time_range, roster_at, select_leaders, to_time
+from socialens.analyses.common import post_time_range, roster_groups, to_time
 from socialens.analyses.result import Result
 from socialens.analyses.signature import analysis_function
 from socialens.behaviours.spec import BehaviourError
@@ -435,16 +435,8 @@ def sharing(
     if per_person.empty:
         raise AnalysisError("no post has a personal score: run `socialens enrich` first (sharing "
                             "reads the sharing model's personal_score of each post)")
-    roster = roster_at(ws, t)
-    if roster.empty:
-        raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
-    roster["leader"] = select_leaders(roster, leaders).to_numpy()
-    roster = roster.assign(person_id=roster.person_id.astype(str))
+    roster, by_role, by_level = roster_groups(ws, t, leaders)
     # --- mix --------------------------------------------------------------------------------------
-    lvl = pd.to_numeric(roster.level, errors="coerce")
-    by_level = pd.Series(np.where(lvl.notna(), "level " + lvl.fillna(-1).astype(int).astype(str),
-                                  "no level"), index=roster.person_id)
-    by_role = pd.Series(np.where(roster.leader, "leaders", "members"), index=roster.person_id)
     mix = pd.concat([
         pooled_shares(per_person, by_role, n_boot=n_boot, confidence=confidence, seed=seed)
         .assign(kind="role"),

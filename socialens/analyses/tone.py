@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialens.analyses.common import post_time_range, roster_at, select_leaders, to_time
+from socialens.analyses.common import post_time_range, roster_groups, to_time
 from socialens.analyses.result import Result
 from socialens.analyses.signature import analysis_function
 from socialens.behaviours.spec import BehaviourError, TopHashtags, parse_specs
@@ -436,16 +436,8 @@ def tone(
                  f"version {FEATURE_VERSION})" if old else "")
         raise AnalysisError(f"no post has a tone score{stale}: run `socialens enrich` first (tone "
                             "reads VADER's compound score of each post)")
-    roster = roster_at(ws, t)
-    if roster.empty:
-        raise AnalysisError(f"nobody holds a role at {t.isoformat()}; choose another --as-of")
-    roster["leader"] = select_leaders(roster, leaders).to_numpy()
-    roster = roster.assign(person_id=roster.person_id.astype(str))
+    roster, by_role, by_level = roster_groups(ws, t, leaders)
     # --- profiles -------------------------------------------------------------------------------
-    lvl = pd.to_numeric(roster.level, errors="coerce")
-    by_level = pd.Series(np.where(lvl.notna(), "level " + lvl.fillna(-1).astype(int).astype(str),
-                                  "no level"), index=roster.person_id)
-    by_role = pd.Series(np.where(roster.leader, "leaders", "members"), index=roster.person_id)
     prof = pd.concat([
         tone_profiles(per_person, by_role, n_boot=n_boot, confidence=confidence, seed=seed)
         .assign(kind="role"),
