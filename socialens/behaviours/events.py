@@ -153,14 +153,8 @@ def resolve_specs(ws: Workspace, specs: Any, *, window_start=None, window_end=No
     return behaviours, selectors, top
 
 
-def first_use_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=None
-                    ) -> ir.Table:
-    """As :func:`first_use`, with the ``post_id`` of the first use (NULL for ``platform`` when
-    dated by the account's creation)."""
-    from socialens.analyses.common import to_time
-
-    t0, t1 = to_time(window_start, "window_start"), to_time(window_end, "window_end")
-    behaviours, _, top = resolve_specs(ws, specs, window_start=t0, window_end=t1)
+def _all_uses(ws: Workspace, behaviours, top) -> ir.Table:
+    """Every use of the resolved behaviours (the top hashtags ``top`` included), distinct."""
     parts = []
     if top is not None:
         parts.append(_hashtag_uses(ws, top))
@@ -171,7 +165,18 @@ def first_use_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=
     uses = parts[0]
     for p in parts[1:]:
         uses = uses.union(p, distinct=False)
-    first = _first(uses.distinct(), t0, t1)
+    return uses.distinct()
+
+
+def first_use_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=None
+                    ) -> ir.Table:
+    """As :func:`first_use`, with the ``post_id`` of the first use (NULL for ``platform`` when
+    dated by the account's creation)."""
+    from socialens.analyses.common import to_time
+
+    t0, t1 = to_time(window_start, "window_start"), to_time(window_end, "window_end")
+    behaviours, _, top = resolve_specs(ws, specs, window_start=t0, window_end=t1)
+    first = _first(_all_uses(ws, behaviours, top), t0, t1)
     return first.select(person_id=first.person_id.cast("string"),
                         behaviour=first.behaviour.cast("string"), at=first.at,
                         post_id=first.post_id)
@@ -192,17 +197,7 @@ def behaviour_posts(ws: Workspace, specs: Any, *, window_start=None, window_end=
     if any(b.kind == "platform" for b in behaviours):
         raise BehaviourError("'platform' (joining) is not a behaviour posts show; give hashtags "
                              "or topics, e.g. hashtag:#Tag or 'topic:tax=tax cut,tax reform'")
-    parts = []
-    if top is not None:
-        parts.append(_hashtag_uses(ws, top))
-    explicit_tags = [b.value for b in behaviours if b.kind == "hashtag"]
-    if explicit_tags:
-        parts.append(_hashtag_uses(ws, explicit_tags))
-    parts.extend(_uses(ws, b) for b in behaviours if b.kind != "hashtag")
-    uses = parts[0]
-    for p in parts[1:]:
-        uses = uses.union(p, distinct=False)
-    uses = uses.distinct()
+    uses = _all_uses(ws, behaviours, top)
     if t0 is not None:
         uses = uses.filter(uses.at >= t0)
     if t1 is not None:
