@@ -51,6 +51,26 @@ def _periods(times: pd.Series, origin: pd.Timestamp, period: pd.Timedelta) -> np
     return out
 
 
+def _person_periods(df: pd.DataFrame, strata, names):
+    """The counting-process rows of ``df`` (``start, stop, event`` and covariates ``names``)
+    expanded to one row per person-period: stratum codes and their count, the distinct covariate
+    patterns and each row's pattern, and per period its source row, period index and event."""
+    if strata:
+        s_code = pd.MultiIndex.from_frame(df[strata]).factorize()[0]
+        n_s = int(s_code.max()) + 1
+    else:
+        s_code, n_s = np.zeros(len(df), np.int64), 1
+    X = df[names].to_numpy(float) if names else np.zeros((len(df), 0))
+    pat, pat_code = np.unique(X, axis=0, return_inverse=True)
+    start, stop = df.start.to_numpy(np.int64), df.stop.to_numpy(np.int64)
+    k = stop - start
+    row = np.repeat(np.arange(len(df)), k)
+    t = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k) + start[row]
+    ev = np.zeros(len(row))
+    ev[np.cumsum(k)[df.event.to_numpy(bool)] - 1] = 1.0
+    return s_code, n_s, pat, pat_code.ravel(), row, t, ev
+
+
 @dataclass
 class AdoptionPanel:
     """One behaviour's adoption data in discrete time (periods ``0 … n_periods - 1``).
@@ -627,20 +647,7 @@ class DiscreteHazard:
         if not names:
             raise AnalysisError("no covariate varies among the people at risk (nobody was ever "
                                 "exposed); the hazard model cannot be fitted")
-        if strata:
-            s_code = pd.MultiIndex.from_frame(df[strata]).factorize()[0]
-            n_s = int(s_code.max()) + 1
-        else:
-            s_code, n_s = np.zeros(len(df), np.int64), 1
-        Xe = df[names].to_numpy(float)
-        pat, pat_code = np.unique(Xe, axis=0, return_inverse=True)
-        pat_code = pat_code.ravel()
-        start, stop = df.start.to_numpy(np.int64), df.stop.to_numpy(np.int64)
-        k = stop - start
-        row = np.repeat(np.arange(len(df)), k)
-        t = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k) + start[row]
-        ev = np.zeros(len(row))
-        ev[np.cumsum(k)[df.event.to_numpy(bool)] - 1] = 1.0
+        s_code, n_s, pat, pat_code, row, t, ev = _person_periods(df, strata, names)
         T = panel.n_periods
         gkey = t * n_s + s_code[row]
         key = gkey * len(pat) + pat_code[row]
@@ -962,20 +969,7 @@ class LeaderPermutationTest:
         names = [c for c in df.columns
                  if c not in ("id", "start", "stop", "event", "leader_exposure", *strata)
                  and df[c].nunique() > 1]
-        if strata:
-            s_code = pd.MultiIndex.from_frame(df[strata]).factorize()[0]
-            n_s = int(s_code.max()) + 1
-        else:
-            s_code, n_s = np.zeros(len(df), np.int64), 1
-        Xb = df[names].to_numpy(float) if names else np.zeros((len(df), 0))
-        pat, pat_code = np.unique(Xb, axis=0, return_inverse=True)
-        pat_code = pat_code.ravel()
-        start, stop = df.start.to_numpy(np.int64), df.stop.to_numpy(np.int64)
-        k = stop - start
-        row = np.repeat(np.arange(len(df)), k)
-        t = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k) + start[row]
-        ev = np.zeros(len(row))
-        ev[np.cumsum(k)[df.event.to_numpy(bool)] - 1] = 1.0
+        s_code, n_s, pat, pat_code, row, t, ev = _person_periods(df, strata, names)
         person = df.id.to_numpy(np.int64)[row]
         gkey = t * n_s + s_code[row]
         has = np.zeros(int(gkey.max()) + 1)
