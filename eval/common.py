@@ -64,3 +64,57 @@ def pearson(x, y) -> float:
 def emit(metrics: dict) -> None:
     """Print the metrics as one JSON object on the last line of stdout."""
     sys.stdout.write(json.dumps(metrics, sort_keys=True) + "\n")
+
+
+def run_jobs(job, jobs: list, *, workers: int = 1, rows_out: Path | None = None,
+             budget_s: float | None = None, t0: float | None = None) -> list[dict]:
+    """Run ``job`` over ``jobs`` (in order; ``workers`` spawned processes when > 1), each row
+    appended to ``rows_out`` (JSON Lines, replaced first) as it comes; no new job is started after
+    ``budget_s`` seconds from ``t0``. The calibrations order ``jobs`` seed-major, so a run stopped
+    by its budget still covers every preset of the seeds it did."""
+    import time
+
+    t0 = time.perf_counter() if t0 is None else t0
+    rows: list[dict] = []
+    if rows_out is not None and Path(rows_out).exists():
+        Path(rows_out).unlink()
+
+    def over() -> bool:
+        return budget_s is not None and time.perf_counter() - t0 > budget_s
+
+    def keep(row) -> None:
+        rows.append(row)
+        if rows_out is not None:
+            with open(rows_out, "a", encoding="utf-8") as fh:  # rows may differ in columns
+                fh.write(json.dumps(row, default=float) + "\n")
+
+    if workers > 1:
+        from multiprocessing import get_context
+
+        with get_context("spawn").Pool(workers) as pool:
+            for row in pool.imap(job, jobs):
+                keep(row)
+                if over():
+                    pool.terminate()
+                    break
+    else:
+        for j in jobs:
+            if over():
+                break
+            keep(job(j))
+    return rows
+
+
+def complete_seeds(rows: list[dict], n_presets: int):
+    """``(rows as a DataFrame without failed seeds and without seeds that lack a preset, number
+    of failed rows)``."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    errors = int(df["error"].notna().sum()) if "error" in df else 0
+    if "error" in df:
+        df = df[df["error"].isna()]
+    if len(df):
+        both = df.groupby("seed").preset.nunique()
+        df = df[df.seed.isin(both.index[both == n_presets])]
+    return df, errors

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eval.common import emit
+from eval.common import emit, run_jobs
 from socialens.behaviours.influence import (
     AdoptionPanel,
     DiscreteHazard,
@@ -281,29 +281,7 @@ def run(n_seeds: int = N_SEEDS, presets=tuple(SETTINGS), *, workers: int = 2,
     t0 = time.perf_counter()
     # seed-major order, rows appended as they come: a stopped run still covers every preset
     jobs = [(preset, seed_base + k, options) for k in range(n_seeds) for preset in presets]
-    rows = []
-
-    def keep(row):
-        rows.append(row)
-        if rows_out is not None:
-            with open(rows_out, "a") as fh:  # JSON lines: rows may differ in columns (errors)
-                fh.write(json.dumps(row, default=float) + "\n")
-        return budget is not None and time.perf_counter() - t0 > budget
-
-    if rows_out is not None and Path(rows_out).exists():
-        Path(rows_out).unlink()
-    if workers > 1:
-        from multiprocessing import get_context
-
-        with get_context("spawn").Pool(workers) as pool:
-            for row in pool.imap(_job, jobs):
-                if keep(row):
-                    pool.terminate()
-                    break
-    else:
-        for j in jobs:
-            if keep(_job(j)):
-                break
+    rows = run_jobs(_job, jobs, workers=workers, rows_out=rows_out, budget_s=budget, t0=t0)
     df = pd.DataFrame(rows)
     res = summarize(df)
     res["people"] = options.get("people", PEOPLE)

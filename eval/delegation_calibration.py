@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eval.common import emit
+from eval.common import complete_seeds, emit, run_jobs
 
 NAME = "delegation_calibration"
 TITLE = "Model or delegate: delegation comparison calibration on simulated organizations"
@@ -243,24 +243,9 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | 
         budget_s: float | None = BUDGET_S, presets: list[str] | None = None) -> dict:
     """Both presets over ``n_seeds`` seeds from ``seed_base`` (seed-major; one process)."""
     t0 = time.perf_counter()
-    rows = []
-    if rows_out is not None and Path(rows_out).exists():
-        Path(rows_out).unlink()
-    for k in range(n_seeds):
-        if budget_s is not None and time.perf_counter() - t0 > budget_s:
-            break
-        for p in presets or PRESETS:
-            row = _job((seed_base + k, p))
-            rows.append(row)
-            if rows_out is not None:
-                with open(rows_out, "a") as fh:
-                    fh.write(json.dumps(row) + "\n")
-    df = pd.DataFrame(rows)
-    errors = int(df["error"].notna().sum()) if "error" in df else 0
-    if "error" in df:
-        df = df[df["error"].isna()]
-    both = df.groupby("seed").preset.nunique()
-    df = df[df.seed.isin(both.index[both == len(presets or PRESETS)])]
+    jobs = [(seed_base + k, p) for k in range(n_seeds) for p in presets or PRESETS]
+    rows = run_jobs(_job, jobs, rows_out=rows_out, budget_s=budget_s, t0=t0)
+    df, errors = complete_seeds(rows, len(presets or PRESETS))
     out = summarize(df)
     out.update(errors=errors, seconds=round(time.perf_counter() - t0, 1),
                n_seeds_requested=n_seeds, budget_s=budget_s)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from eval.common import emit
+from eval.common import complete_seeds, emit, run_jobs
 
 NAME = "tone_calibration"
 TITLE = "Tone alignment: interval calibration on simulated organizations"
@@ -185,37 +185,8 @@ def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, workers: int = 2,
     ``budget_s`` still has both presets for its seeds)."""
     t0 = time.perf_counter()
     jobs = [(seed_base + k, preset, n_boot) for k in range(n_seeds) for preset in PRESETS]
-    rows = []
-    if rows_out is not None and Path(rows_out).exists():
-        Path(rows_out).unlink()
-
-    def keep(row):
-        rows.append(row)
-        if rows_out is not None:
-            with open(rows_out, "a") as fh:
-                fh.write(json.dumps(row) + "\n")
-
-    if workers > 1:
-        from multiprocessing import get_context
-
-        with get_context("spawn").Pool(workers) as pool:
-            for row in pool.imap(_job, jobs):
-                keep(row)
-                if budget_s is not None and time.perf_counter() - t0 > budget_s:
-                    pool.terminate()
-                    break
-    else:
-        for j in jobs:
-            if budget_s is not None and time.perf_counter() - t0 > budget_s:
-                break
-            keep(_job(j))
-    df = pd.DataFrame(rows)
-    errors = int(df["error"].notna().sum()) if "error" in df else 0
-    if "error" in df:
-        df = df[df["error"].isna()]
-    # keep only seeds done for both presets
-    both = df.groupby("seed").preset.nunique()
-    df = df[df.seed.isin(both.index[both == len(PRESETS)])]
+    rows = run_jobs(_job, jobs, workers=workers, rows_out=rows_out, budget_s=budget_s, t0=t0)
+    df, errors = complete_seeds(rows, len(PRESETS))
     out = summarize(df, headline)
     out["errors"] = errors
     out["n_boot"] = n_boot

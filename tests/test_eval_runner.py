@@ -53,3 +53,23 @@ def test_run_replaces_its_section_and_keeps_the_rest(tmp_path, monkeypatch):
     text = (tmp_path / "EVALUATION.md").read_text()
     assert text.rstrip().endswith("## Reach\n\n`python -m eval.reach` (0.0 s)\n\nnew 3")
     assert runner.main(["nope"]) == 2
+
+
+def test_run_jobs_and_complete_seeds(tmp_path):
+    """The calibrations' seed runner: rows appended as they come, a budget stops new jobs, failed
+    rows are counted and seeds missing a preset are dropped."""
+    from eval.common import complete_seeds, run_jobs
+
+    def job(j):
+        seed, preset = j
+        return {"seed": seed, "preset": preset,
+                "error": "boom" if (seed, preset) == (2, "b") else None}
+
+    jobs = [(s, p) for s in range(4) for p in ("a", "b")]
+    out = tmp_path / "rows.jsonl"
+    out.write_text("stale\n")
+    rows = run_jobs(job, jobs, rows_out=out)
+    assert len(rows) == 8 and len(out.read_text().splitlines()) == 8
+    df, errors = complete_seeds(rows, 2)
+    assert errors == 1 and sorted(df.seed.unique()) == [0, 1, 3]
+    assert run_jobs(job, jobs, budget_s=-1) == []
