@@ -43,6 +43,7 @@ from socialens.analyses.result import Result
 from socialens.analyses.signature import analysis_function
 from socialens.behaviours.spec import BehaviourError
 from socialens.errors import AnalysisError
+from socialens.stats.bootstrap import group_ratios
 from socialens.workspace import Workspace
 
 __all__ = ["sharing", "scored_posts", "person_shares", "period_shares", "pooled_shares",
@@ -94,15 +95,6 @@ def period_shares(posts, period: str = "quarter") -> pd.DataFrame:
     return df.sort_values(["period", "person_id"], ignore_index=True)
 
 
-def _pct(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
-    v = values[np.isfinite(values)]
-    if len(v) < 2:
-        return None, None
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(v, [a, 1 - a])
-    return float(lo), float(hi)
-
-
 def pooled_shares(per_person: pd.DataFrame, groups: pd.Series, *, n_boot: int = 1000,
                   confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """Pooled personal share per group with a people-resampling percentile bootstrap.
@@ -125,24 +117,10 @@ def pooled_shares(per_person: pd.DataFrame, groups: pd.Series, *, n_boot: int = 
     >>> round(float(t.personal_share[0]), 3), int(t.n_people[0])
     (0.12, 2)
     """
-    pp = per_person.set_index("person_id")
-    rng = np.random.default_rng(seed)
-    rows = []
-    for g, ids in groups.groupby(groups, sort=False):
-        ids = [i for i in ids.index if i in pp.index]
-        d = pp.loc[ids]
-        n = d.n_posts.to_numpy(float)
-        s = d.score_sum.to_numpy(float)
-        row = {"group": g, "n_people": int((n > 0).sum()), "n_posts": int(n.sum()),
-               "personal_share": float(s.sum() / n.sum()) if n.sum() else None,
-               "ci_low": None, "ci_high": None}
-        if n_boot and len(ids) > 1 and n.sum():
-            w = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                row["ci_low"], row["ci_high"] = _pct((w @ s) / (w @ n), confidence)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["group", "n_people", "n_posts", "personal_share",
-                                       "ci_low", "ci_high"])
+    t = group_ratios(per_person, groups, {"personal_share": "score_sum"}, n_boot=n_boot,
+                     confidence=confidence, seed=seed)
+    return t.rename(columns={"personal_share_ci_low": "ci_low",
+                             "personal_share_ci_high": "ci_high"})
 
 
 def exposure_times(ws: Workspace, roles: pd.DataFrame, *, exposure=None,

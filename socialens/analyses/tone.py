@@ -41,6 +41,7 @@ from socialens.analyses.result import Result
 from socialens.analyses.signature import analysis_function
 from socialens.behaviours.spec import BehaviourError, TopHashtags, parse_specs
 from socialens.errors import AnalysisError
+from socialens.stats.bootstrap import group_ratios, percentile_interval
 from socialens.workspace import Workspace
 
 __all__ = ["tone", "person_tones", "tone_profiles", "alignment_pairs", "alignment_fit",
@@ -92,15 +93,6 @@ def person_tones(ws: Workspace, *, window_start=None, window_end=None) -> pd.Dat
     return df.sort_values("person_id", ignore_index=True)
 
 
-def _pct(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
-    v = values[np.isfinite(values)]
-    if len(v) < 2:
-        return None, None
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(v, [a, 1 - a])
-    return float(lo), float(hi)
-
-
 def tone_profiles(per_person: pd.DataFrame, groups: pd.Series, *, n_boot: int = 1000,
                   confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """Pooled tone per group with people-resampling bootstrap intervals.
@@ -125,27 +117,10 @@ def tone_profiles(per_person: pd.DataFrame, groups: pd.Series, *, n_boot: int = 
     >>> round(float(t.mean_tone[0]), 3), float(t.share_positive[0])
     (0.2, 0.25)
     """
-    pp = per_person.set_index("person_id")
-    rng = np.random.default_rng(seed)
-    rows = []
-    for g, ids in groups.groupby(groups, sort=False):
-        ids = [i for i in ids.index if i in pp.index]
-        d = pp.loc[ids]
-        n = d.n_posts.to_numpy(float)
-        row = {"group": g, "n_people": int((n > 0).sum()), "n_posts": int(n.sum())}
-        stats = {"mean_tone": d.tone_sum.to_numpy(float), "share_positive":
-                 d.n_positive.to_numpy(float), "share_negative": d.n_negative.to_numpy(float)}
-        w = (rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=n_boot).astype(float)
-             if n_boot and len(ids) > 1 else None)
-        for k, num in stats.items():
-            row[k] = float(num.sum() / n.sum()) if n.sum() else None
-            lo = hi = None
-            if w is not None and n.sum():
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    lo, hi = _pct((w @ num) / (w @ n), confidence)
-            row[f"{k}_ci_low"], row[f"{k}_ci_high"] = lo, hi
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return group_ratios(per_person, groups, {"mean_tone": "tone_sum",
+                                             "share_positive": "n_positive",
+                                             "share_negative": "n_negative"},
+                        n_boot=n_boot, confidence=confidence, seed=seed)
 
 
 def _topic_specs(behaviours) -> list:
@@ -319,7 +294,8 @@ def alignment_fit(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, *, n_boot: 
         if ok.any():
             bb[ok] = np.linalg.solve(a[ok], r[ok][:, :, None])[:, :, 0]
         out["boot"] = bb[:, 1:]
-        out["ci_boot"] = np.array([_pct(bb[:, j], confidence) for j in range(1, k)], dtype=float)
+        out["ci_boot"] = np.array([percentile_interval(bb[:, j], confidence)
+                                   for j in range(1, k)], dtype=float)
     return out
 
 
@@ -337,7 +313,8 @@ def contrast_intervals(fit: dict, c, confidence: float = 0.95) -> dict:
     out = {"estimate": None if not np.isfinite(est) else est}
     g = fit["n_clusters"]
     q = stats.t.ppf(0.5 + confidence / 2, g - 1) if g > 1 else np.nan
-    out["boot"] = (_pct(fit["boot"] @ c, confidence) if len(fit["boot"]) else (None, None))
+    out["boot"] = (percentile_interval(fit["boot"] @ c, confidence) if len(fit["boot"])
+                   else (None, None))
     for name in ("jack", "cr1"):
         se = float(np.sqrt(max(c @ fit[f"cov_{name}"] @ c, 0.0)))
         ok = np.isfinite(se) and np.isfinite(q) and out["estimate"] is not None
