@@ -19,8 +19,21 @@ from socialens.workspace import Workspace, open_workspace  # noqa: E402
 __all__ = ["__version__", "open", "Workspace", "SocialensError"]
 
 
-def open(path=None, *, read_only: bool = False) -> Workspace:  # noqa: A001 - the public name
-    """Open (or create) the workspace at ``path``; see :class:`socialens.workspace.Workspace`."""
+def open(path=None, *, read_only: bool = False, engine: str = "duckdb", spark=None):  # noqa: A001
+    """Open (or create) the workspace at ``path``; see :class:`socialens.workspace.Workspace`.
+
+    ``engine="spark"``: ``path`` is a lake (:mod:`socialens.lake`, a local folder or a Hadoop
+    URI) read by Spark (``spark``: a session; default a local one), a read-only
+    :class:`socialens.spark.SparkWorkspace` that every analysis takes in place of a workspace.
+    """
+    if engine == "spark":
+        from socialens.spark import SparkWorkspace
+
+        if path is None:
+            raise SocialensError("the Spark engine reads a lake: give its folder or URI")
+        return SparkWorkspace(path, spark=spark)
+    if engine != "duckdb":
+        raise SocialensError(f"unknown engine {engine!r}; use duckdb or spark")
     return open_workspace(path, read_only=read_only)
 
 

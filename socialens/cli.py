@@ -423,12 +423,23 @@ def analyze(
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
         "folder is created if missing).")] = None,
+    engine: Annotated[str, typer.Option(
+        help="duckdb (the workspace) or spark (a lake, see --lake).")] = "duckdb",
+    lake: Annotated[str | None, typer.Option(
+        help="With --engine spark: the lake folder or URI written by `export --parquet-lake`.")
+    ] = None,
 ) -> None:
     """Run analyses and print their headline answers."""
     from socialens.analyses import run_all, summaries
 
     if json_out:
         _out_file(json_out)
+    if engine not in ("duckdb", "spark"):
+        raise _fail(f"--engine {engine!r}: use duckdb or spark")
+    if (engine == "spark") != (lake is not None):
+        raise _fail("--engine spark reads a lake: give --lake DIR (written by `socialens export "
+                    "--out DIR --parquet-lake`)" if lake is None else
+                    "--lake is read by the Spark engine: add --engine spark")
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
@@ -437,12 +448,21 @@ def analyze(
     _network_params(params, kinds, reversed_kinds)
     from socialens.privacy import map_leaders, restrict
 
-    with _open(workspace, read_only=True) as ws:
-        restrict(ws)  # summary.json is published output: public posts, consent (privacy.py)
-        _warn_snapshot(ws, snapshot)
-        unavailable: dict[str, str] = {}
-        params["leaders"] = map_leaders(ws, params["leaders"])
-        results = run_all(ws, names=names, unavailable=unavailable, **params)
+    unavailable: dict[str, str] = {}
+    if engine == "spark":  # the lake was written through the boundary (socialens.lake)
+        from socialens.spark import SparkWorkspace
+
+        with SparkWorkspace(lake) as ws:
+            if ws.consent is None or not ws.consent.get("hide"):
+                _say("note: this lake was written with --include-all: its output names "
+                     "everyone; keep it internal")
+            results = run_all(ws, names=names, unavailable=unavailable, **params)
+    else:
+        with _open(workspace, read_only=True) as ws:
+            restrict(ws)  # summary.json is published output: public posts, consent (privacy.py)
+            _warn_snapshot(ws, snapshot)
+            params["leaders"] = map_leaders(ws, params["leaders"])
+            results = run_all(ws, names=names, unavailable=unavailable, **params)
     for name in [n for n in (names or []) if n in results or n in unavailable] or [
             *results, *unavailable]:
         if name in results:
@@ -618,6 +638,9 @@ def export(
     pseudonymize: PseudonymizeOpt = False,
     show_paths: ShowPathsOpt = False,
     key_file: KeyFileOpt = None,
+    parquet_lake: Annotated[bool, typer.Option(
+        "--parquet-lake", help="Write only a lake into --out: every table as Parquet plus "
+        "socialens-lake.json, for `analyze --engine spark --lake DIR`.")] = False,
 ) -> None:
     """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus.
 
@@ -626,6 +649,15 @@ def export(
     from socialens.export import export_all
 
     fmts = [f.strip() for f in networks.split(",") if f.strip()]
+    if parquet_lake:  # engine: the lake for other engines (socialens.lake)
+        from socialens.lake import write_lake
+
+        with _open(workspace, read_only=True) as ws:
+            m = write_lake(ws, out_dir, include_all=include_all, pseudonymize=pseudonymize,
+                           show_paths=show_paths, key_file=key_file)
+        rows = sum(t["rows"] for t in m["tables"].values())
+        _say(f"lake      {out_dir}: {len(m['tables'])} tables, {rows:,} rows")
+        return
     with _open(workspace, read_only=True) as ws:
         res = export_all(ws, out_dir, table_format=tables, network_formats=fmts,
                          convokit=convokit, as_of=as_of, before=before, since=since,

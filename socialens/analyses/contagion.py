@@ -281,7 +281,7 @@ def contagion(
     ties = exposure_ties(ws, kinds)
     u3 = uses_t.drop("post_id")
     counts = exposure_counts(u3, ties, lead, end=end, lag_days=lag_days,
-                             decay_days=decay_days).execute()
+                             decay_days=decay_days).order_by("behaviour", "person_id").execute()
     people = ws.table("people").select("person_id", "name", "opt_in").execute()
     names = dict(zip(people.person_id, people.name, strict=True))
     # the contacts named in "seen first" are named only when they opted in (the report redacts
