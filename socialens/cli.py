@@ -405,6 +405,21 @@ def _network_params(params: dict, kinds: str | None, reversed_kinds: str | None)
         params[name] = chosen
 
 
+EngineOpt = Annotated[str, typer.Option(
+    help="duckdb (the workspace) or spark (a lake, see --lake).")]
+LakeOpt = Annotated[str | None, typer.Option(
+    help="With --engine spark: the lake folder or URI written by `export --parquet-lake`.")]
+
+
+def _check_engine(engine: str, lake: str | None) -> None:
+    if engine not in ("duckdb", "spark"):
+        raise _fail(f"--engine {engine!r}: use duckdb or spark")
+    if (engine == "spark") != (lake is not None):
+        raise _fail("--engine spark reads a lake: give --lake DIR (written by `socialens export "
+                    "--out DIR --parquet-lake`)" if lake is None else
+                    "--lake is read by the Spark engine: add --engine spark")
+
+
 @command()
 def analyze(
     workspace: WorkspaceOpt = None,
@@ -423,23 +438,15 @@ def analyze(
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
         "folder is created if missing).")] = None,
-    engine: Annotated[str, typer.Option(
-        help="duckdb (the workspace) or spark (a lake, see --lake).")] = "duckdb",
-    lake: Annotated[str | None, typer.Option(
-        help="With --engine spark: the lake folder or URI written by `export --parquet-lake`.")
-    ] = None,
+    engine: EngineOpt = "duckdb",
+    lake: LakeOpt = None,
 ) -> None:
     """Run analyses and print their headline answers."""
     from socialens.analyses import run_all, summaries
 
     if json_out:
         _out_file(json_out)
-    if engine not in ("duckdb", "spark"):
-        raise _fail(f"--engine {engine!r}: use duckdb or spark")
-    if (engine == "spark") != (lake is not None):
-        raise _fail("--engine spark reads a lake: give --lake DIR (written by `socialens export "
-                    "--out DIR --parquet-lake`)" if lake is None else
-                    "--lake is read by the Spark engine: add --engine spark")
+    _check_engine(engine, lake)
 
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
@@ -500,6 +507,8 @@ def report(
     pseudonymize: PseudonymizeOpt = False,
     show_paths: ShowPathsOpt = False,
     key_file: KeyFileOpt = None,
+    engine: EngineOpt = "duckdb",
+    lake: LakeOpt = None,
 ) -> None:
     """Write a self-contained HTML report (report.html) and summary.json.
 
@@ -507,13 +516,21 @@ def report(
     """
     from socialens.report import write_report
 
+    _check_engine(engine, lake)
     params = _analysis_params(as_of, snapshot, leaders, window_start, window_end, platform,
                               account_filter)
     if behaviours:
         params["behaviours"] = list(behaviours)
     _network_params(params, kinds, reversed_kinds)
-    with _open(workspace, read_only=True) as ws:
-        _warn_snapshot(ws, snapshot)
+    if engine == "spark":  # the lake's own boundary must cover what the report asks for
+        from socialens.spark import SparkWorkspace
+
+        opener = SparkWorkspace(lake)
+    else:
+        opener = _open(workspace, read_only=True)
+    with opener as ws:
+        if engine == "duckdb":
+            _warn_snapshot(ws, snapshot)
         paths = write_report(ws, out_dir, title=title, include_all=include_all,
                              pseudonymize=pseudonymize, show_paths=show_paths, key_file=key_file,
                              **params)

@@ -92,7 +92,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -656,8 +656,22 @@ def lift(target: Workspace | duckdb.DuckDBPyConnection) -> None:
         target._ibis = None
 
 
+def _lake_consent(target) -> Consent | None:
+    """The consent a lake (:mod:`socialens.lake`, read by another engine) was written under;
+    None for a DuckDB workspace or connection."""
+    if getattr(target, "engine", "duckdb") == "duckdb":
+        return None
+    c = getattr(target, "consent", None) or {}
+    return Consent(hide=bool(c.get("hide")), pseudonymize=bool(c.get("pseudonymize")),
+                   show_paths=bool(c.get("show_paths")))
+
+
 def current_consent(target: Workspace | duckdb.DuckDBPyConnection) -> Consent | None:
-    """The :class:`Consent` of the restriction in force on the connection (None: none)."""
+    """The :class:`Consent` of the restriction in force on the connection (None: none); for a
+    lake, the one it was written under."""
+    lake = _lake_consent(target)
+    if lake is not None:
+        return lake
     con = _con(target)
     state = _STATE.get(id(con))
     return state[0] if state and is_restricted(con) else None
@@ -692,6 +706,12 @@ def published(fn: Callable) -> Callable:
     def inner(ws, *args, **kwargs):
         bound = sig.bind_partial(ws, *args, **kwargs)
         opts = {k: bound.arguments[k] for k in _OPTIONS if k in bound.arguments}
+        lake = _lake_consent(ws)
+        if lake is not None:  # a lake holds what its writer's boundary let through, no more
+            want = consent_of(**opts)
+            if not _covers(lake, replace(want, key_file=None)):
+                raise PrivacyError(_lake_refusal(lake, want))
+            return fn(ws, *args, **kwargs)
         # called inside another publishing call without options of its own: its boundary holds
         want = None if not opts and current_consent(ws) is not None else consent_of(**opts)
         with public_only(ws, want) if want is not None else _same(ws):
@@ -700,6 +720,18 @@ def published(fn: Callable) -> Callable:
             return fn(ws, *args, **kwargs)
 
     return inner
+
+
+def _lake_refusal(lake: Consent, want: Consent) -> str:
+    def words(c: Consent) -> str:
+        return ("pseudonymized (--pseudonymize)" if c.pseudonymize else
+                "with people who did not opt in pseudonymized" if c.hide else
+                "naming everyone (--include-all)")
+    return (f"the lake was written {words(lake)}{' with paths' if lake.show_paths else ''}; "
+            f"this output asks for it {words(want)}"
+            f"{'' if want.show_paths or not lake.show_paths else ' without paths'}, which the lake "
+            "cannot give: write the lake again with those options (`socialens export --out DIR "
+            "--parquet-lake ...`), or ask for what it holds")
 
 
 @contextmanager

@@ -166,6 +166,9 @@ def test_the_cli_writes_a_lake_and_analyzes_it_with_spark(org, spark, tmp_path):
     (["analyze", "--lake", "x"], "add --engine spark"),
     (["analyze", "--engine", "flink", "--lake", "x"], "use duckdb or spark"),
     (["analyze", "--engine", "spark", "--lake", "/nonexistent/lake"], "no lake at"),
+    (["report", "--out", "/tmp/never", "--engine", "spark"], "give --lake DIR"),
+    (["report", "--out", "/tmp/never", "--engine", "spark", "--lake", "/nonexistent/lake"],
+     "no lake at"),
 ])
 def test_the_cli_says_what_the_spark_engine_needs(args, message):
     from typer.testing import CliRunner
@@ -175,3 +178,36 @@ def test_the_cli_says_what_the_spark_engine_needs(args, message):
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 1 and message in r.output, r.output
     assert "Traceback" not in r.output
+
+
+def test_the_report_renders_from_a_lake_as_from_the_workspace(org, lake, tmp_path):
+    """The report's own reads (ingested files, counts, who is named) go through ibis too: the
+    same summary.json and the same tables in report.html."""
+    import json
+    import re
+
+    from socialens.analyses import run_all
+    from socialens.report import write_report
+
+    ws, _ = org
+    names = ["adoption", "activity"]
+    a = write_report(ws, tmp_path / "duckdb", results=run_all(ws, names), include_all=True)
+    b = write_report(lake, tmp_path / "spark", results=run_all(lake, names), include_all=True)
+    sa, sb = (json.loads(p["json"].read_text()) for p in (a, b))
+    assert sb == sa
+    assert sb["privacy"]["include_all"] is True
+
+    def body(p, name):  # the generation time and the workspace's (lake's) name aside
+        html = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "", p["html"].read_text())
+        return html.replace(f"<code>{name}</code>", "<code>WS</code>")
+    assert f"<code>{lake.path.name}</code>" in b["html"].read_text()
+    assert body(b, lake.path.name) == body(a, ws.path.name)
+
+
+def test_a_lake_gives_no_more_than_its_writer_let_through(lake, tmp_path):
+    from socialens.privacy import PrivacyError
+    from socialens.report import write_report
+
+    with pytest.raises(PrivacyError, match="naming everyone.*pseudonymized.*write the lake again"):
+        write_report(lake, tmp_path / "r", results={}, pseudonymize=True)
+    assert not (tmp_path / "r").exists()

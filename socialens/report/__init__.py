@@ -38,12 +38,13 @@ def privacy_info(ws: Workspace, include_all: bool, pseudonymize: bool = False,
     ``pseudonymize``, the number of people who did not opt in (named only with ``include_all``),
     of people the roster declares public (``people.attrs.public = "roster"``, with ``opt_in =
     true``) and whether file paths are shown."""
-    row = ws.con.execute(
-        """SELECT count(*) FILTER (WHERE NOT coalesce(opt_in, false)),
-                  count(*) FILTER (WHERE coalesce(opt_in, false)
-                                   AND json_extract_string(attrs, '$.public') = 'roster')
-           FROM people""").fetchone()
-    n_hidden, n_public = int(row[0] or 0), int(row[1] or 0)
+    p = ws.table("people")  # ibis, so that a lake read by Spark reports the same
+    opted = p.opt_in.fill_null(False)
+    row = p.aggregate(
+        hidden=(~opted).sum(),
+        public=(opted & (p.attrs["public"].str == "roster").fill_null(False)).sum(),
+    ).execute().iloc[0]
+    n_hidden, n_public = (0 if v is None or v != v else int(v) for v in (row.hidden, row.public))
     include_all = bool(include_all and not pseudonymize)
     if pseudonymize:
         text = ("Pseudonymized (--pseudonymize): nobody is named; every person and account is "
@@ -95,7 +96,8 @@ def render_report(ws: Workspace, results: dict[str, Result], *, title: str | Non
     env = Environment(loader=PackageLoader("socialens.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     tpl = env.get_template("report.html.j2")
-    runs = ws.sql("SELECT * FROM ingest_runs ORDER BY started_at").to_dict("records")
+    runs = (ws.table("ingest_runs").order_by(["started_at", "run_id"]).execute()
+            .astype(object).where(lambda d: d.notna(), None).to_dict("records"))
     for r in runs:  # the boundary withholds the path unless --show-paths
         r["source_path"] = (os.path.basename(r["source_path"])
                             if isinstance(r["source_path"], str) else None)
