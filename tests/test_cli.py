@@ -67,7 +67,8 @@ def test_analyze_and_report(tmp_path, tiny_dir):
     assert r.exit_code == 0, r.output
     assert "directory" in r.output and "leaders' median follower rank is 2" in r.output
     assert set(json.loads((tmp_path / "s.json").read_text())["analyses"]) == {
-        "directory", "adoption", "activity", "interactions", "reach", "contagion", "delegation"}
+        "directory", "adoption", "activity", "interactions", "reach", "contagion", "delegation",
+        "leaders"}
     r = run("report", "-w", w, "--out", tmp_path / "rep", "--leaders", "level<=1")
     assert r.exit_code == 0 and (tmp_path / "rep" / "report.html").exists()
     s = json.loads((tmp_path / "rep" / "summary.json").read_text())

@@ -16,6 +16,7 @@ from socialens.analyses.coordination import coordination
 from socialens.analyses.delegation import delegation
 from socialens.analyses.directory import directory
 from socialens.analyses.interactions import interactions
+from socialens.analyses.leaders import leaders
 from socialens.analyses.reach import reach
 from socialens.analyses.result import Result
 from socialens.analyses.sharing import sharing
@@ -26,7 +27,7 @@ from socialens.workspace import Workspace
 
 __all__ = ["REGISTRY", "Result", "ParameterError", "directory", "adoption", "activity",
            "interactions", "reach", "contagion", "contagion_tests", "OPT_IN", "run_all", "summaries",
-           "coordination", "tone", "delegation", "sharing"]
+           "coordination", "tone", "delegation", "sharing", "leaders"]
 
 #: name → analysis function, in report order.
 REGISTRY: dict[str, Callable[..., Result]] = {
@@ -40,6 +41,8 @@ REGISTRY: dict[str, Callable[..., Result]] = {
     "tone": tone,
     "sharing": sharing,
     "delegation": delegation,
+    # the report card composes the analyses above; run_all hands it their results
+    "leaders": leaders,
 }
 
 #: Analyses run only when named (``run_all(ws, ["contagion_tests"])``, ``analyze -a``): the
@@ -82,7 +85,11 @@ def run_all(ws: Workspace, names: list[str] | None = None, *,
     results = {}
     for name, fn in chosen.items():
         try:
-            results[name] = fn(ws, **per[name])
+            # a composing analysis (leaders) reuses the results of this run instead of rerunning
+            reuse = getattr(fn, "from_results", None)
+            results[name] = (reuse(ws, dict(results), unavailable=dict(unavailable or {}),
+                                   **per[name])
+                             if reuse is not None and results else fn(ws, **per[name]))
         except ParameterError:
             raise
         except AnalysisError as exc:

@@ -81,11 +81,12 @@ def asset_text(name: str) -> str:
 class Renderer:
     """Renders the site's pages from a :class:`Directory` (used by publish and by serve)."""
 
-    def __init__(self, d: Directory, *, has_report: bool = False):
+    def __init__(self, d: Directory, *, has_report: bool = False, cards: dict | None = None):
         from socialens import __version__
 
         self.d = d
         self.has_report = has_report
+        self.cards = cards or {}  # person_id -> the leader report card (escaped HTML)
         self.env = Environment(loader=PackageLoader("socialens.site", "templates"),
                                autoescape=select_autoescape(["html", "j2", "xml"],
                                                             default_for_string=True),
@@ -105,7 +106,8 @@ class Renderer:
         return self._render("person.html.j2", "../", page="person", p=p,
                             accounts=self.d.accounts.get(p["person_id"], []),
                             roles=self.d.roles.get(p["person_id"], []),
-                            posts=self.d.recent_posts.get(p["person_id"], []))
+                            posts=self.d.recent_posts.get(p["person_id"], []),
+                            card=self.cards.get(p["person_id"]))
 
     def feed(self) -> str:
         return self._render("feed.html.j2", "", page="feed")
@@ -309,7 +311,7 @@ def _build(ws: Workspace, d: Directory, staging: Path, out: Path, *, include_all
         paths = write_report(ws, staging / "report", results=results, unavailable=unavailable,
                              include_all=include_all, title=f"{d.title}: research report")
         report_path = out / Path(paths["html"]).relative_to(staging)
-    r = Renderer(d, has_report=report_path is not None)
+    r = Renderer(d, has_report=report_path is not None, cards=leader_cards_html(d, results))
     files: dict[str, bytes] = {
         "index.html": r.directory().encode("utf-8"),
         "feed.html": r.feed().encode("utf-8"),
@@ -333,6 +335,16 @@ def _build(ws: Workspace, d: Directory, staging: Path, out: Path, *, include_all
             sizes[f"report/{f.name}"] = f.stat().st_size
     return PublishResult(out_dir=out, n_people=len(d.people), n_not_listed=d.n_not_listed,
                          include_all=include_all, files=sizes, report=report_path, notes=notes)
+
+
+def leader_cards_html(d: Directory, results: dict) -> dict[str, Markup]:
+    """``{person_id: card}`` for the listed people who have a leader report card in ``results``
+    (the ``leaders`` Result, computed on the same restricted tables as ``d``)."""
+    r = results.get("leaders")
+    if r is None or not hasattr(r, "card_html"):
+        return {}
+    return {p["person_id"]: card for p in d.people
+            if (card := r.card_html(p["person_id"])) is not None}
 
 
 def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,

@@ -11,7 +11,7 @@ def test_results_serialize_and_render(tiny_ws):
     assert "enrich" in skipped["coordination"]  # no post features (and no replies) in the tiny org
     blob = json.dumps(summaries(results))
     assert set(json.loads(blob)["analyses"]) == {"directory", "adoption", "activity", "interactions",
-                                                  "reach", "contagion", "delegation"}
+                                                  "reach", "contagion", "delegation", "leaders"}
     html = results["directory"].to_html()
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find("section", id="directory")

@@ -163,7 +163,7 @@ def test_nobody_else_adopted_and_no_snapshots(tmp_path):
     summary = json.loads(paths["json"].read_text())
     assert "no account snapshots" in summary["not_available"]["directory"]
     # only the CEO's one public post is reported: no window to measure activity in
-    assert set(summary["analyses"]) == {"adoption", "delegation"} and "activity" in summary["not_available"]
+    assert set(summary["analyses"]) == {"adoption", "delegation", "leaders"} and "activity" in summary["not_available"]
     first = summary["verdicts"]["first"]
     assert first["verdict"] == "unknown" and first["others_median_rank"] is None
     assert summary["answer"].startswith("First to adopt? UNKNOWN: the 1 leaders' median "
