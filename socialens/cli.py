@@ -278,6 +278,21 @@ def collect(
 
 
 # -- enrich ----------------------------------------------------------------------------------
+EngineOpt = Annotated[str, typer.Option(
+    help="duckdb (the workspace) or spark (a lake, see --lake).")]
+LakeOpt = Annotated[str | None, typer.Option(
+    help="With --engine spark: the lake folder or URI written by `export --parquet-lake`.")]
+
+
+def _check_engine(engine: str, lake: str | None) -> None:
+    if engine not in ("duckdb", "spark"):
+        raise _fail(f"--engine {engine!r}: use duckdb or spark")
+    if (engine == "spark") != (lake is not None):
+        raise _fail("--engine spark reads a lake: give --lake DIR (written by `socialens export "
+                    "--out DIR --parquet-lake`)" if lake is None else
+                    "--lake is read by the Spark engine: add --engine spark")
+
+
 @command()
 def enrich(
     workspace: WorkspaceOpt = None,
@@ -291,13 +306,30 @@ def enrich(
     workers: Annotated[int, typer.Option(
         help="Processes computing features in parallel (0 = one per CPU).")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    engine: EngineOpt = "duckdb",
+    lake: LakeOpt = None,
 ) -> None:
     """Compute post features (tone, style markers, personal/professional, entities, language).
 
     Incremental: only posts without features at the current feature version are enriched.
+    With --engine spark, the posts of a lake are enriched by Spark and the features written
+    back into the lake.
     """
     from socialens.enrich import enrich as run_enrich
 
+    _check_engine(engine, lake)
+    if engine == "spark":
+        from socialens.spark import SparkWorkspace, enrich_lake
+
+        with SparkWorkspace(lake) as sw:
+            res = enrich_lake(sw, markers_mode=markers_mode, sharing_method=sharing_method,
+                              batch_size=batch_size)
+        if json_out:
+            out.print_json(json.dumps(res))
+        else:
+            _say(f"enriched {res['enriched']} posts of the lake {lake} with Spark (feature "
+                 f"version {res['feature_version']}); {res['entities_added']} entities added")
+        return
     with _open(workspace, must_exist=True) as ws, _progress() as progress:
         task = progress.add_task("enriching posts", total=None)
 
@@ -403,21 +435,6 @@ def _network_params(params: dict, kinds: str | None, reversed_kinds: str | None)
                         f"{', '.join(bad) or '(none given)'}; known kinds: "
                         f"{', '.join(NETWORK_KINDS)}")
         params[name] = chosen
-
-
-EngineOpt = Annotated[str, typer.Option(
-    help="duckdb (the workspace) or spark (a lake, see --lake).")]
-LakeOpt = Annotated[str | None, typer.Option(
-    help="With --engine spark: the lake folder or URI written by `export --parquet-lake`.")]
-
-
-def _check_engine(engine: str, lake: str | None) -> None:
-    if engine not in ("duckdb", "spark"):
-        raise _fail(f"--engine {engine!r}: use duckdb or spark")
-    if (engine == "spark") != (lake is not None):
-        raise _fail("--engine spark reads a lake: give --lake DIR (written by `socialens export "
-                    "--out DIR --parquet-lake`)" if lake is None else
-                    "--lake is read by the Spark engine: add --engine spark")
 
 
 @command()

@@ -51,7 +51,8 @@ def spark_session(master: str = "local[2]", **conf: str):
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"])
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"))
     for k, v in conf.items():
         builder = builder.config(k, v)
     try:
@@ -163,3 +164,151 @@ class SparkWorkspace:
 
     def counts(self) -> dict[str, int]:
         return {n: self.count(n) for n in self.table_names()}
+
+
+def _manifest_entry(df, file: str, schema: dict[str, str]) -> dict:
+    """The manifest entry of a table Spark wrote (``df`` read back from ``file``), with the
+    workspace's types by column (``schema``)."""
+    return {"file": file, "rows": int(df.count()),
+            "schema": {f.name: schema[f.name] for f in df.schema.fields}}
+
+
+def enrich_lake(lake: SparkWorkspace, *, markers_mode: str = "default",
+                sharing_method: str = "model", batch_size: int = 5000) -> dict:
+    """Compute ``post_features`` (and ``post_entities``) for the lake's posts that have none at
+    the current feature version, with :func:`socialens.enrich.runner.enrich_batch` — the same
+    pure Arrow-batch function the DuckDB runner calls — run by Spark's ``mapInArrow`` on the
+    executors, and write both tables back into the lake (new files, then the manifest).
+
+    Rows of other feature versions are kept, an entity already stored is not added twice
+    (``post_id, kind, value`` is the key), as in :func:`socialens.enrich.enrich`. The features
+    are those of the lake's texts: a lake written with people pseudonymized has their names
+    rewritten in the texts, so for features identical to the workspace's, enrich the workspace
+    before writing the lake. Returns ``{"enriched": n, "entities_added": m, "feature_version": v}``.
+    """
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    from socialens.enrich.runner import ENTITY_SCHEMA, FEATURE_SCHEMA, enrich_batch, feature_version
+
+    spark, uri = lake.spark, lake.uri
+    version = feature_version(markers_mode)
+    tables = lake.manifest["tables"]
+
+    def read(name):
+        return spark.read.parquet(f"{uri}/{tables[name]['file']}") if name in tables else None
+
+    posts, feats, ents = read("posts"), read("post_features"), read("post_entities")
+    todo = posts.select("post_id", "text", "lang")
+    if feats is not None:
+        done = feats.filter(F.col("feature_version") == version).select("post_id")
+        todo = todo.join(done, "post_id", "left_anti")
+    if ents is not None:
+        known = (ents.filter(F.col("kind").isin("url", "mention")).groupBy("post_id").agg(
+            F.collect_list(F.when(F.col("kind") == "url", F.col("value"))).alias("known_urls"),
+            F.collect_list(F.when(F.col("kind") == "mention", F.col("value")))
+            .alias("known_mentions")))
+        todo = todo.join(known, "post_id", "left")
+    accounts = read("accounts").filter(F.col("handle").isNotNull()).select(
+        "account_id", "platform", "handle").collect()
+    handles = {(r.platform, r.handle.lower()): r.account_id for r in accounts}
+    computed_at = datetime.now(UTC)
+    kwargs = {"markers_mode": markers_mode, "sharing_method": sharing_method,
+              "handles": handles, "computed_at": computed_at}
+    entity_struct = pa.struct([("kind", pa.string()), ("value", pa.string())])
+    out_schema = pa.schema([*FEATURE_SCHEMA, ("entities", pa.list_(entity_struct))])
+
+    def compute(batches):
+        for batch in batches:
+            for start in range(0, batch.num_rows, batch_size):
+                part = batch.slice(start, batch_size)
+                if not part.num_rows:
+                    continue
+                f, e = enrich_batch(part, **kwargs)
+                per: dict[str, list] = {}
+                for pid, kind, value in zip(*(e.column(c).to_pylist() for c in
+                                              ENTITY_SCHEMA.names), strict=True):
+                    per.setdefault(pid, []).append({"kind": kind, "value": value})
+                lists = pa.array([per.get(p, []) for p in f.column("post_id").to_pylist()],
+                                 type=pa.list_(entity_struct))
+                yield pa.RecordBatch.from_arrays([*f.columns, lists], schema=out_schema)
+
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    tag = uuid.uuid4().hex[:8]
+    staging = f"{uri}/.enrich-{tag}.parquet"
+    todo.mapInArrow(compute, from_arrow_schema(out_schema)).write.parquet(staging)
+    new = spark.read.parquet(staging)
+    n_new = int(new.count())
+    new_feats = new.drop("entities")
+    new_ents = (new.select("post_id", F.explode("entities").alias("e"))
+                .select("post_id", F.col("e.kind").alias("kind"), F.col("e.value").alias("value"),
+                        F.lit(f"enrich:{version}").alias("run_id")))
+    all_feats = new_feats if feats is None else feats.unionByName(new_feats)
+    if ents is None:
+        all_ents, n_before = new_ents.dropDuplicates(["post_id", "kind", "value"]), 0
+    else:
+        n_before = int(ents.count())
+        added = new_ents.join(ents.select("post_id", "kind", "value"),
+                              ["post_id", "kind", "value"], "left_anti")
+        all_ents = ents.unionByName(added.dropDuplicates(["post_id", "kind", "value"]))
+    files = {"post_features": f"post_features.{tag}.parquet",
+             "post_entities": f"post_entities.{tag}.parquet"}
+    all_feats.write.parquet(f"{uri}/{files['post_features']}")
+    all_ents.write.parquet(f"{uri}/{files['post_entities']}")
+    manifest = json.loads(json.dumps(lake.manifest))
+    import ibis
+
+    arrow = {"post_features": FEATURE_SCHEMA,
+             "post_entities": pa.schema([*ENTITY_SCHEMA, ("run_id", pa.string())])}
+    for name, file in files.items():
+        types = {c: str(t).lstrip("!") for c, t in ibis.Schema.from_pyarrow(arrow[name]).items()}
+        types.update(manifest["tables"].get(name, {}).get("schema") or {})  # the workspace's
+        manifest["tables"][name] = _manifest_entry(spark.read.parquet(f"{uri}/{file}"), file,
+                                                   types)
+    n_added = manifest["tables"]["post_entities"]["rows"] - n_before
+    _write_manifest(spark, uri, manifest)
+    old_files = [tables[n]["file"] for n in files if n in tables]
+    _remove(spark, uri, [staging.rsplit("/", 1)[1], *old_files])
+    lake.manifest = manifest
+    lake.close()  # the views pointed at the old files
+    return {"enriched": n_new, "entities_added": n_added, "feature_version": version}
+
+
+def _hadoop_path(spark, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def _write_manifest(spark, uri: str, manifest: dict) -> None:
+    """The manifest written to a temporary name and renamed over the old one (any Hadoop file
+    system; local folders too)."""
+    import json
+
+    text = json.dumps(manifest, indent=2) + "\n"
+    if "://" not in uri:  # a local folder: no Hadoop checksum files beside it
+        local = Path(uri) / f".{MANIFEST}.{os.getpid()}.tmp"
+        local.write_text(text, encoding="utf-8")
+        os.replace(local, Path(uri) / MANIFEST)
+        return
+    tmp, fs = _hadoop_path(spark, f"{uri}/.{MANIFEST}.tmp")
+    stream = fs.create(tmp, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+    final, _ = _hadoop_path(spark, f"{uri}/{MANIFEST}")
+    fs.delete(final, False)
+    if not fs.rename(tmp, final):
+        raise LakeError(f"could not write {uri}/{MANIFEST}")
+
+
+def _remove(spark, uri: str, names: list[str]) -> None:
+    for name in names:
+        path, fs = _hadoop_path(spark, f"{uri}/{name}")
+        fs.delete(path, True)
