@@ -84,6 +84,15 @@ def command(*args, **kwargs):
                 raise _fail(str(exc)) from None
             except KeyboardInterrupt:
                 raise _fail("interrupted", 130) from None
+            except Exception as exc:  # a full disk or a read-only file system: say so
+                from socialens.workspace import default_workspace_path, storage_error_message
+
+                where = k.get("workspace") or (default_workspace_path()
+                                               if "workspace" in k else None)
+                msg = storage_error_message(exc, where)
+                if msg is None:
+                    raise
+                raise _fail(msg) from None
 
         return app.command(*args, **kwargs)(inner)
 
@@ -954,15 +963,19 @@ def serve(
     token = os.environ.get("SOCIALENS_TOKEN") or None
     allowed_hosts = bind_policy(host, token=token, public=public, include_all=include_all)
     _check_port(host, port)
-    with _open(workspace, read_only=True) as ws:
-        _warn_snapshot(ws, snapshot)
     if not is_loopback(host):
         _warn(f"binding to {host} makes the directory reachable from other machines"
               + (" (public: only the published site, no API)" if public else ""))
+    # serves a copy that ingest/collect/enrich refresh as they write (socialens.serve_copy)
     application = create_app(workspace, include_all=include_all, token=token, title=title,
                              allowed_hosts=allowed_hosts, public=public,
                              as_of=as_of, snapshot=snapshot, leaders=leaders, platform=platform,
                              account_filter=account_filter)
+    live = application.app.state.socialens_live
+    _warn_snapshot(live.current().ws, snapshot)
+    if live.copy is None:
+        _warn(f"serving {live.source} itself, read-only: {live.direct_reason}, so commands that "
+              "write it (ingest, collect, enrich, init) must wait until serve stops")
     _say(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run(application, host=host, port=port)
 

@@ -8,8 +8,11 @@ migrations and writes nothing outside the file.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +27,14 @@ if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
     import pandas as pd
 
-__all__ = ["Workspace", "open_workspace", "default_workspace_path", "TABLES"]
+__all__ = ["Workspace", "open_workspace", "default_workspace_path", "storage_error_message",
+           "TABLES", "LOCK_WAIT"]
+
+#: Seconds a write open waits while other processes hold the workspace *read-only* (e.g.
+#: ``serve`` copying it for a moment, see :mod:`socialens.serve_copy`) before it gives up
+#: (``$SOCIALENS_LOCK_WAIT``). A write open blocked by another writer gives up at once.
+LOCK_WAIT = float(os.environ.get("SOCIALENS_LOCK_WAIT") or 3.0)
+_log = logging.getLogger("socialens")
 
 #: The data tables of the workspace, in load order.
 TABLES = (
@@ -77,10 +87,7 @@ class Workspace:
                 f"the folder {self.path.parent} does not exist; create it first or choose another "
                 "--workspace path"
             )
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise WorkspaceError(_open_error_message(self.path, read_only, exc)) from exc
+        self.con = _connect(self.path, read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         if read_only:
             pending = pending_migrations(self.con)
@@ -101,6 +108,8 @@ class Workspace:
 
             self.interrupted = reconcile_interrupted(self.con)
         self._ibis = None
+        #: why the last serve copy could not be published (None: published or not needed)
+        self.serve_copy_error: str | None = None
 
     # -- basics -------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -113,8 +122,11 @@ class Workspace:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent). A workspace open for writing first publishes a
+        serve copy if ``socialens serve`` keeps one (:mod:`socialens.serve_copy`)."""
         if self.con is not None:
+            if not self.read_only:
+                self.refresh_serve_copy()
             self.con.close()
             self.con = None
             self._ibis = None
@@ -178,6 +190,26 @@ class Workspace:
 
         return ingest_paths(self, list(paths), timezone=timezone, format=format, **options)
 
+    def refresh_serve_copy(self, *, force: bool = True) -> None:
+        """Publish the committed state for ``socialens serve`` if it keeps a copy of this
+        workspace (``WORKSPACE.serve/``); ``force=False`` at most every
+        :data:`socialens.serve_copy.MIN_INTERVAL` seconds. A copy that cannot be written (no
+        space, a read-only folder) is logged and recorded in :attr:`serve_copy_error`; the
+        workspace is not affected and the next writer tries again."""
+        from socialens import serve_copy
+
+        try:
+            serve_copy.publish(self, force=force)
+            self.serve_copy_error = None
+        except (OSError, duckdb.Error) as exc:
+            d = serve_copy.copy_dir(self.path)
+            self.serve_copy_error = (
+                f"the copy `socialens serve` reads ({d}) was not refreshed: "
+                f"{storage_error_message(exc, d) or exc}. The workspace itself is fine; "
+                "`socialens serve` shows the previous state until a later command that writes "
+                "the workspace (e.g. `socialens init`) refreshes it.")
+            _log.warning("Warning: %s", self.serve_copy_error)
+
     # -- transactions -----------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -187,11 +219,129 @@ class Workspace:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:  # e.g. the write failed for lack of space and DuckDB gave up
+                pass
+            msg = storage_error_message(exc, self.path) if isinstance(exc, Exception) else None
+            if msg is not None:
+                raise WorkspaceError(msg) from exc
             raise
-        else:
+        try:
             self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            msg = storage_error_message(exc, self.path)
+            if msg is None:
+                raise
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise WorkspaceError(msg) from exc
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, waiting up to :data:`LOCK_WAIT` seconds while only readers hold the
+    file; DuckDB's errors become a :class:`WorkspaceError` saying what to do."""
+    deadline = time.monotonic() + LOCK_WAIT
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            held_by_readers = (not read_only and _LOCK.search(str(exc))
+                               and "would be able to open this database in read-only mode"
+                               in str(exc))
+            if held_by_readers and time.monotonic() + pause < deadline:
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
+                continue
+            raise WorkspaceError(_open_error_message(path, read_only, exc)) from exc
+
+
+_NO_SPACE = ("No space left on device", "Disk quota exceeded")
+_READ_ONLY_FS = ("Read-only file system",)
+_NO_PERMISSION = ("Permission denied", "Operation not permitted")
+
+
+def _free_space(path: Path) -> str:
+    folder = path if path.is_dir() else path.parent
+    try:
+        st = os.statvfs(folder if str(folder) else ".")
+    except OSError:
+        return ""
+    free = st.f_bavail * st.f_frsize
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if free < 1024 or unit == "TB":
+            return f" ({free:.0f} {unit} free)" if unit == "bytes" else f" ({free:.1f} {unit} free)"
+        free /= 1024
+    return ""  # pragma: no cover
+
+
+def storage_error_message(exc: BaseException, path: str | os.PathLike | None) -> str | None:
+    """The message for a disk-full, read-only or permission error while writing ``path`` (a
+    workspace, or a folder beside it), naming the cause and the fix; None for any other error.
+
+    DuckDB reports these as ``IOException``, ``TransactionException`` ("Failed to commit: Could
+    not write file ...: No space left on device") or ``FatalException`` (after which the
+    database is invalidated in this process); Python as ``OSError`` with ``ENOSPC``, ``EDQUOT``,
+    ``EROFS``, ``EACCES`` or ``EPERM``.
+    """
+    if isinstance(exc, WorkspaceError):
+        return None
+    text = str(exc)
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    if path is None:
+        named = getattr(exc, "filename", None) or (m[1] if (m := re.search(
+            r'file "([^"]+)"', text)) else None)
+        path = named or "."
+    where = Path(path)
+    is_duck = isinstance(exc, duckdb.Error)
+    if not (is_duck or isinstance(exc, OSError)):
+        return None
+    if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in _NO_SPACE):
+        return (
+            f"the disk holding {where} is full{_free_space(where)}: "
+            f"{_short(text)}. Nothing was half-written: the transaction being written was rolled "
+            "back, and an ingest run cut short is completed or accounted for the next time the "
+            "workspace is opened for writing. Free some space on that disk (or move the "
+            "workspace to a disk with room and pass that path with -w), then run the same "
+            "command again."
+        )
+    new = where.suffix == ".duckdb" and not where.exists()
+    if code == errno.EROFS or any(s in text for s in _READ_ONLY_FS):
+        if new:
+            return (f"{where} is on a read-only file system, so no workspace can be created "
+                    f"there: {_short(text)}. Create the workspace in a writable folder instead "
+                    "(pass that path with -w), or remount the file system read-write.")
+        return (
+            f"{where} is on a read-only file system, so nothing can be written there: "
+            f"{_short(text)}. Commands that only read (status, analyze, report, export, sql, "
+            f"serve) work on it as it is. To write, copy the workspace to a writable folder "
+            f"(`cp {where} /some/writable/folder/`) and pass the copy with -w, or remount the "
+            "file system read-write."
+        )
+    if code in (errno.EACCES, errno.EPERM) or any(s in text for s in _NO_PERMISSION):
+        if new:
+            return (f"no permission to create {where}: {_short(text)}. Create the workspace in "
+                    "a folder you can write to instead (pass that path with -w), or ask for "
+                    "write permission on that folder.")
+        return (
+            f"no permission to write {where} (or the folder it is in, where DuckDB keeps its "
+            f"write-ahead log): {_short(text)}. Commands that only read (status, analyze, report, "
+            "export, sql, serve) work on it as it is. To write, run as the user who owns it, "
+            f"give yourself write permission on the file and its folder (`chmod u+w`), or copy "
+            "it to a folder of yours and pass the copy with -w."
+        )
+    return None
+
+
+def _short(text: str) -> str:
+    """DuckDB's message without its error-class prefixes."""
+    text = re.sub(r"^(?:[A-Za-z ]*(?:Error|Exception)(?: Error)?: )+", "", text.strip())
+    text = text.split("\n", 1)[0].rstrip(".")
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 _LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
@@ -229,6 +379,9 @@ def _open_error_message(path: Path, read_only: bool, exc: Exception) -> str:
             "one process can write to a workspace at a time. If that is a notebook, close the "
             "workspace there with `ws.close()`, then run this command again."
         )
+    storage = storage_error_message(exc, path)
+    if storage is not None:
+        return storage
     if "different configuration" in text:
         mode = "read-only" if read_only else "for writing"
         return (

@@ -365,4 +365,9 @@ def ingest_paths(
         from socialens.network import derive_interactions
 
         result.interactions = derive_interactions(ws)
+        # posts and the ties derived from them are one state `socialens serve` may show
+        # (socialens.serve_copy; at most every few seconds, and always when ws is closed)
+        refresh = getattr(ws, "refresh_serve_copy", None)
+        if refresh is not None:
+            refresh(force=False)
     return result

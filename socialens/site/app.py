@@ -33,6 +33,7 @@ import ipaddress
 import json
 import logging
 import threading
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -169,6 +170,42 @@ def _safe_json(data: Any) -> bytes:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")).encode("utf-8")
 
 
+#: the state a request is answered from, bound once per request by :class:`_Bind`
+_CURRENT: ContextVar = ContextVar("socialens_serve_state", default=None)
+
+
+class _Bind:
+    """ASGI middleware: binds the newest served state to the request, so that every response is
+    made from one copy of the workspace from start to end (a newer copy swapped in meanwhile is
+    used by the next request)."""
+
+    def __init__(self, app, live):
+        self.app = app
+        self.live = live
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        token = _CURRENT.set((self.live, self.live.current()))
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            _CURRENT.reset(token)
+
+
+class _Served:
+    """``state`` in the routes: the state bound to the request being answered (outside a request,
+    the newest one)."""
+
+    def __init__(self, live):
+        object.__setattr__(self, "live", live)
+
+    def __getattr__(self, name):
+        bound = _CURRENT.get()
+        current = bound[1] if bound is not None and bound[0] is self.live else self.live.current()
+        return getattr(current, name)
+
+
 class _Guard:
     """ASGI middleware: the ``Host`` check, the token check and the security headers of every
     response."""
@@ -277,15 +314,21 @@ class _Guard:
 
 
 class _State:
-    """The open workspace, the directory read from it, and caches of rendered pages."""
+    """One served state: an open read-only copy of the workspace (:mod:`socialens.serve_copy`),
+    the directory read from it, and caches of rendered pages."""
 
-    def __init__(self, workspace, include_all: bool, title: str | None, params: dict):
-        from socialens.workspace import open_workspace
+    def __init__(self, ws, include_all: bool, title: str | None, params: dict):
+        from socialens.privacy import study_key
 
-        self.ws = open_workspace(workspace, read_only=True)
+        self.ws = ws
+        # the copy's pseudonyms come from the workspace's study key, not one beside the copy
+        self.key = None
+        if not include_all and ws.con.execute(
+                "SELECT count(*) FROM people WHERE NOT coalesce(opt_in, false)").fetchone()[0]:
+            self.key = study_key(ws.path)
         # only public posts, non-opted-in people under pseudonyms (unless include_all), whatever
         # is read below or by any cursor (socialens.privacy)
-        restrict(self.ws, not include_all)
+        restrict(self.ws, not include_all, key=self.key)
         self.include_all = include_all
         params = {**params, "leaders": map_leaders(self.ws, params.get("leaders"))}
         self.params = params
@@ -303,7 +346,7 @@ class _State:
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._local.cur = self.ws.con.cursor()
-            restrict(cur, not self.include_all)  # temporary views belong to one connection
+            restrict(cur, not self.include_all, key=self.key)  # views belong to one connection
             cur.execute("SET TimeZone = 'UTC'")
         return cur
 
@@ -368,7 +411,14 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
 
     params = {"snapshot": snapshot, "as_of": as_of, "leaders": leaders, "platform": platform,
               "account_filter": account_filter}
-    state = _State(workspace, include_all, title, params)
+    from socialens.serve_copy import Follower
+    from socialens.workspace import default_workspace_path
+
+    # the app reads the newest serve copy and swaps in newer ones that writers publish, so that
+    # ingest/collect/enrich run beside it (socialens.serve_copy)
+    live = Follower(workspace if workspace is not None else default_workspace_path(),
+                    lambda ws: _State(ws, include_all, title, params))
+    state = _Served(live)
     from socialens import __version__
 
     app = FastAPI(title="SociaLens directory API", version=__version__,
@@ -377,6 +427,8 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
                   docs_url=None, redoc_url=None, default_response_class=SafeJSON,
                   openapi_url=None if public else "/openapi.json")
     app.state.socialens = state
+    app.state.socialens_live = live
+    app.add_middleware(_Bind, live=live)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameter(request: Request, exc: RequestValidationError):
