@@ -953,6 +953,10 @@ def serve(
     Set SOCIALENS_TOKEN to require a token on every route (header `Authorization: Bearer TOKEN`,
     or `?token=TOKEN` once in a browser, which is exchanged for a cookie). A non-loopback --host
     needs SOCIALENS_TOKEN or --public.
+
+    ingest, collect and enrich can write the workspace meanwhile: serve reads a copy of it
+    (WORKSPACE.serve/) that they refresh when they finish, and shows the new data without a
+    restart (docs/site.md).
     """
     import os
 

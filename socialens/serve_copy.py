@@ -11,7 +11,8 @@ beside the workspace, one file per generation (``000000000001.duckdb``, ``000000
 ...). The folder is created by the first ``serve``; from then on every process that writes the
 workspace (any :class:`~socialens.workspace.Workspace` opened for writing) publishes a new
 generation after each finished ingest run (at most one every :data:`MIN_INTERVAL` seconds) and
-when it closes the workspace, if anything changed:
+when it closes the workspace, if anything changed and no ingest run was cut short (that one is
+published by the next writing open, which reconciles it):
 
 1. ``CHECKPOINT`` (the database file then holds every committed transaction, the WAL is empty;
    the writer still holds the lock, so nothing changes the file meanwhile),
@@ -66,6 +67,9 @@ KEEP = 2
 #: (``$SOCIALENS_SERVE_COPY_INTERVAL``); closing the workspace always publishes.
 MIN_INTERVAL = float(os.environ.get("SOCIALENS_SERVE_COPY_INTERVAL") or 2.0)
 
+#: ingest runs left unfinished and not yet reconciled (socialens.ingest.loader.reconcile_interrupted)
+_CUT_SHORT = ("SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL AND (options IS NULL OR "
+              "json_extract(options, '$.interrupted') IS NULL)")
 _GEN = re.compile(r"^(\d{12})\.duckdb$")
 _TMP = re.compile(r"^\.tmp-(\d+)-[0-9a-f]+\.duckdb(\.wal)?$")
 
@@ -210,6 +214,8 @@ def publish(ws: Any, *, force: bool = True) -> Path | None:
     if not force and now - getattr(ws, "_serve_copy_at", float("-inf")) < MIN_INTERVAL:
         return None
     try:
+        if ws.con.execute(_CUT_SHORT).fetchone()[0]:
+            return None  # a run cut short here: published once the next open has reconciled it
         ws.con.execute("CHECKPOINT")
     except duckdb.Error:  # e.g. another transaction of this process is open: publish later
         return None

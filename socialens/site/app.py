@@ -13,8 +13,10 @@ The pages are the static site's pages at the same paths (``/index.html``, ``/peo
 Every parameter is validated in the route's signature (bounds, lengths, a time range); anything
 outside gives 422 with a message naming the parameter, never a 500.
 
-The workspace is opened read-only for the app's lifetime. Only people who opted in are served
-(unless ``include_all``). With a token (``SOCIALENS_TOKEN``) every route, the spec included, needs
+The app never holds the workspace itself: it reads the newest *serve copy* that writers publish
+beside it (:mod:`socialens.serve_copy`) and swaps in newer ones without a restart, so ``ingest``,
+``collect`` and ``enrich`` run while it serves; each request is answered from one copy. Only people
+who opted in are served (unless ``include_all``). With a token (``SOCIALENS_TOKEN``) every route, the spec included, needs
 ``Authorization: Bearer TOKEN`` or the ``socialens_token`` cookie; ``?token=TOKEN`` (once, in a
 browser) is exchanged for that cookie (HttpOnly, SameSite=Strict) and answered with a redirect to
 the same URL without the token. ``token`` query parameters never reach a log: they are removed from

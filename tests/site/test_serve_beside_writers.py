@@ -335,3 +335,33 @@ def test_real_serve_process_beside_real_ingest_enrich_and_init(tmp_path):
     assert r["failed"] == 0 and r["inconsistent"] == 0, r["errors"]
     assert r["distinct_people_answers"] >= 3  # the base and each chunk change the directory
     assert r["final_state_served"] and not r["serve_restarted"] and not r["serve_errors"]
+
+
+def test_a_run_cut_short_is_published_only_once_reconciled(split_ws, monkeypatch):
+    import socialens.ingest.loader as loader
+
+    path, rest = split_ws
+    serve_copy.prepare(path)
+    monkeypatch.setattr(loader, "BATCH_SIZE", 50)
+    real, calls = loader.Loader._flush, []
+
+    def flush_then_fail(self):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("cut short")
+        real(self)
+
+    monkeypatch.setattr(loader.Loader, "_flush", flush_then_fail)
+    w = socialens.open(path)
+    with pytest.raises(RuntimeError, match="cut short"):
+        w.ingest(rest)
+    assert w.count("posts") == 300 + 100  # two batches were committed
+    w.close()
+    assert [g for g, _ in serve_copy.generations(path)] == [1]  # not published half-way
+    monkeypatch.undo()
+    with socialens.open(path) as w:  # reconciles the run, then publishes
+        assert len(w.interrupted) == 1
+    gens = serve_copy.generations(path)
+    assert [g for g, _ in gens] == [1, 2]
+    with socialens.open(gens[-1][1], read_only=True) as c:
+        assert c.count("posts") == 400
