@@ -166,11 +166,39 @@ def _prune(d: Path, keep: int = KEEP) -> None:
                 pass
 
 
+def _file_mode(workspace: Path) -> int:
+    try:
+        return os.stat(workspace).st_mode & 0o777
+    except OSError:  # pragma: no cover - the workspace vanished
+        return 0o600
+
+
+def _make_dir(workspace: Path) -> Path:
+    """The copy folder, readable by whoever may read the workspace (a copy holds the same personal
+    data), e.g. 0700 for a 0600 workspace."""
+    d = copy_dir(workspace)
+    mode = _file_mode(workspace)
+    dir_mode = mode | ((mode & 0o444) >> 2) | 0o700
+    if not d.is_dir():
+        d.mkdir(mode=dir_mode)
+        os.chmod(d, dir_mode)  # mkdir's mode is filtered by the umask
+    return d
+
+
+def _copy_file(src: Path, tmp: Path) -> None:
+    """Copy ``src`` to the new file ``tmp``, which nobody but its owner can read meanwhile."""
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    shutil.copyfile(src, tmp)
+
+
 def _install(d: Path, fill: Callable[[Path], None]) -> Path:
-    """Write a new generation with ``fill(tmp_path)`` and give it the next generation's name."""
+    """Write a new generation with ``fill(tmp_path)`` and give it the next generation's name; it
+    gets the workspace's permission bits."""
+    workspace = d.with_name(d.name[: -len(SUFFIX)])
     tmp = d / f".tmp-{os.getpid()}-{secrets.token_hex(4)}.duckdb"
     try:
         fill(tmp)
+        os.chmod(tmp, _file_mode(workspace))
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -221,7 +249,7 @@ def publish(ws: Any, *, force: bool = True) -> Path | None:
         return None
     if not is_stale(ws.path):
         return None
-    path = _install(d, lambda tmp: shutil.copyfile(ws.path, tmp))
+    path = _install(d, lambda tmp: _copy_file(ws.path, tmp))
     ws._serve_copy_at = now
     return path
 
@@ -249,7 +277,7 @@ def prepare(workspace: str | os.PathLike) -> tuple[Path | None, str | None]:
         raise WorkspaceError(f"no workspace at {p}; create one with `socialens init -w {p}`")
     d = copy_dir(p)
     try:
-        d.mkdir(exist_ok=True)
+        _make_dir(p)
         probe = d / f".tmp-{os.getpid()}-{secrets.token_hex(4)}.duckdb"
         probe.touch()
         probe.unlink()
@@ -287,7 +315,7 @@ def prepare(workspace: str | os.PathLike) -> tuple[Path | None, str | None]:
                     con.execute("DETACH socialens_serve_copy")
         else:
             def fill(tmp: Path) -> None:
-                shutil.copyfile(p, tmp)
+                _copy_file(p, tmp)
         try:
             return _install(d, fill), None
         except (OSError, duckdb.Error) as exc:
@@ -362,6 +390,9 @@ class Follower:
         """Load and swap in the newest copy now (in this thread); whether it changed."""
         if self.copy is None:
             return False
+        loading = self._loading
+        if loading is not None:  # a swap in the background: let it finish first
+            loading.join()
         newest = latest(self.source)
         if newest is None or newest == self.copy:
             return False

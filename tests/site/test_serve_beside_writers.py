@@ -153,6 +153,7 @@ def test_the_app_picks_up_new_data_without_a_restart(split_ws):
     path, rest = split_ws
     app, client = _client(path)
     live = app.app.state.socialens_live
+    live.poll = 3600.0  # no look at the folder on a request: only refresh() swaps here
     assert live.copy is not None and live.copy.parent == serve_copy.copy_dir(path)
     before = _posts_total(client)
     page_before = client.get("/index.html").text
@@ -365,3 +366,17 @@ def test_a_run_cut_short_is_published_only_once_reconciled(split_ws, monkeypatch
     assert [g for g, _ in gens] == [1, 2]
     with socialens.open(gens[-1][1], read_only=True) as c:
         assert c.count("posts") == 400
+
+
+def test_copies_are_as_private_as_the_workspace(split_ws):
+    import os
+    import stat
+
+    path, rest = split_ws
+    os.chmod(path, 0o600)
+    copy, _ = serve_copy.prepare(path)
+    assert stat.S_IMODE(os.stat(serve_copy.copy_dir(path)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
+    with socialens.open(path) as w:
+        w.ingest(rest)
+    assert stat.S_IMODE(os.stat(serve_copy.latest(path)).st_mode) == 0o600
