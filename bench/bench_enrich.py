@@ -1,19 +1,32 @@
-"""Enrichment throughput on real text, as a ratio to plain VADER measured in the same run.
+"""Enrichment throughput against plain vaderSentiment on the same texts, per core, interleaved.
 
 Texts: the 7,020 Senate tweets of ``coordination_reference`` (or, without the shared data, the
-500-utterance excerpt shipped with the tests), repeated to ``--n`` posts. Measured, each best of
-``--repeat`` runs in this process:
+500-utterance excerpt shipped with the tests), repeated to ``--n`` posts.
+
+**Warm, in one process** (models loaded before the clock starts), ``--repeat`` rounds; in each
+round the baseline and the product run back to back, their order alternating between rounds
+(ABBA…), so that the load of other processes on the shared machine hits both alike:
 
 * ``vader_plain``: ``SentimentIntensityAnalyzer().polarity_scores(text)`` on the raw texts, the
   baseline;
-* ``enrich_batch``: all features (language, tone, markers, sharing model, entities) through
-  :func:`socialens.enrich.enrich_batch` on Arrow batches of 5,000;
-* ``enrich_batch_convokit``: the same with ``markers_mode="convokit"``;
-* ``enrich_workspace``: :func:`socialens.enrich.enrich` end to end on a temporary DuckDB workspace
-  (read, compute, write ``post_features`` and ``post_entities``).
+* ``enrich_batch``: every feature (language, tone, markers, sharing model, entities) through
+  :func:`socialens.enrich.enrich_batch` on Arrow batches of 5,000.
 
-Prints one JSON object on the last line and appends a row to BENCHMARKS.md. No timing is asserted
-anywhere in the tests.
+**Cold, one fresh process per run** (interpreter start, imports and model loading included), the
+same alternation: ``python -c`` scoring the texts with vaderSentiment vs
+:func:`socialens.enrich.enrich` end to end on a DuckDB workspace (read, compute, write
+``post_features`` and ``post_entities``) with 1 and with 2 workers; each child reports its wall
+time, its CPU time (its own plus its workers') and peak RSS (its own and its largest worker's).
+
+Each figure is the median and range over the repeats, wall and CPU. Ratios are
+``baseline time / product time`` (above 1: the product is faster). The machine's load average is
+recorded before and after. Prints one JSON object on the last line and appends a section to
+BENCHMARKS.md. No timing is asserted anywhere in the tests.
+
+Usage::
+
+    python -m bench.bench_enrich [--n 20000] [--repeat 5] [--no-write]
+    python -m bench.bench_enrich --sharing-against REV   # the sharing model of REV vs now
 """
 
 from __future__ import annotations
@@ -22,6 +35,8 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,22 +58,11 @@ def texts(n: int) -> tuple[list[str], str]:
     return out, src.name
 
 
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def sharing_cost(T: list[str], rev: str, repeat: int) -> dict:
     """Per-post cost of the sharing model at git revision ``rev`` vs the current one, timed
     interleaved in this process (``--sharing-against REV``): median and range of ``repeat`` runs.
     """
     import importlib.util
-    import statistics
-    import subprocess
 
     from socialens.enrich.sharing import shipped_model
 
@@ -87,10 +91,223 @@ def sharing_cost(T: list[str], rev: str, repeat: int) -> dict:
             for k, v in times.items()} | {"rev": rev, "n_posts": len(T), "repeats": repeat}
 
 
+def _timed(fn) -> tuple[float, float]:
+    """(wall, CPU of this process) seconds of ``fn()``."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def _summary(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "runs": [round(v, 4) for v in values]}
+
+
+_HWM = """
+def hwm_kb(pid="self"):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+"""
+
+# peak RSS is read from /proc (VmHWM, reset by exec), not getrusage: Linux's ru_maxrss of a child
+# starts at its parent's RSS at fork, so a child of this (large) process would report ours
+_CHILD_VADER = _HWM + """
+import json, sys, time
+w0, c0 = time.perf_counter(), time.process_time()
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+sia = SentimentIntensityAnalyzer()
+for t in texts:
+    sia.polarity_scores(t)
+print(json.dumps({"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
+                  "rss_self_kb": hwm_kb(), "rss_worker_kb": None}))
+"""
+
+# the workers' peak RSS: sampled from /proc every 50 ms while they run (VmHWM only grows, so the
+# last sample of each worker is its peak up to 50 ms before it exits, after its last batch)
+_CHILD_ENRICH = _HWM + """
+import json, multiprocessing, resource, shutil, sys, threading, time
+if __name__ == "__main__":
+    w0, c0 = time.perf_counter(), time.process_time()
+    import socialens
+    from socialens.enrich import enrich
+    peaks = {}
+    done = threading.Event()
+    def sample():
+        while not done.is_set():
+            for p in multiprocessing.active_children():
+                v = hwm_kb(p.pid)
+                if v:
+                    peaks[p.pid] = max(peaks.get(p.pid, 0), v)
+            time.sleep(0.05)
+    threading.Thread(target=sample, daemon=True).start()
+    shutil.copy(sys.argv[1], sys.argv[2])
+    ws = socialens.open(sys.argv[2])
+    r = enrich(ws, batch_size=5000, workers=int(sys.argv[3]))
+    ws.close()
+    done.set()
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"wall": time.perf_counter() - w0,
+                      "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
+                      "rss_self_kb": hwm_kb(),
+                      "rss_worker_kb": max(peaks.values()) if peaks else None,
+                      "workers_seen": len(peaks), "enriched": r.enriched}))
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True,
+                         capture_output=True, text=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _workspace(path: Path, T: list[str]) -> None:
+    import socialens
+
+    ids = [f"twitter:{i}" for i in range(len(T))]
+    ws = socialens.open(path)
+    ws.con.execute("INSERT INTO accounts (account_id, platform) VALUES ('twitter:1', 'twitter')")
+    ws.con.register("_p", pa.table({"post_id": ids, "text": T}))
+    ws.con.execute("INSERT INTO posts (post_id, account_id, created_at, text) "
+                   "SELECT post_id, 'twitter:1', TIMESTAMPTZ '2015-01-01', text FROM _p")
+    ws.con.unregister("_p")
+    ws.close()
+
+
+def measure(n: int, repeat: int, cold: bool = True) -> dict:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from socialens.enrich import enrich_batch
+    from socialens.enrich.runner import load_models
+
+    T, source = texts(n)
+    ids = [f"twitter:{i}" for i in range(len(T))]
+    batches = [
+        pa.RecordBatch.from_pydict({"post_id": ids[i:i + 5000], "text": T[i:i + 5000]})
+        for i in range(0, len(T), 5000)
+    ]
+    sia = SentimentIntensityAnalyzer()
+    load_models()
+    enrich_batch(batches[0].slice(0, 100))  # first-call costs (regex compilation, caches' start)
+
+    def vader():
+        for t in T:
+            sia.polarity_scores(t)
+
+    def ours():
+        for b in batches:
+            enrich_batch(b)
+
+    load_before = os.getloadavg()
+    warm: dict[str, dict[str, list[float]]] = {
+        k: {"wall": [], "cpu": []} for k in ("vader_plain", "enrich_batch")}
+    for r in range(repeat):
+        order = [("vader_plain", vader), ("enrich_batch", ours)]
+        for name, fn in order if r % 2 == 0 else order[::-1]:
+            w, c = _timed(fn)
+            warm[name]["wall"].append(w)
+            warm[name]["cpu"].append(c)
+    result: dict = {
+        "n_posts": len(T), "source": source, "repeats": repeat,
+        "python": platform.python_version(), "cpus": os.cpu_count(),
+        "warm": {k: {m: _summary(v) for m, v in d.items()} for k, d in warm.items()},
+    }
+    for m in ("wall", "cpu"):
+        ratios = [a / b for a, b in zip(warm["vader_plain"][m], warm["enrich_batch"][m],
+                                        strict=True)]
+        result["warm"][f"ratio_{m}"] = _summary(ratios)
+    if cold:
+        cold_runs: dict[str, list[dict]] = {"vader_plain": [], "enrich_w1": [], "enrich_w2": []}
+        with tempfile.TemporaryDirectory() as d:
+            base, db = Path(d) / "base.duckdb", Path(d) / "run.duckdb"
+            _workspace(base, T)
+            tj = Path(d) / "texts.json"
+            tj.write_text(json.dumps(T), encoding="utf-8")
+            jobs = [("vader_plain", lambda: _child(_CHILD_VADER, tj)),
+                    ("enrich_w1", lambda: _child(_CHILD_ENRICH, base, db, 1)),
+                    ("enrich_w2", lambda: _child(_CHILD_ENRICH, base, db, 2))]
+            for r in range(repeat):
+                for name, fn in jobs if r % 2 == 0 else jobs[::-1]:
+                    cold_runs[name].append(fn())
+                    db.unlink(missing_ok=True)
+        result["cold"] = {
+            k: {"wall": _summary([x["wall"] for x in v]), "cpu": _summary([x["cpu"] for x in v]),
+                "peak_rss_mb": max(x["rss_self_kb"] for x in v) / 1024,
+                "peak_rss_worker_mb": (max(x["rss_worker_kb"] for x in v) / 1024
+                                       if all(x["rss_worker_kb"] for x in v) else None)}
+            for k, v in cold_runs.items()}
+        vw = [x["wall"] for x in cold_runs["vader_plain"]]
+        vc = [x["cpu"] for x in cold_runs["vader_plain"]]
+        for k in ("enrich_w1", "enrich_w2"):
+            result["cold"][k]["ratio_wall"] = _summary(
+                [a / x["wall"] for a, x in zip(vw, cold_runs[k], strict=True)])
+            result["cold"][k]["ratio_cpu"] = _summary(
+                [a / x["cpu"] for a, x in zip(vc, cold_runs[k], strict=True)])
+        result["cold"]["scaling_1_to_2_wall"] = _summary(
+            [a["wall"] / b["wall"] for a, b in zip(cold_runs["enrich_w1"], cold_runs["enrich_w2"],
+                                                     strict=True)])
+    result["loadavg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
+    return result
+
+
+def _fmt(s: dict, unit: float = 1.0, digits: int = 2) -> str:
+    return (f"{s['median'] * unit:.{digits}f} ({s['min'] * unit:.{digits}f}–"
+            f"{s['max'] * unit:.{digits}f})")
+
+
+def to_markdown(r: dict, command: str) -> str:
+    n = r["n_posts"]
+    w = r["warm"]
+    kps = lambda s: {"median": n / s["median"] / 1000, "min": n / s["max"] / 1000,  # noqa: E731
+                     "max": n / s["min"] / 1000}
+    lines = [
+        f"\n## enrich vs plain VADER, interleaved — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}\n",
+        f"`{command}`: {n} posts ({r['source']}), {r['repeats']} interleaved repeats (baseline and "
+        f"product alternating, ABBA), median (range); Python {r['python']}, {r['cpus']} CPUs "
+        f"shared with other work (load average {r['loadavg_before_after'][0]} before, "
+        f"{r['loadavg_before_after'][1]} after). Ratio = plain VADER's time / ours (> 1: faster "
+        "than plain VADER).\n",
+        "**Warm, one process, one core** (models loaded before timing):\n",
+        "| what | wall s | CPU s | k posts/s (wall) |\n|---|---:|---:|---:|",
+        f"| plain vaderSentiment `polarity_scores` (baseline) | {_fmt(w['vader_plain']['wall'])} | "
+        f"{_fmt(w['vader_plain']['cpu'])} | {_fmt(kps(w['vader_plain']['wall']), digits=1)} |",
+        f"| `enrich_batch`, all features | {_fmt(w['enrich_batch']['wall'])} | "
+        f"{_fmt(w['enrich_batch']['cpu'])} | {_fmt(kps(w['enrich_batch']['wall']), digits=1)} |",
+        f"| **ratio** (per round) | {_fmt(w['ratio_wall'], digits=3)} | "
+        f"{_fmt(w['ratio_cpu'], digits=3)} | |",
+    ]
+    if "cold" in r:
+        c = r["cold"]
+        lines += [
+            "\n**Cold, one fresh process per run** (start, imports, model loading included; "
+            "`enrich()` end to end on a DuckDB workspace, CPU includes the workers'):\n",
+            "| what | wall s | CPU s | ratio wall | ratio CPU | peak RSS MB (process / worker) |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| plain vaderSentiment (baseline) | {_fmt(c['vader_plain']['wall'])} | "
+            f"{_fmt(c['vader_plain']['cpu'])} | 1 | 1 | {c['vader_plain']['peak_rss_mb']:.0f} |",
+        ]
+        for k, label in (("enrich_w1", "`enrich()`, 1 worker (in process)"),
+                         ("enrich_w2", "`enrich()`, 2 worker processes")):
+            worker = c[k]["peak_rss_worker_mb"]
+            lines.append(
+                f"| {label} | {_fmt(c[k]['wall'])} | {_fmt(c[k]['cpu'])} | "
+                f"{_fmt(c[k]['ratio_wall'], digits=3)} | {_fmt(c[k]['ratio_cpu'], digits=3)} | "
+                f"{c[k]['peak_rss_mb']:.0f} / {'–' if worker is None else f'{worker:.0f}'} |")
+        lines.append(f"\nScaling 1 → 2 workers (wall, per round): "
+                     f"{_fmt(c['scaling_1_to_2_wall'], digits=2)}×.\n")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m bench.bench_enrich")
     ap.add_argument("--n", type=int, default=20000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-cold", action="store_true", help="only the warm in-process rounds")
     ap.add_argument("--no-write", action="store_true", help="do not append to BENCHMARKS.md")
     ap.add_argument("--sharing-against", metavar="REV",
                     help="only time the sharing model of git revision REV against the current one")
@@ -99,78 +316,14 @@ def main(argv=None) -> dict:
         r = sharing_cost(texts(args.n)[0], args.sharing_against, args.repeat)
         sys.stdout.write(json.dumps(r, sort_keys=True) + "\n")
         return r
-
-    import socialens
-    from socialens.enrich import enrich, enrich_batch
-    from socialens.enrich.language import identifier
-    from socialens.enrich.sharing import shipped_model
-    from socialens.enrich.tone import analyzer
-
-    T, source = texts(args.n)
-    ids = [f"twitter:{i}" for i in range(len(T))]
-    batches = [
-        pa.RecordBatch.from_pydict({"post_id": ids[i:i + 5000], "text": T[i:i + 5000]})
-        for i in range(0, len(T), 5000)
-    ]
-    sia, _, _ = analyzer(), identifier(), shipped_model()  # load once, outside the timings
-
-    def vader():
-        for t in T:
-            sia.polarity_scores(t)
-
-    def ours(mode="default"):
-        for b in batches:
-            enrich_batch(b, markers_mode=mode)
-
-    t_vader = best(vader, args.repeat)
-    t_ours = best(ours, args.repeat)
-    t_ck = best(lambda: ours("convokit"), args.repeat)
-
-    with tempfile.TemporaryDirectory() as d:
-        ws = socialens.open(Path(d) / "b.duckdb")
-        ws.con.execute("INSERT INTO accounts (account_id, platform) VALUES ('twitter:1', 'twitter')")
-        ws.con.register("_p", pa.table({"post_id": ids, "text": T}))
-        ws.con.execute("INSERT INTO posts (post_id, account_id, created_at, text) "
-                       "SELECT post_id, 'twitter:1', TIMESTAMPTZ '2015-01-01', text FROM _p")
-        ws.con.unregister("_p")
-        t0 = time.perf_counter()
-        enrich(ws, batch_size=5000)
-        t_ws = time.perf_counter() - t0
-        ws.close()
-
-    n = len(T)
-    r = {
-        "n_posts": n,
-        "source": source,
-        "vader_plain_posts_per_s": round(n / t_vader),
-        "enrich_batch_posts_per_s": round(n / t_ours),
-        "enrich_batch_convokit_posts_per_s": round(n / t_ck),
-        "enrich_workspace_posts_per_s": round(n / t_ws),
-        "ratio_enrich_batch_vs_vader": round(t_vader / t_ours, 3),
-        "ratio_enrich_workspace_vs_vader": round(t_vader / t_ws, 3),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    r = measure(args.n, args.repeat, cold=not args.no_cold)
+    command = "python -m bench.bench_enrich " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.no_write:
         path = REPO / "BENCHMARKS.md"
-        if not path.exists():
-            path.write_text("# Benchmarks\n\nAppended by `make bench`; ratios are against a baseline "
-                            "measured in the same run.\n", encoding="utf-8")
         with path.open("a", encoding="utf-8") as f:
-            f.write(
-                f"\n## enrich — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}\n\n"
-                f"{n} posts ({source}), best of {args.repeat}, Python {r['python']}, "
-                f"{r['cpus']} CPUs, one process.\n\n"
-                "| what | posts/s | ratio to plain VADER |\n|---|---:|---:|\n"
-                f"| plain vaderSentiment (baseline) | {r['vader_plain_posts_per_s']} | 1.000 |\n"
-                f"| enrich_batch, all features (default markers) | "
-                f"{r['enrich_batch_posts_per_s']} | {r['ratio_enrich_batch_vs_vader']:.3f} |\n"
-                f"| enrich_batch, convokit markers | {r['enrich_batch_convokit_posts_per_s']} | "
-                f"{t_vader / t_ck:.3f} |\n"
-                f"| enrich() on a DuckDB workspace, end to end | "
-                f"{r['enrich_workspace_posts_per_s']} | "
-                f"{r['ratio_enrich_workspace_vs_vader']:.3f} |\n"
-            )
+            f.write(to_markdown(r, command.strip()))
     sys.stdout.write(json.dumps(r, sort_keys=True) + "\n")
     return r
 

@@ -324,7 +324,12 @@ def enrich(
 
 def _computed(batches: Iterator[pa.RecordBatch], kwargs: dict, workers: int) -> Iterator:
     """``enrich_batch`` over ``batches``, in order; in a process pool when ``workers > 1``, with at
-    most ``2 * workers`` batches in flight so memory stays bounded."""
+    most ``2 * workers`` batches in flight so memory stays bounded.
+
+    Each worker receives ``kwargs`` (the ``handles`` dict included) once, from the pool's
+    initializer, and loads the models there (language tables, sharing model, VADER lexicon) before
+    its first batch; a batch then travels alone.
+    """
     if workers <= 1:
         for batch in batches:
             yield enrich_batch(batch, **kwargs)
@@ -334,11 +339,37 @@ def _computed(batches: Iterator[pa.RecordBatch], kwargs: dict, workers: int) -> 
 
     # spawn, not fork: the parent holds a DuckDB connection and its threads
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(kwargs,)) as pool:
         pending: deque = deque()
         for batch in batches:
-            pending.append(pool.submit(enrich_batch, batch, **kwargs))
+            pending.append(pool.submit(_worker_batch, batch))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+_WORKER_KWARGS: dict = {}
+
+
+def load_models() -> None:
+    """Load every model enrichment uses (once per process; later calls return at once)."""
+    from socialens.enrich.language import _automaton
+    from socialens.enrich.sharing import shipped_model
+    from socialens.enrich.vader_fast import fast_vader
+
+    _automaton()
+    shipped_model()
+    fast_vader()
+
+
+def _init_worker(kwargs: dict) -> None:
+    """Pool initializer: keep the run's arguments and load the models, once per worker."""
+    _WORKER_KWARGS.clear()
+    _WORKER_KWARGS.update(kwargs)
+    load_models()
+
+
+def _worker_batch(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    return enrich_batch(batch, **_WORKER_KWARGS)

@@ -9,6 +9,10 @@ only does what helps it read a social media post:
 * @mentions are replaced by the neutral token ``@user``, so that a handle such as ``@love`` or
   ``@HappyValley`` is not scored as a sentiment word, while the number of words around it stays.
 
+Scores come from :mod:`socialens.enrich.vader_fast`, which computes vaderSentiment's
+``polarity_scores`` bit for bit (same lexicon, read from the installed package) without its
+per-call overhead; :func:`analyzer` is vaderSentiment's own analyzer, kept as the reference.
+
 The 3-class label uses the thresholds recommended by VADER's authors: ``compound >= 0.05`` is
 ``positive``, ``compound <= -0.05`` is ``negative``, anything in between ``neutral``.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from socialens.enrich.vader_fast import fast_vader
 from socialens.text import neutral_mentions, readable
 
 __all__ = [
@@ -94,19 +99,20 @@ def tone_scores(
         ``tone_compound`` (−1..1), ``tone_pos``, ``tone_neu``, ``tone_neg`` (proportions, 0..1)
         and ``tone_label``: one list per column, aligned with ``texts``.
     """
-    sia = analyzer()
-    out: dict[str, list] = {c: [] for c in TONE_COLUMNS}
     if readable_texts is None:
         readable_texts = [None if t is None else readable(t) for t in texts]
-    for text in readable_texts:
-        if text is None:
-            for c in TONE_COLUMNS:
-                out[c].append(None)
-            continue
-        s = sia.polarity_scores(_neutral_mentions(text))
-        out["tone_compound"].append(s["compound"])
-        out["tone_pos"].append(s["pos"])
-        out["tone_neu"].append(s["neu"])
-        out["tone_neg"].append(s["neg"])
-        out["tone_label"].append(tone_label(s["compound"]))
+    keep = [i for i, t in enumerate(readable_texts) if t is not None]
+    compound, pos, neu, neg = fast_vader().scores(
+        [_neutral_mentions(readable_texts[i]) for i in keep]
+    )
+    labels = [tone_label(c) for c in compound]
+    if len(keep) == len(readable_texts):
+        return {"tone_compound": compound, "tone_pos": pos, "tone_neu": neu, "tone_neg": neg,
+                "tone_label": labels}
+    out: dict[str, list] = {}
+    for name, values in zip(TONE_COLUMNS, (compound, pos, neu, neg, labels), strict=True):
+        col = [None] * len(readable_texts)
+        for i, v in zip(keep, values, strict=True):
+            col[i] = v
+        out[name] = col
     return out
