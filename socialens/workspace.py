@@ -361,8 +361,10 @@ def _open_error_message(path: Path, read_only: bool, exc: Exception) -> str:
         if "would be able to open this database in read-only mode" in text:
             return (
                 f"{path} is open read-only in another process, {holder}, so it cannot be opened "
-                "for writing. Close it there (`ws.close()` in a notebook) and run the command "
-                "again; commands that only read (analyze, report, export, status, sql...) can run "
+                f"for writing (waited {LOCK_WAIT:g} s). Close it there (`ws.close()` in a "
+                "notebook; a `socialens serve` that said it serves the workspace itself, because "
+                "it could not keep a copy beside it, must be stopped) and run the command again; "
+                "commands that only read (analyze, report, export, status, sql...) can run "
                 "alongside it."
             )
         if read_only:
