@@ -201,12 +201,22 @@ def find_urls(text: str) -> list[str]:
     """
     if not _has_url(text):
         return []
+    return _urls_and_rest(text)[0]
+
+
+def _urls_and_rest(text: str) -> tuple[list[str], str]:
+    """:func:`find_urls` and ``URL_RE.sub(" ", text)`` from one pass of the URL pattern."""
     out = []
+    pieces = []
+    end = 0
     for m in URL_RE.finditer(text):
+        pieces.append(text[end:m.start()])
+        end = m.end()
         u = _trim_url(m.group(0))
         if u and u.lower() not in ("http://", "https://", "www."):
             out.append(u)
-    return out
+    pieces.append(text[end:])
+    return out, " ".join(pieces)
 
 
 def strip_urls(text: str, replacement: str = " ") -> str:
@@ -379,8 +389,7 @@ def scan(text: str | None, platform: str | None = None) -> Scan:
         return out
     t = decode_entities(text)
     if _has_url(t):
-        out.urls = find_urls(t)
-        t = URL_RE.sub(" ", t)
+        out.urls, t = _urls_and_rest(t)
     if "#" in t or "\uff03" in t:
         for m in HASHTAG_RE.finditer(t):
             out.hashtags.extend(normalize_hashtag(tag) for tag in _tags(m.group(0)))
@@ -516,7 +525,8 @@ def tokenize(text: str, *, tags: bool = False, views: bool = False) -> list[str]
     """
     if not views:
         text = readable(text)
-    text = text.translate(_APOSTROPHE_MAP)
+    if not text.isascii():  # the apostrophe-like characters are not ASCII
+        text = text.translate(_APOSTROPHE_MAP)
     if tags:
         return _TAGGED_RE.findall(text)
     text = strip_entities(text, url=None, mention=" ", hashtag=" ")

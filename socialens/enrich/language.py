@@ -130,22 +130,43 @@ def _classify_many(texts: Sequence[str]) -> list[tuple[str, float]]:
     ident = identifier()
     table = _automaton()[3]
     encoded = [ident._encode(t) for t in texts]
-    out = []
-    for data, visits in zip(encoded, _feature_visits(encoded), strict=True):
+    if not encoded:
+        return []
+    scores = np.empty((len(encoded), len(ident.nb_classes)), dtype=np.float32)
+    for k, visits in enumerate(_feature_visits(encoded)):
         if visits is not None:
             ids, counts = visits
-            scores = np.log1p(counts) @ table[ids] + ident.nb_pc
+            scores[k] = np.log1p(counts) @ table[ids] + ident.nb_pc
         else:
-            scores = np.full(len(ident.nb_classes), 0.0, dtype=np.float32)
-        scores *= 1.0 / math.sqrt(len(data) or 1)
-        np.exp(scores - scores.max(), out=scores)
-        scores /= scores.sum()
-        for i, j in ident._alias_pairs:
-            scores[i] += scores[j]
-            scores[j] = 0.0
-        best = int(scores.argmax())
-        out.append((ident.nb_classes[best], float(scores[best])))
-    return out
+            scores[k] = 0.0
+    # the rest row-wise on the whole matrix: the same float32 operations, element by element (the
+    # length factor is rounded to float32 as ``scores *= python_float`` does)
+    scale = np.array([1.0 / math.sqrt(len(d) or 1) for d in encoded], dtype=np.float32)
+    scores *= scale[:, None]
+    np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    for i, j in ident._alias_pairs:
+        scores[:, i] += scores[:, j]
+        scores[:, j] = 0.0
+    best = scores.argmax(axis=1)
+    conf = scores[np.arange(len(encoded)), best].tolist()
+    classes = ident.nb_classes
+    return [(classes[b], c) for b, c in zip(best.tolist(), conf, strict=True)]
+
+
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+
+
+def _letters(text: str) -> int:
+    """``sum(map(str.isalpha, text))``, without a Python step per character for ASCII text (where
+    the letters are exactly ``A-Z a-z``).
+
+    >>> _letters("Go #Ducks, 2015!"), _letters("años ñ")
+    (7, 5)
+    """
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NOT_ASCII_LETTERS))
+    return sum(map(str.isalpha, text))
 
 
 def normalize_tag(tag: str | None) -> str | None:
@@ -195,7 +216,7 @@ def detect_languages(
         clean = None
         if src is None and text is not None:
             clean = strip_entities(text, url=None, mention=" ", hashtag=" ")
-            if sum(map(str.isalpha, clean)) < MIN_LETTERS:
+            if _letters(clean) < MIN_LETTERS:
                 clean = None
         prepared.append((src, clean))
     classified = iter(_classify_many([c for _, c in prepared if c is not None]))

@@ -232,16 +232,40 @@ def token_categories(token: str) -> frozenset[str]:
     return frozenset(cats)
 
 
-def _default_counts(text: str) -> tuple[dict[str, int], int]:
-    tokens = tokenize(text)
-    counts = dict.fromkeys(MARKERS, 0)
-    shouting = not any(ch.islower() for ch in text)
+@lru_cache(maxsize=65536)
+def _token_slots(token: str) -> tuple[int, ...]:
+    """Positions in :data:`MARKERS` of the categories of a token as written (``token.lower()``)."""
+    cats = token_categories(token.lower())
+    return tuple(i for i, c in enumerate(MARKERS) if c in cats)
+
+
+def _is_shouting(text: str) -> bool:
+    """No lower-case letter in ``text`` (then ``US`` is the pronoun)."""
+    if text.isascii():  # ASCII: the lower-case letters are exactly those ``upper()`` changes
+        return text.upper() == text
+    return not any(ch.islower() for ch in text)
+
+
+def _default_slot_counts(text: str, view: str | None = None) -> tuple[list[int], int]:
+    """Counts per category (in :data:`MARKERS` order) and the number of tokens; ``view`` is
+    :func:`socialens.text.readable` of ``text`` when the caller has it."""
+    tokens = tokenize(text) if view is None else tokenize(view, views=True)
+    counts = [0] * len(MARKERS)
+    shouting = None
     for tok in tokens:
-        if tok == "US" and not shouting:
-            continue  # the country, not the pronoun
-        for cat in token_categories(tok.lower()):
-            counts[cat] += 1
+        if tok == "US":
+            if shouting is None:
+                shouting = _is_shouting(text)
+            if not shouting:
+                continue  # the country, not the pronoun
+        for i in _token_slots(tok):
+            counts[i] += 1
     return counts, len(tokens)
+
+
+def _default_counts(text: str) -> tuple[dict[str, int], int]:
+    counts, n = _default_slot_counts(text)
+    return dict(zip(MARKERS, counts, strict=True)), n
 
 
 def marker_sets(texts: Sequence[str | None], mode: str = "default") -> list[set[str] | None]:
@@ -262,29 +286,39 @@ def marker_sets(texts: Sequence[str | None], mode: str = "default") -> list[set[
     return out
 
 
-def marker_counts(texts: Sequence[str | None], mode: str = "default") -> dict[str, list]:
+def marker_counts(
+    texts: Sequence[str | None],
+    mode: str = "default",
+    *,
+    readable_texts: Sequence[str | None] | None = None,
+) -> dict[str, list]:
     """Per-category columns (``m_article`` ... ``m_quant``) and ``n_tokens`` for each text.
 
     In ``default`` mode a column is the number of tokens in the category; in ``convokit`` mode it
     is 0/1 (ConvoKit records presence only) and ``n_tokens`` is still the default tokenizer's count.
-    ``None`` texts give ``None``.
+    ``None`` texts give ``None``. ``readable_texts``, optional, are
+    :func:`socialens.text.readable` of each text, when the caller has them already.
     """
     _check_mode(mode)
-    out: dict[str, list] = {col: [] for col in MARKER_COLUMNS.values()}
-    out["n_tokens"] = []
+    cols = list(MARKER_COLUMNS.values())
+    rows: list = []
     ann = _convokit() if mode == "convokit" else None
-    for t in texts:
+    views = readable_texts if readable_texts is not None else [None] * len(texts)
+    for t, v in zip(texts, views, strict=True):
         if t is None:
-            for v in out.values():
-                v.append(None)
+            rows.append(None)
             continue
-        counts, n = _default_counts(t)
+        counts, n = _default_slot_counts(t, v)
         if ann is not None:
             present = ann.categories(t)
-            counts = {c: int(c in present) for c in MARKERS}
-        for cat, col in MARKER_COLUMNS.items():
-            out[col].append(counts[cat])
-        out["n_tokens"].append(n)
+            counts = [int(c in present) for c in MARKERS]
+        counts.append(n)
+        rows.append(counts)
+    empty = [None] * (len(cols) + 1)
+    columns = list(zip(*[r if r is not None else empty for r in rows], strict=True)) if rows else [
+        () for _ in range(len(cols) + 1)]
+    out = {col: list(columns[k]) for k, col in enumerate(cols)}
+    out["n_tokens"] = list(columns[-1])
     return out
 
 

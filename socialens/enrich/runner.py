@@ -133,7 +133,7 @@ def enrich_batch(
     scored_views = [v if e else None for v, e in zip(views, english, strict=True)]
     tone = tone_scores(scored, readable_texts=scored_views)
     sharing = classify_sharing(scored, sharing_method, readable_texts=scored_views)
-    markers = marker_counts(texts, markers_mode)
+    markers = marker_counts(texts, markers_mode, readable_texts=views)
     ents = extract_entities(
         texts, platforms=platforms, handles=handles,
         known_urls=_column(batch, "known_urls"), known_mentions=_column(batch, "known_mentions"),

@@ -241,16 +241,20 @@ class BaselineSharingClassifier:
         return personal, professional
 
     def predict(self, texts: Sequence[str]) -> list[str]:
+        return self.label_score(texts)[0]
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        return self.label_score(texts)[1]
+
+    def label_score(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Labels and scores from one pass of the cues."""
         p, q = self.evidence(texts)
-        return [
+        labels = [
             ("MIXED" if qi >= self.mixed_professional_cues else "PERSONAL") if pi >= 1 else
             "PROFESSIONAL"
             for pi, qi in zip(p, q, strict=True)
         ]
-
-    def score(self, texts: Sequence[str]) -> np.ndarray:
-        p, _ = self.evidence(texts)
-        return 1.0 - np.power(2.0, -p)
+        return labels, 1.0 - np.power(2.0, -p)
 
 
 def model_tokens(text: str) -> set[str]:
@@ -296,6 +300,35 @@ def char_ngrams(readable: str, ngram_range: tuple[int, int] = (2, 5)) -> dict[st
     return out
 
 
+class _WordTable:
+    """Distinct words and the vocabulary ids of their n-grams (with repeats), as flat arrays."""
+
+    def __init__(self) -> None:
+        import array
+
+        self.index: dict[str, int] = {}
+        self._ptr = array.array("q", [0])
+        self._flat = array.array("q")
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def id(self, word: str, vocabulary: dict[str, int], ngram_range: tuple[int, int]) -> int:
+        i = self.index.get(word)
+        if i is not None:
+            return i
+        self._flat.extend(j for g, k in char_ngrams(word, ngram_range).items()
+                          if (j := vocabulary.get(g)) is not None for _ in range(k))
+        self._ptr.append(len(self._flat))
+        self._arrays = None
+        i = self.index[word] = len(self.index)
+        return i
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = (np.array(self._ptr, dtype=np.int64),
+                            np.array(self._flat, dtype=np.int64))
+        return self._arrays
+
+
 class SharingModel:
     """Multinomial logistic regression on TF-IDF character n-grams, with a calibrated score.
 
@@ -333,38 +366,72 @@ class SharingModel:
         rng = tuple(self.ngram_range)
         return [char_ngrams(t, rng) for t in readable_texts]
 
+    def _word_table(self) -> _WordTable:
+        table = self.__dict__.get("_word_ids")
+        if table is None or len(table.index) > 200_000:
+            table = self.__dict__["_word_ids"] = _WordTable()
+        return table
+
     def _design(self, texts: Sequence[str], readable_texts: Sequence[str] | None = None):
+        """The posts' TF-IDF rows (CSR, unit length), built with numpy from per-word n-gram ids.
+
+        The n-grams of a post are those of its words, so each distinct word is cut once and kept
+        (``_WordTable``); a batch's (post, n-gram) pairs are then counted with one sort. The
+        arithmetic and the storage order are those of the scipy construction this replaced
+        (``csr_matrix`` of ones, ``sum_duplicates``, ``1 + log``, ``multiply(idf)``, row norms by
+        ``reduceat``, ``diags(1 / norm) @ X``, whose product stores each row's entries in
+        reverse column order), so the scores are bit-identical.
+        """
         from scipy import sparse
 
         if readable_texts is None:
             readable_texts = [_readable(t) for t in texts]
-        index = self.vocabulary_
+        n = len(readable_texts)
+        n_features = len(self.vocabulary_)
+        table = self._word_table()
+        get = table.index.get
+        word_ids: list[int] = []
+        n_words = []
         rng = tuple(self.ngram_range)
-        # the n-grams of a post are those of its words, so each distinct word is cut once
-        cache = self.__dict__.setdefault("_word_ids", {})
-        if len(cache) > 200_000:
-            cache.clear()
-        cols: list[int] = []
-        lens = []
         for t in readable_texts:
-            start = len(cols)
-            for w in _WS_RE.sub(" ", t.lower()).split():
-                ids = cache.get(w)
-                if ids is None:
-                    ids = cache[w] = tuple(
-                        j for g, n in char_ngrams(w, rng).items()
-                        if (j := index.get(g)) is not None for _ in range(n))
-                cols.extend(ids)
-            lens.append(len(cols) - start)
-        rows = np.repeat(np.arange(len(readable_texts)), lens)
-        X = sparse.csr_matrix((np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))),
-                              shape=(len(readable_texts), len(index)))
-        X.sum_duplicates()
-        X.data = 1.0 + np.log(X.data)
-        X = X.multiply(self.idf_[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+            words = t.lower().split()  # = _WS_RE.sub(" ", ...).split(): both split at isspace()
+            ids = list(map(get, words))
+            if None in ids:  # words not seen yet (in order: a repeated new word is added once)
+                ids = [table.id(w, self.vocabulary_, rng) if i is None else i
+                       for w, i in zip(words, ids, strict=True)]
+            word_ids.extend(ids)
+            n_words.append(len(words))
+        ptr, flat = table.arrays()
+        wid = np.asarray(word_ids, dtype=np.int64)
+        starts, sizes = ptr[wid], ptr[wid + 1] - ptr[wid]
+        word_post = np.repeat(np.arange(n, dtype=np.int64), n_words)
+        rows = np.repeat(word_post, sizes)
+        # positions in ``flat`` of each word's n-gram ids, word after word
+        offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+        cols = flat[offsets + np.arange(len(offsets), dtype=np.int64)]
+        keys = rows * n_features + cols
+        keys.sort()
+        if len(keys):
+            first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            counts = np.diff(np.r_[first, len(keys)])
+            keys = keys[first]
+        else:
+            counts = keys
+        r, c = keys // n_features, keys % n_features
+        data = (1.0 + np.log(counts.astype(np.float64))) * self.idf_[c]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+        nonempty = np.flatnonzero(np.diff(indptr))
+        norms = np.zeros(n)
+        if len(nonempty):
+            norms[nonempty] = np.add.reduceat(data * data, indptr[nonempty])
+        norms = np.sqrt(norms)
         norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms) @ X
+        data = (1.0 / norms)[r] * data
+        rev = indptr[r] + indptr[r + 1] - 1 - np.arange(len(data), dtype=np.int64)
+        return sparse.csr_matrix(
+            (data[rev], c[rev].astype(np.int32), indptr.astype(np.int32)), shape=(n, n_features)
+        )
 
     # -- estimator interface ----------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str],
@@ -522,11 +589,8 @@ def classify_sharing(
             # computed once: label and score both come from it
             lab, s = m._label_score(m._design(sub, sub_readable))
         else:
-            clf = BaselineSharingClassifier()
-            s = clf.score(sub)
-            lab = clf.predict(sub)
-        for j, i in enumerate(idx):
-            v = float(s[j])
+            lab, s = BaselineSharingClassifier().label_score(sub)  # the cues once
+        for i, v, lab_i in zip(idx, np.asarray(s, dtype=float).tolist(), lab, strict=True):
             score[i] = min(1.0, max(0.0, round(v, 6))) if math.isfinite(v) else None
-            label[i] = lab[j]
+            label[i] = lab_i
     return {"personal_score": score, "sharing_label": label}

@@ -38,11 +38,13 @@ import math
 import string
 from collections.abc import Iterable
 from functools import lru_cache
+from operator import itemgetter
 
 __all__ = ["FastVader", "fast_vader"]
 
 _PUNCT = string.punctuation
 _CACHE_LIMIT = 500_000
+_LOWER, _UPPER = itemgetter(1), itemgetter(2)
 
 
 class FastVader:
@@ -120,13 +122,15 @@ class FastVader:
 
     def _score(self, text: str) -> tuple[float, float, float, float]:
         text = self._no_emoji(text)
-        token = self._tokens.get
-        infos = [token(t) or self._token(t) for t in text.split()]
+        words = text.split()
+        infos = list(map(self._tokens.get, words))
+        if None in infos:
+            infos = [self._token(t) if x is None else x for t, x in zip(words, infos, strict=True)]
         n = len(infos)
         if n == 0:
             return 0.0, 0.0, 0.0, 0.0
-        lowers = [x[1] for x in infos]
-        n_upper = sum(1 for x in infos if x[2])
+        lowers = list(map(_LOWER, infos))
+        n_upper = sum(map(_UPPER, infos))
         is_cap_diff = 0 < n - n_upper < n
         # words that are neither boosters nor out of the lexicon score 0 (an int, as in the original)
         sentiments: list = [0] * n
