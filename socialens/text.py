@@ -68,6 +68,7 @@ __all__ = [
     "normalize_apostrophes",
     "tokenize",
     "url_domain",
+    "words",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -500,6 +501,19 @@ def normalize_apostrophes(text: str) -> str:
     "don't 'quote' y'all"
     """
     return text.translate(_APOSTROPHE_MAP)
+
+
+def words(stripped: str) -> list[str]:
+    """The word tokens of a prepared text whose entities are already replaced.
+
+    ``tokenize(view, views=True) == words(strip_entities(view, url=None, mention=" ",
+    hashtag=" "))`` whenever ``view`` has no apostrophe-like character (:data:`APOSTROPHES`):
+    enrichment strips each post once for language identification and the style markers.
+
+    >>> words(strip_entities("Don't read #this, @you", url=None, mention=" ", hashtag=" "))
+    ["Don't", 'read']
+    """
+    return _WORD_RE.findall(stripped)
 
 
 def tokenize(text: str, *, tags: bool = False, views: bool = False) -> list[str]:

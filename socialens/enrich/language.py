@@ -188,6 +188,7 @@ def detect_languages(
     source_tags: Sequence[str | None] | None = None,
     *,
     readable_texts: Sequence[str | None] | None = None,
+    stripped_texts: Sequence[str | None] | None = None,
 ) -> dict[str, list]:
     """Language of each text.
 
@@ -198,6 +199,9 @@ def detect_languages(
         Language tags given by the source, aligned with ``texts``.
     readable_texts : sequence of str or None, optional
         :func:`socialens.text.readable` of each text, when the caller has them already.
+    stripped_texts : sequence of str or None, optional
+        ``strip_entities(readable, url=None, mention=" ", hashtag=" ")`` of each text, when the
+        caller has them already.
 
     Returns
     -------
@@ -211,11 +215,13 @@ def detect_languages(
         readable_texts = [None if t is None else readable(t) for t in texts]
     # the texts the identifier reads, classified together: (source tag, text to classify)
     prepared: list[tuple[str | None, str | None]] = []
-    for text, tag in zip(readable_texts, tags, strict=True):
+    stripped = stripped_texts if stripped_texts is not None else [None] * len(texts)
+    for text, tag, st in zip(readable_texts, tags, stripped, strict=True):
         src = normalize_tag(tag)
         clean = None
         if src is None and text is not None:
-            clean = strip_entities(text, url=None, mention=" ", hashtag=" ")
+            clean = st if st is not None else strip_entities(
+                text, url=None, mention=" ", hashtag=" ")
             if _letters(clean) < MIN_LETTERS:
                 clean = None
         prepared.append((src, clean))

@@ -41,7 +41,7 @@ from functools import lru_cache
 from importlib import resources
 
 from socialens.errors import EnrichError
-from socialens.text import tokenize  # the default mode's tokens (re-exported)
+from socialens.text import APOSTROPHES, tokenize, words  # the default mode's tokens (re-exported)
 
 __all__ = [
     "MARKERS",
@@ -246,10 +246,18 @@ def _is_shouting(text: str) -> bool:
     return not any(ch.islower() for ch in text)
 
 
-def _default_slot_counts(text: str, view: str | None = None) -> tuple[list[int], int]:
+def _default_slot_counts(
+    text: str, view: str | None = None, stripped: str | None = None
+) -> tuple[list[int], int]:
     """Counts per category (in :data:`MARKERS` order) and the number of tokens; ``view`` is
-    :func:`socialens.text.readable` of ``text`` when the caller has it."""
-    tokens = tokenize(text) if view is None else tokenize(view, views=True)
+    :func:`socialens.text.readable` of ``text`` and ``stripped`` its entities replaced
+    (``strip_entities(view, url=None, mention=" ", hashtag=" ")``), when the caller has them."""
+    if view is None:
+        tokens = tokenize(text)
+    elif stripped is not None and (view.isascii() or not any(a in view for a in APOSTROPHES)):
+        tokens = words(stripped)  # = tokenize(view, views=True) without stripping again
+    else:
+        tokens = tokenize(view, views=True)
     counts = [0] * len(MARKERS)
     shouting = None
     for tok in tokens:
@@ -291,24 +299,28 @@ def marker_counts(
     mode: str = "default",
     *,
     readable_texts: Sequence[str | None] | None = None,
+    stripped_texts: Sequence[str | None] | None = None,
 ) -> dict[str, list]:
     """Per-category columns (``m_article`` ... ``m_quant``) and ``n_tokens`` for each text.
 
     In ``default`` mode a column is the number of tokens in the category; in ``convokit`` mode it
     is 0/1 (ConvoKit records presence only) and ``n_tokens`` is still the default tokenizer's count.
     ``None`` texts give ``None``. ``readable_texts``, optional, are
-    :func:`socialens.text.readable` of each text, when the caller has them already.
+    :func:`socialens.text.readable` of each text, and ``stripped_texts`` those with entities
+    replaced (``strip_entities(view, url=None, mention=" ", hashtag=" ")``), when the caller has
+    them already.
     """
     _check_mode(mode)
     cols = list(MARKER_COLUMNS.values())
     rows: list = []
     ann = _convokit() if mode == "convokit" else None
     views = readable_texts if readable_texts is not None else [None] * len(texts)
-    for t, v in zip(texts, views, strict=True):
+    stripped = stripped_texts if stripped_texts is not None else [None] * len(texts)
+    for t, v, st in zip(texts, views, stripped, strict=True):
         if t is None:
             rows.append(None)
             continue
-        counts, n = _default_slot_counts(t, v)
+        counts, n = _default_slot_counts(t, v, st)
         if ann is not None:
             present = ann.categories(t)
             counts = [int(c in present) for c in MARKERS]

@@ -25,7 +25,7 @@ from socialens.enrich.markers import MARKER_COLUMNS, MODES, marker_counts
 from socialens.enrich.sharing import METHODS, classify_sharing
 from socialens.enrich.tone import tone_scores
 from socialens.errors import EnrichError
-from socialens.text import readable
+from socialens.text import readable, strip_entities
 
 __all__ = [
     "FEATURE_VERSION",
@@ -127,13 +127,17 @@ def enrich_batch(
 
     # entities decoded, URLs removed: computed once for language, tone and sharing
     views = [None if t is None else readable(t) for t in texts]
-    lang = detect_languages(texts, _column(batch, "lang"), readable_texts=views)
+    # and with mentions and hashtags replaced: read by language identification and the markers
+    stripped = [None if v is None else strip_entities(v, url=None, mention=" ", hashtag=" ")
+                for v in views]
+    lang = detect_languages(texts, _column(batch, "lang"), readable_texts=views,
+                            stripped_texts=stripped)
     english = lang["is_english"]
     scored = [t if (t is not None and e) else None for t, e in zip(texts, english, strict=True)]
     scored_views = [v if e else None for v, e in zip(views, english, strict=True)]
     tone = tone_scores(scored, readable_texts=scored_views)
     sharing = classify_sharing(scored, sharing_method, readable_texts=scored_views)
-    markers = marker_counts(texts, markers_mode, readable_texts=views)
+    markers = marker_counts(texts, markers_mode, readable_texts=views, stripped_texts=stripped)
     ents = extract_entities(
         texts, platforms=platforms, handles=handles,
         known_urls=_column(batch, "known_urls"), known_mentions=_column(batch, "known_mentions"),
