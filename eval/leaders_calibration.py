@@ -27,6 +27,12 @@ Settings:
   null is scored: the share of leaders whose interval lies above 1 (a claimed leader pull that is
   not there) and the share excluding 1 either way.
 
+The rule, declared before the final run (seeds ``SEED_BASE``+): the card's summary quotes the
+ratio for a behaviour kind when, on that kind's null setting, the interval covers 1 in at least
+92 % of the estimated leaders and, where a planted ratio exists (``platform``), covers it in 92–98
+%. Hashtag cascades have no planted proportional ratio, so for hashtags only the null is
+measured; the card says so.
+
 A seed takes about a second of simulation and ingest at ``PEOPLE`` people (the campaigns' posts a
 few seconds more). Run alone: ``python -m eval.leaders_calibration [--seeds N] [--rows
 rows.jsonl] [--budget s] [--presets ...]`` (one JSON line per organization in ``rows.jsonl``;

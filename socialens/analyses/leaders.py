@@ -48,19 +48,20 @@ COMPONENTS = ("directory", "adoption", "activity", "reach", "contagion", "coordi
 #: how a missing component is written
 NOT_ENOUGH = "not enough data"
 #: the behaviour kinds for which the plain-language summary quotes the exposure ratio: those
-#: whose interval was calibrated on simulated organizations (EVALUATION.md, "Leader report card":
-#: joining the platform, coverage of the planted ratio in range). For hashtags the interval lay
-#: above 1 too often under a simulated null (no leader pull), so the summary does not quote it;
-#: the ratio stays in the exposure_ratios table with that warning.
+#: whose interval passed the rule declared before the calibration (EVALUATION.md, "Leader report
+#: card"; 200 organizations): joining the platform covered the planted ratio 2 in 93.9 % and the
+#: null 1 in 95.5 %. Hashtag cascades without leader pull covered 1 in 91.2 % (< 92 %), so the
+#: summary does not quote it; the ratio stays in the exposure_ratios table with that warning.
 RATIO_IN_SUMMARY = frozenset({"platform"})
 #: fewest adoptions by members exposed to the leader (and no other leader) before a ratio is given
 MIN_EXPOSED_EVENTS = 3
 #: the note (and the summaries' reason) when the ratio is not quoted
 RATIO_WARNING = (
     "the summaries do not quote the exposure ratio for hashtags and other behaviours shown in "
-    "posts: on simulated organizations where leaders pass nothing on (hashtag cascades), its 95 % "
-    "interval lay above 1 for more than 5 % of leaders (EVALUATION.md, Leader report card), so it "
-    "is not yet an honest per-leader number; it stays in the exposure_ratios table")
+    "posts: on 200 simulated organizations where leaders pass nothing on (hashtag cascades), its "
+    "95 % interval covered the true ratio 1 for 91.2 % of leaders (6.5 % lay above 1), short of "
+    "the 92 % declared beforehand (EVALUATION.md, Leader report card), so it is not yet an honest "
+    "per-leader number; it stays in the exposure_ratios table")
 _COVARIATES = ("leader_exposure", "other_leader_exposure", "peer_exposure", "peer_count",
                "recent_peer_count", "group_count")
 
@@ -347,8 +348,9 @@ def _fit_one(x, own, adopt, onsets, members, entry_p, T, min_events, alpha,
             inflation = _cluster_inflation(model, group, X, n[keep], (r_i[keep], t_i[keep]),
                                            rows, sp, ev_rows, ev, R, T)
         b0 = np.log(hr)
-        lo = float(np.exp(b0 - (b0 - np.log(lo)) * inflation))
-        hi = float(np.exp(b0 + (np.log(hi) - b0) * inflation))
+        with np.errstate(over="ignore"):  # a widened bound beyond e^709 is unbounded
+            lo = float(np.exp(b0 - (b0 - np.log(lo)) * inflation))
+            hi = float(np.exp(b0 + (np.log(hi) - b0) * inflation))
     out["se_inflation"] = inflation
     out.update(hazard_ratio=hr, ci_low=lo, ci_high=hi,
                p_value=float(sm.p_value.get("leader_exposure", np.nan)),
