@@ -44,6 +44,16 @@ DEMO_PARAMS: dict[str, dict] = {
     # tone profiles and tone alignment on the Senate's top hashtags (needs the enrichment step)
     "tone": {"leaders": "is_leader",
              "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
+    # members' personal share around their leaders' and peers' first personal posts (the same
+    # window; needs the enrichment step's personal_score); defaults otherwise
+    "sharing": {"leaders": "is_leader",
+                "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
+    # model or delegate: hashtags first used by a leader's own account vs an official/delegate
+    # account (the press offices, kind = delegate). 30-day horizon, not the default 90: the
+    # collection keeps each account's last 200 tweets (a quarter of the accounts span < 52 days,
+    # the median 85), so with 90 days only hashtags started before mid-April 2015 are followed up
+    "delegation": {"leaders": "is_leader", "horizon_days": 30,
+                   "window_start": "2012-08-01T00:00:00Z", "window_end": "2015-07-18T00:00:00Z"},
     # a report card per party leader (the leader flag at the end of the Senate window), composed
     # of the results above; the exposure ratio on the Senate's top hashtags
     "leaders": {"leaders": "is_leader",

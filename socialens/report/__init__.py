@@ -121,9 +121,9 @@ def render_report(ws: Workspace, results: dict[str, Result], *, title: str | Non
         titles=titles,
         sections=sections,
         unavailable=unavailable,
-        answer=answer_lines(results),
+        answer=answer_lines(results, unavailable),
         questions=QUESTIONS,
-        verdicts=verdicts(results),
+        verdicts=verdicts(results, unavailable),
         privacy=privacy_info(ws, include_all, pseudonymize, show_paths),
         counts=counts,
         runs=runs,
@@ -193,8 +193,8 @@ def write_report(
                          include_all=include_all, pseudonymize=pseudonymize,
                          show_paths=show_paths)
     summary = summaries(results, unavailable)
-    summary["answer"] = founding_answer(results)
-    summary["verdicts"] = verdicts(results)
+    summary["answer"] = founding_answer(results, unavailable)
+    summary["verdicts"] = verdicts(results, unavailable)
     summary["privacy"] = privacy_info(ws, include_all, pseudonymize, show_paths)
     (out / "report.html").write_text(html, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n",
