@@ -3,11 +3,13 @@
 :class:`FastVader` computes exactly what ``vaderSentiment``'s
 ``SentimentIntensityAnalyzer.polarity_scores`` computes (version 3.3.2): the same four keys, the
 same floating-point operations in the same order, so the scores are bit-identical (checked on
-VADER's 4,200 human-rated tweets, TweetEval's 12,284 and the enrichment parity corpus:
-``tests/enrich/test_vader_fast.py``, ``python -m eval vader_parity``). The data are
+VADER's 4,200 human-rated tweets, TweetEval's 12,284 test tweets and the 7,020 reference tweets
+of the enrichment parity corpus, raw and as tone prepares them: ``tests/enrich/test_vader_fast.py``;
+the whole enrichment corpus through ``python -m bench.parity_enrich check``). The data are
 vaderSentiment's own: the lexicon, the emoji lexicon and the rule constants (``NEGATE``,
 ``BOOSTER_DICT``, ``SPECIAL_CASES``, ``B_INCR``, ``C_INCR``, ``N_SCALAR``) are read from the
-installed package, never copied.
+installed package, never copied; the rules are vaderSentiment 3.3.2's (``pyproject.toml`` allows
+``>=3.3.2,<4``: a release that changed them would fail ``tests/enrich/test_vader_fast.py``).
 
 What is removed is work vaderSentiment repeats on every call:
 
