@@ -158,6 +158,8 @@ class Workspace:
     def table_names(self) -> list[str]:
         rows = self.con.execute(
             "SELECT DISTINCT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            # ibis registers in-memory tables as temporary views: they are not the workspace's
+            "AND NOT (table_catalog = 'temp' AND starts_with(table_name, 'ibis_')) "
             "ORDER BY table_name"
         ).fetchall()
         return [r[0] for r in rows]

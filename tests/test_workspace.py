@@ -142,3 +142,16 @@ def test_same_process_other_mode_is_explained(tmp_path):
     with socialens.open(p):
         with pytest.raises(WorkspaceError, match="already has it open in the other mode"):
             socialens.open(p, read_only=True)
+
+
+def test_ibis_in_memory_tables_are_not_workspace_tables(tiny_ws):
+    """An analysis's ``ibis.memtable`` is registered as a temporary view; it must not show up
+    among the workspace's tables (report counts, exports, lakes)."""
+    import ibis
+    import pandas as pd
+
+    before = tiny_ws.table_names()
+    tiny_ws.ibis.execute(ibis.memtable(pd.DataFrame({"a": [1]})))
+    assert tiny_ws.ibis.list_tables(like="ibis_")  # it is there ...
+    assert tiny_ws.table_names() == before          # ... but not one of the workspace's
+    assert not [n for n in tiny_ws.counts() if n.startswith("ibis_")]
