@@ -13,6 +13,32 @@ TINY_ORG = FIXTURES / "tiny_org"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+class WorkspaceHolder:
+    """Another process holding a workspace file open (as a notebook or a writer would), until the
+    ``with`` block ends: ``with WorkspaceHolder(path, "rw" | "ro") as holder: holder.proc.pid``."""
+
+    CODE = ("import sys, duckdb\n"
+            "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n")
+
+    def __init__(self, path, mode: str):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), mode],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+
+
 @pytest.fixture
 def ws(tmp_path):
     """An empty workspace in a temporary folder."""

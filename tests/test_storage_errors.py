@@ -25,7 +25,7 @@ import socialens.workspace as workspace_mod
 from socialens.cli import app
 from socialens.errors import WorkspaceError
 from socialens.workspace import storage_error_message
-from tests.conftest import TINY_ORG
+from tests.conftest import TINY_ORG, WorkspaceHolder
 
 runner = CliRunner()
 
@@ -188,30 +188,12 @@ def test_a_new_workspace_on_a_read_only_file_system(tmp_path, monkeypatch):
 
 
 # -- locked ---------------------------------------------------------------------------------------
-class _Holder:
-    CODE = ("import sys, duckdb\n"
-            "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
-            "print('ready', flush=True)\n"
-            "sys.stdin.read()\n")
-
-    def __init__(self, path, mode):
-        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), mode],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-        self.proc.stdout.close()
 
 
 def test_locked_by_another_writer(tmp_path):
     w = tmp_path / "org.duckdb"
     socialens.open(w).close()
-    with _Holder(w, "rw") as holder:
+    with WorkspaceHolder(w, "rw") as holder:
         r = run("ingest", TINY_ORG, "-w", w)
         assert r.exit_code == 1
         _no_traceback(r)
@@ -229,7 +211,7 @@ def test_locked_by_a_reader_after_the_wait(tmp_path, monkeypatch):
     monkeypatch.setattr(workspace_mod, "LOCK_WAIT", 0.3)
     w = tmp_path / "org.duckdb"
     socialens.open(w).close()
-    with _Holder(w, "ro") as holder:
+    with WorkspaceHolder(w, "ro") as holder:
         r = run("init", "-w", w)
         assert r.exit_code == 1
         _no_traceback(r)

@@ -4,6 +4,7 @@ import pytest
 import socialens
 from socialens.errors import SchemaError, WorkspaceError
 from socialens.workspace import TABLES
+from tests.conftest import WorkspaceHolder
 
 
 def test_open_creates_every_table(ws):
@@ -81,29 +82,6 @@ def test_times_are_utc(tiny_ws):
     assert isinstance(tiny_ws.con, duckdb.DuckDBPyConnection)
 
 
-class _Holder:
-    """Another process holding the workspace open (as a notebook would), until closed."""
-
-    CODE = ("import sys, duckdb\n"
-            "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
-            "print('ready', flush=True)\n"
-            "sys.stdin.read()\n")
-
-    def __init__(self, path, mode):
-        import subprocess
-        import sys
-
-        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), mode],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-        self.proc.stdout.close()
 
 
 def _workspace_file(tmp_path):
@@ -114,7 +92,7 @@ def _workspace_file(tmp_path):
 
 def test_locked_by_a_writer_names_the_process_and_what_to_do(tmp_path):
     p = _workspace_file(tmp_path)
-    with _Holder(p, "rw") as holder:
+    with WorkspaceHolder(p, "rw") as holder:
         # DuckDB allows no read-only open while another process holds the write lock
         with pytest.raises(WorkspaceError) as info:
             socialens.open(p, read_only=True)
@@ -129,7 +107,7 @@ def test_locked_by_a_writer_names_the_process_and_what_to_do(tmp_path):
 
 def test_read_only_holder_lets_read_only_opens_through(tmp_path):
     p = _workspace_file(tmp_path)
-    with _Holder(p, "ro") as holder:
+    with WorkspaceHolder(p, "ro") as holder:
         with socialens.open(p, read_only=True) as w:
             assert w.count("people") == 0
         with pytest.raises(WorkspaceError, match=rf"open read-only in another process, .*"

@@ -17,7 +17,7 @@ import pytest
 import socialens
 from socialens import serve_copy
 from socialens.errors import WorkspaceError
-from tests.conftest import TINY_ORG
+from tests.conftest import TINY_ORG, WorkspaceHolder
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -269,31 +269,11 @@ def test_serve_says_when_it_serves_a_copy(split_ws, monkeypatch):
     assert served[0].app.state.socialens_live.copy == serve_copy.latest(path)
 
 
-class _Holder:
-    """Another process holding the workspace open, until closed."""
-
-    CODE = ("import sys, duckdb\n"
-            "con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro')\n"
-            "print('ready', flush=True)\n"
-            "sys.stdin.read()\n")
-
-    def __init__(self, path, mode):
-        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), mode],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-        self.proc.stdout.close()
 
 
 def test_serve_starting_while_a_writer_runs(split_ws):
     path, _ = split_ws
-    with _Holder(path, "rw") as holder:
+    with WorkspaceHolder(path, "rw") as holder:
         with pytest.raises(WorkspaceError) as info:  # no copy yet
             serve_copy.prepare(path)
         msg = str(info.value)
@@ -302,7 +282,7 @@ def test_serve_starting_while_a_writer_runs(split_ws):
     with socialens.open(path) as w:
         w.con.execute("UPDATE people SET name = 'Newer' WHERE person_id = 's1'")
     w.close()
-    with _Holder(path, "rw"):  # a copy exists: serve the newest one, the writer publishes later
+    with WorkspaceHolder(path, "rw"):  # a copy exists: serve the newest one, the writer publishes later
         _, client = _client(path)
         names = {p["person_id"]: p["name"] for p in
                  client.get("/api/people?limit=1000").json()["items"]}
@@ -316,7 +296,7 @@ def test_a_writer_waits_for_serve_copying_the_workspace(split_ws):
     import threading
 
     path, _ = split_ws
-    with _Holder(path, "ro") as holder:
+    with WorkspaceHolder(path, "ro") as holder:
         threading.Timer(0.5, holder.proc.stdin.close).start()
         with socialens.open(path) as w:  # waits until the reader is gone
             assert w.count("people") == 8
