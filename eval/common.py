@@ -105,6 +105,20 @@ def run_jobs(job, jobs: list, *, workers: int = 1, rows_out: Path | None = None,
     return rows
 
 
+def read_rows(paths) -> list[dict]:
+    """The per-seed rows of earlier runs (JSON Lines files, as ``run_jobs(rows_out=...)`` writes
+    them), the last row of each ``(seed, preset)`` kept."""
+    last: dict = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    last.pop((row.get("seed"), row.get("preset")), None)
+                    last[(row.get("seed"), row.get("preset"))] = row
+    return list(last.values())
+
+
 def complete_seeds(rows: list[dict], n_presets: int):
     """``(rows as a DataFrame without failed seeds and without seeds that lack a preset, number
     of failed rows)``."""

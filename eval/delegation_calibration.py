@@ -44,7 +44,6 @@ headline. The reported run uses fresh seeds from ``SEED_BASE``:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -53,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eval.common import complete_seeds, emit, run_jobs
+from eval.common import complete_seeds, emit, read_rows, run_jobs
 
 NAME = "delegation_calibration"
 TITLE = "Model or delegate: delegation comparison calibration on simulated organizations"
@@ -310,11 +309,7 @@ def main(argv=None) -> None:
     ap.add_argument("--presets", nargs="+", choices=list(PRESETS), help="only these presets")
     a = ap.parse_args(argv)
     if a.summarize:
-        rows = []
-        for f in a.summarize:
-            with open(f) as fh:
-                rows += [json.loads(line) for line in fh if line.strip()]
-        df = pd.DataFrame(rows).drop_duplicates(["seed", "preset"], keep="last")
+        df = pd.DataFrame(read_rows(a.summarize))
         if "error" in df:
             df = df[df["error"].isna()]
         out = summarize(df)

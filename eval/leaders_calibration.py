@@ -42,7 +42,6 @@ the metrics as JSON on the last line); ``--summarize rows.jsonl`` scores rows of
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -51,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eval.common import complete_seeds, emit, run_jobs
+from eval.common import complete_seeds, emit, read_rows, run_jobs
 
 TITLE = "Leader report card: exposure ratio calibration through the product"
 
@@ -217,11 +216,7 @@ def main(argv=None) -> None:
     ap.add_argument("--presets", nargs="+", choices=list(PRESETS), help="only these settings")
     a = ap.parse_args(argv)
     if a.summarize:
-        rows = []
-        for f in a.summarize:
-            with open(f) as fh:
-                rows += [json.loads(line) for line in fh if line.strip()]
-        df = pd.DataFrame(rows).drop_duplicates(["seed", "preset"], keep="last")
+        df = pd.DataFrame(read_rows(a.summarize))
         df, errors = complete_seeds(df.to_dict("records"), df.preset.nunique())
         out = summarize(df)
         out.update(errors=errors)

@@ -73,3 +73,18 @@ def test_run_jobs_and_complete_seeds(tmp_path):
     df, errors = complete_seeds(rows, 2)
     assert errors == 1 and sorted(df.seed.unique()) == [0, 1, 3]
     assert run_jobs(job, jobs, budget_s=-1) == []
+
+
+def test_read_rows_keeps_the_last_row_of_each_seed_and_preset(tmp_path):
+    import json
+
+    from eval.common import read_rows
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("\n".join(json.dumps(r) for r in [
+        {"seed": 1, "preset": "null", "x": 1}, {"seed": 2, "preset": "null", "x": 2}]) + "\n\n")
+    b.write_text(json.dumps({"seed": 1, "preset": "null", "x": 3}) + "\n"
+                 + json.dumps({"seed": 1, "preset": "ceo", "x": 4}) + "\n")
+    assert read_rows([a, b]) == [{"seed": 2, "preset": "null", "x": 2},
+                                 {"seed": 1, "preset": "null", "x": 3},
+                                 {"seed": 1, "preset": "ceo", "x": 4}]
