@@ -574,22 +574,22 @@ def _members_line(q: str, x: dict) -> dict:
                     f"behaviours from {_n(x.get('n_leader_accounts'))} leaders' own accounts vs "
                     f"{x.get('n_delegated')} from {_n(x.get('n_delegated_accounts'))} official or "
                     f"delegate accounts, in {x.get('n_strata')} matched periods)")
-    if x.get("reason"):
-        evidence = f"the data cannot tell: {x['reason']}."
-        if est is None:
-            number = UNKNOWN
-    else:
-        iv = f" (95 % interval {interval})" if interval else ""
-        evidence = f"{number}{iv}: {evidence}; {_pvalues(x)}."
-    return {"number": number, "interval": None if x.get("reason") else interval,
-            "evidence": evidence + _caveat(x)}
+    if x.get("reason"):  # no number: a point estimate without its interval would mislead
+        evidence = f"the data cannot tell: {x['reason']}." + _caveat(x)
+        return {"number": UNKNOWN, "interval": None, "evidence": evidence, "sentence": evidence}
+    evidence = f"{evidence}; {_pvalues(x)}." + _caveat(x)
+    iv = f" (95 % interval {interval})" if interval else ""
+    # the page shows the number and interval on their own line; the sentence has them inline
+    return {"number": number, "interval": interval, "evidence": evidence,
+            "sentence": f"{number}{iv}: {evidence}"}
 
 
 def answer_lines(results: dict[str, Result],
                  unavailable: dict[str, str] | None = None) -> list[dict]:
     """The first page as a list, one entry per question the results can answer, in the order of
     :data:`QUESTIONS`: ``{"question", "family", "verdict", "number", "interval", "evidence",
-    "section", "source", "calibration"}``. ``section`` is the id of the report section with the
+    "section", "source", "calibration"}`` (members' questions also ``sentence``: the number, its
+    interval and the evidence in one line, as :func:`founding_answer` writes it). ``section`` is the id of the report section with the
     method and the table; ``source`` names the table (and row) the number comes from. Questions
     nothing answers are listed as "unknown" with the reason, unless no question is answered at
     all (then the list is empty)."""
@@ -615,5 +615,5 @@ def founding_answer(results: dict[str, Result],
     if not lines:
         return ("Not enough data to answer whether leaders were first, most active or most "
                 "followed, or whether members follow them.")
-    return "\n".join(f"{QUESTIONS[x['question']]} {x['verdict'].upper()}: {x['evidence']}"
-                     for x in lines)
+    return "\n".join(f"{QUESTIONS[x['question']]} {x['verdict'].upper()}: "
+                     f"{x.get('sentence') or x['evidence']}" for x in lines)
