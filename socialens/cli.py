@@ -814,6 +814,37 @@ def quarantine(
 
 
 @command()
+def forget(
+    who: Annotated[str, typer.Argument(
+        help="The person to remove: a person_id, an account_id (platform:id) or a handle.")],
+    workspace: WorkspaceOpt = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Count what would be removed; change nothing.")] = False,
+    site: Annotated[list[Path] | None, typer.Option(
+        "--site", help="A folder built by `socialens publish` to rebuild without them (default "
+        "publish options); repeatable.")] = None,
+    no_compact: Annotated[bool, typer.Option(
+        "--no-compact", help="Do not rewrite the workspace file afterwards (deleted rows' bytes "
+        "then stay in its free blocks; see docs/privacy.md).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON.")] = False,
+) -> None:
+    """Remove a person everywhere in the workspace (rows, posts, features, entities, edges,
+    snapshots, collect state, quarantined raw records, serve copies) and say what was removed.
+
+    Mentions of them in others' posts are rewritten to @[forgotten]; a tombstone (a hash) makes
+    a later ingest of the same files quarantine their records. See docs/privacy.md.
+    """
+    from socialens.forget import forget as forget_person
+
+    with _open(workspace, read_only=dry_run, must_exist=True) as ws:
+        res = forget_person(ws, who, dry_run=dry_run, compact=not no_compact, sites=site or [])
+    if json_out:
+        out.print_json(json.dumps(res.as_dict()))
+    else:
+        _say(res.summary())
+
+
+@command()
 def sql(
     query: Annotated[str, typer.Argument(help="The SQL query (DuckDB dialect).")],
     workspace: WorkspaceOpt = None,

@@ -267,7 +267,7 @@ def test_commands_that_need_a_workspace_do_not_create_one(tmp_path, command):
     w = tmp_path / "typo.duckdb"
     extra = {"export": ["--out", tmp_path / "o"], "report": ["--out", tmp_path / "o"],
              "publish": ["--out", tmp_path / "o"], "sql": ["SELECT 1", "--write"],
-             "serve": ["--port", _free_port()]}.get(command, [])
+             "serve": ["--port", _free_port()], "forget": ["ceo"]}.get(command, [])
     r = run(command, "-w", w, *extra)
     assert r.exit_code == 1, r.output
     assert f"no workspace at {w}; create one with `socialens init -w {w}`" in r.output

@@ -76,6 +76,9 @@ class IngestResult:
     public: list[str] = field(default_factory=list)
     #: interaction edges (reply/mention/repost/quote) derived from posts by this call, per kind
     interactions: dict[str, int] = field(default_factory=dict)
+    #: rows removed or rewritten after loading because they named a forgotten person
+    #: (:func:`socialens.forget.apply_tombstones`), per table or column
+    forgotten: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -365,6 +368,9 @@ def ingest_paths(
         from socialens.network import derive_interactions
 
         result.interactions = derive_interactions(ws)
+        from socialens.forget import apply_tombstones  # socialens forget: mentions of them
+
+        result.forgotten = apply_tombstones(ws)
         # posts and the ties derived from them are one state `socialens serve` may show
         # (socialens.serve_copy; at most every few seconds, and always when ws is closed)
         refresh = getattr(ws, "refresh_serve_copy", None)

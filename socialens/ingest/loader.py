@@ -126,6 +126,18 @@ def _check_value(v: Any, typ: str) -> str | None:
     return None
 
 
+#: quarantine reason of a record of a person removed with ``socialens forget`` (raw not kept)
+FORGOTTEN_REASON = ("a forgotten person's record: they were removed with `socialens forget` and "
+                    "are not loaded again (the raw record is not kept)")
+
+
+def _forgotten_col(item: tuple[str, dict], hashes: set[str]) -> str | None:
+    from socialens.forget import is_forgotten
+
+    target, row = item
+    return is_forgotten(TARGETS[target].table, row, hashes)
+
+
 def new_run_id() -> str:
     """``20260101T120000Z-1a2b3c4d``: sortable by time, unique."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
@@ -227,6 +239,9 @@ class Loader:
         self._n_buffered = 0
         self._columns: dict[str, list[tuple[str, str]]] = {}
         self._required: dict[str, list[str]] = {}
+        from socialens.forget import tombstones  # socialens forget: refuse forgotten people
+
+        self._forgotten = tombstones(self.con)
 
     # -- public -------------------------------------------------------------------------------
     def run(self, records: Iterable[tuple[int, str, list[tuple[str, dict]] | None, Any]]) -> FileReport:
@@ -254,9 +269,16 @@ class Loader:
                 if bad is not None:
                     self._add_quarantine(line, raw, self.report.target, *bad)
                     continue
+                if self._forgotten and (col := _forgotten_col(rows[0], self._forgotten)):
+                    # socialens forget: the record is counted, its raw text is not kept
+                    self._add_quarantine(line, "", self.report.target, FORGOTTEN_REASON, col)
+                    continue
                 for i, (target, row) in enumerate(rows):
                     if i and (why := self._invalid(target, row)) is not None:
                         self._secondary(target, f"skipped: invalid {why[1]}")
+                        continue
+                    if i and self._forgotten and _forgotten_col((target, row), self._forgotten):
+                        self._secondary(target, "skipped: a forgotten person's (socialens forget)")
                         continue
                     self._buffers[target].append(_Pending(line, raw, i == 0, row))
                 self._n_buffered += 1

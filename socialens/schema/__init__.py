@@ -30,6 +30,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0005_ingest_merged", _sql("0005_ingest_merged")),
     ("0006_visibility_interactions", _sql("0006_visibility_interactions")),
     ("0007_collected_as_run_options", _sql("0007_collected_as_run_options")),
+    ("0008_forgotten", _sql("0008_forgotten")),
 ]
 
 
