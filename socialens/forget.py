@@ -29,7 +29,11 @@ Examples
 >>> import socialens, tempfile, os
 >>> from socialens.forget import forget
 >>> ws = socialens.open(os.path.join(tempfile.mkdtemp(), "org.duckdb"))
->>> _ = ws.ingest("tests/fixtures/tiny_org")  # doctest: +SKIP
+>>> _ = ws.con.execute("INSERT INTO people (person_id, name) VALUES ('p1', 'Ann Example')")
+>>> res = forget(ws, "p1")
+>>> res.deleted["people"], res.tombstones, ws.count("people")
+(1, 1, 0)
+>>> ws.close()
 """
 
 from __future__ import annotations
