@@ -177,14 +177,14 @@ def test_sql_table_csv_json_and_read_only_by_default(tiny_file):
 
 # -- workspace locks -----------------------------------------------------------------------------
 def test_read_only_commands_and_a_notebook_holding_the_workspace(tiny_file):
-    from tests.test_workspace import _Holder
+    from tests.conftest import WorkspaceHolder
 
-    with _Holder(tiny_file, "ro"):  # a notebook that opened it with read_only=True
+    with WorkspaceHolder(tiny_file, "ro"):  # a notebook that opened it with read_only=True
         r = run("status", "-w", tiny_file)
         assert r.exit_code == 0 and "507" in r.output
         r = run("analyze", "-w", tiny_file, "-a", "directory")
         assert r.exit_code == 0, r.output
-    with _Holder(tiny_file, "rw") as holder:  # a notebook that opened it read-write
+    with WorkspaceHolder(tiny_file, "rw") as holder:  # a notebook that opened it read-write
         r = run("analyze", "-w", tiny_file)
         assert r.exit_code == 1 and "Traceback" not in r.output
         assert f"PID {holder.proc.pid}" in r.output and "ws.close()" in r.output
