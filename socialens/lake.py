@@ -34,7 +34,7 @@ from socialens.errors import SocialensError
 from socialens.privacy import current_consent, published
 from socialens.workspace import Workspace
 
-__all__ = ["LakeError", "MANIFEST", "write_lake", "read_manifest"]
+__all__ = ["LakeError", "MANIFEST", "write_lake", "read_manifest", "write_manifest", "type_names"]
 
 MANIFEST = "socialens-lake.json"
 FORMAT, VERSION = "socialens-lake", 1
@@ -77,7 +77,7 @@ def write_lake(ws: Workspace, out_dir: str | Path, *, tables=None, include_all: 
         os.replace(tmp, target)
         schema = ws.table(name).schema()
         entries[name] = {"file": target.name, "rows": ws.count(name),
-                         "schema": {c: str(t).lstrip("!") for c, t in schema.items()}}
+                         "schema": type_names(schema)}
     consent = current_consent(ws)
     from socialens import __version__
 
@@ -90,10 +90,22 @@ def write_lake(ws: Workspace, out_dir: str | Path, *, tables=None, include_all: 
             "show_paths": consent.show_paths},
         "tables": entries,
     }
-    tmp = out / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / MANIFEST)
+    write_manifest(out, manifest)
     return manifest
+
+
+def type_names(schema) -> dict[str, str]:
+    """``{column: ibis type name}`` of an ibis schema, as the manifest records them (nullability
+    aside: ``timestamp('UTC', 6)``, ``json``, ``int32``)."""
+    return {c: str(t).lstrip("!") for c, t in schema.items()}
+
+
+def write_manifest(folder: str | Path, manifest: dict) -> None:
+    """Write ``folder/socialens-lake.json`` atomically (a temporary name renamed over it), so a
+    reader sees the old manifest or the new one, never half of one."""
+    tmp = Path(folder) / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, Path(folder) / MANIFEST)
 
 
 def read_manifest(text: str, where: str) -> dict:

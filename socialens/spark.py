@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from socialens.errors import SocialensError
-from socialens.lake import MANIFEST, LakeError, read_manifest
+from socialens.lake import MANIFEST, LakeError, read_manifest, type_names, write_manifest
 
 __all__ = ["SparkWorkspace", "spark_session", "SparkError"]
 
@@ -266,7 +266,7 @@ def enrich_lake(lake: SparkWorkspace, *, markers_mode: str = "default",
     arrow = {"post_features": FEATURE_SCHEMA,
              "post_entities": pa.schema([*ENTITY_SCHEMA, ("run_id", pa.string())])}
     for name, file in files.items():
-        types = {c: str(t).lstrip("!") for c, t in ibis.Schema.from_pyarrow(arrow[name]).items()}
+        types = type_names(ibis.Schema.from_pyarrow(arrow[name]))
         types.update(manifest["tables"].get(name, {}).get("schema") or {})  # the workspace's
         manifest["tables"][name] = _manifest_entry(spark.read.parquet(f"{uri}/{file}"), file,
                                                    types)
@@ -290,12 +290,10 @@ def _write_manifest(spark, uri: str, manifest: dict) -> None:
     system; local folders too)."""
     import json
 
-    text = json.dumps(manifest, indent=2) + "\n"
     if "://" not in uri:  # a local folder: no Hadoop checksum files beside it
-        local = Path(uri) / f".{MANIFEST}.{os.getpid()}.tmp"
-        local.write_text(text, encoding="utf-8")
-        os.replace(local, Path(uri) / MANIFEST)
+        write_manifest(uri, manifest)
         return
+    text = json.dumps(manifest, indent=2) + "\n"
     tmp, fs = _hadoop_path(spark, f"{uri}/.{MANIFEST}.tmp")
     stream = fs.create(tmp, True)
     try:
