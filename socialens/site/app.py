@@ -339,6 +339,8 @@ class _State:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._results: dict | None = None
+        self._background: threading.Thread | None = None
+        self.results_error: str | None = None
         self.unavailable: dict[str, str] = {}
         self._pages: dict[str, bytes] = {}
         self._files: dict[str, bytes] | None = None
@@ -359,6 +361,42 @@ class _State:
                 res = run_analyses(self.ws, self.params, [], unavailable=self.unavailable)
                 self._results = res  # computed on the restricted tables
             return self._results
+
+    def results_if_ready(self) -> dict | None:
+        """The analyses' results when they have been computed; otherwise None, after starting
+        their computation in a background thread (once), so that a page never waits for them."""
+        if self._results is not None or self.results_error is not None:
+            return self._results
+        with self._lock:
+            if self._background is None:
+                self._background = threading.Thread(target=self._compute_results, daemon=True,
+                                                    name="socialens-analyses")
+                self._background.start()
+        return None
+
+    def _compute_results(self) -> None:
+        try:
+            self.results()
+        except Exception as exc:  # noqa: BLE001 - said on the pages that wait for it, and logged
+            self.results_error = f"{type(exc).__name__}: {exc}"
+            logging.getLogger("socialens.serve").warning("the analyses failed: %s",
+                                                         self.results_error)
+
+    def person_page(self, p: dict) -> bytes:
+        """A person's page; a leader's carries the report card once the analyses are computed
+        (until then a note says so, and the page is not kept)."""
+        key = "p:" + p["slug"]
+        if not p["leader"] or key in self._pages:
+            return self.page(key, lambda: self.renderer.person(p))
+        results = self.results_if_ready()
+        if results is None:
+            note = ("The report card is being computed; reload this page in a minute."
+                    if self.results_error is None else
+                    "The report card could not be computed (the server's log says why).")
+            return self.renderer.person(p, card_note=note).encode("utf-8")
+        r = results.get("leaders")
+        card = r.card_html(p["person_id"]) if r is not None and hasattr(r, "card_html") else None
+        return self.page(key, lambda: self.renderer.person(p, card=card))
 
     def page(self, key: str, make) -> bytes:
         page = self._pages.get(key)
@@ -475,7 +513,7 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         p = state.d.by_slug.get(name[:-5]) if name.endswith(".html") else None
         if p is None:
             raise HTTPException(404, "no such person in the directory")
-        return html(state.page("p:" + p["slug"], lambda: state.renderer.person(p)))
+        return html(state.person_page(p))
 
     @app.get("/assets/{name}", include_in_schema=False)
     async def asset(name: str):

@@ -102,12 +102,16 @@ class Renderer:
                             shown=self.d.people[:SERVER_ROWS],
                             data_json=Markup(json_for_script(directory_rows(self.d))))
 
-    def person(self, p: dict) -> str:
+    def person(self, p: dict, *, card: Markup | None = None, card_note: str | None = None) -> str:
+        """A person's page; ``card`` (escaped HTML) overrides the card given at construction,
+        ``card_note`` is said where a leader's card is not there yet (``serve`` computes it in the
+        background)."""
         return self._render("person.html.j2", "../", page="person", p=p,
                             accounts=self.d.accounts.get(p["person_id"], []),
                             roles=self.d.roles.get(p["person_id"], []),
                             posts=self.d.recent_posts.get(p["person_id"], []),
-                            card=self.cards.get(p["person_id"]))
+                            card=card if card is not None else self.cards.get(p["person_id"]),
+                            card_note=card_note)
 
     def feed(self) -> str:
         return self._render("feed.html.j2", "", page="feed")
