@@ -17,8 +17,8 @@ with; each family's chance of any false "yes" is at most 0.05.
 
 One line per question: the question, a verdict word, the number with its interval, the evidence,
 where the number comes from (section and table of the report) and how well the method is
-calibrated (a method whose calibration is below target or preliminary says so next to its
-verdict). "Too few to tell" when the organization is too small for the test ever to reach
+calibrated (a method whose calibration is not "calibrated" says so next to its number; the badge
+follows from the measured figures by the rule of :mod:`socialens.report.calibration`). "Too few to tell" when the organization is too small for the test ever to reach
 p < 0.05 or the analysis itself says the data cannot tell. Every number can be missing: a missing
 number is written as such, never formatted as if it were one.
 """
@@ -29,6 +29,7 @@ import math
 from math import comb
 
 from socialens.analyses.result import Result
+from socialens.report.calibration import CALIBRATION
 from socialens.stats.multiple import holm, smallest_adjusted
 
 __all__ = ["founding_answer", "answer_lines", "verdicts", "QUESTIONS", "UNKNOWN", "ALPHA",
@@ -59,31 +60,6 @@ SOURCES = {
     "hashtags": ("contagion", "Numbers: leader first; table 'behaviours' (first users) and "
                               "'exposure curves' (k = 1)"),
     "delegation": ("delegation", "table 'comparison', row uptake_share (matched by period)"),
-}
-#: question -> how well its primary method is calibrated on simulated organizations
-#: (``status``: calibrated / preliminary / below target / not calibrated; EVALUATION.md)
-CALIBRATION = {
-    "first": {"status": "calibrated", "note": "false 'yes' 2–8 % under the true null "
-              "(EVALUATION.md, Founding answers)"},
-    "most_followed": {"status": "calibrated", "note": "false 'yes' 2–8 % under the true null "
-                      "(EVALUATION.md, Founding answers)"},
-    "most_active": {"status": "calibrated", "note": "rate-ratio interval and test on target "
-                    "(EVALUATION.md, Activity)"},
-    "tone": {"status": "calibrated", "note": "the leader coefficient's interval covered the "
-             "planted value in 95.2 % of 104 simulated organizations; leader − peer = 0 rejected "
-             "in 5.8 % without an effect (EVALUATION.md, Tone alignment calibration)"},
-    "sharing": {"status": "preliminary", "note": "23 simulated organizations per preset, not "
-                "the 200 asked for: coverage 100 % (conservative), false positives 9.1 % (2/22), "
-                "not settled; the classifier halves true changes (EVALUATION.md, Personal-sharing "
-                "shift calibration)"},
-    "hashtags": {"status": "not calibrated", "note": "exact test against a random first user, "
-                 "but description, not an influence test: not calibrated through simulation as "
-                 "evidence that members follow (the influence tests, contagion_tests, are "
-                 "opt-in)"},
-    "delegation": {"status": "below target", "note": "the 95 % interval covered the planted "
-                   "difference in 88.5 % of 87 simulated organizations of the default preset "
-                   "(target 92–98 %), 96.6 % in the CEO preset; false positives 5.5 % under the "
-                   "exact null (EVALUATION.md, Model or delegate)"},
 }
 #: the verdict words, from the strongest
 VERDICTS = ("yes", "leaning yes, not significant", "no", "too few to tell", "unknown")

@@ -10,6 +10,7 @@ from scipy import stats
 from socialens.analyses.delegation import matched_difference
 from socialens.analyses.result import Result
 from socialens.report.answer import (
+    CALIBRATION,
     QUESTIONS,
     answer_lines,
     founding_answer,
@@ -179,17 +180,20 @@ def test_hashtags_leader_first_and_its_floor():
     assert v["calibration"]["status"] == "not calibrated"
 
 
-def test_delegation_p_value_from_the_analysis_own_t_and_labelled_below_target():
+def test_delegation_p_value_from_the_analysis_own_t_and_its_calibration_badge():
     rng = np.random.default_rng(3)
     r, md = _delegation(0.30 + 0.05 * rng.standard_normal(8), 0.20 + 0.05 * rng.standard_normal(12))
     v = verdicts({"delegation": r})["delegation"]
     assert v["estimate"] == pytest.approx(md["estimate"])
     assert v["p_value"] == pytest.approx(2 * stats.t.sf(abs(md["estimate"]) / md["se"], md["df"]))
-    assert v["verdict"] == "yes" and v["calibration"]["status"] == "below target"
+    assert v["verdict"] == "yes" and v["calibration"] == CALIBRATION["delegation"]
     assert v["n_leader_accounts"] == 3 and v["n_delegated_accounts"] == 2
     text = founding_answer({"delegation": r})
-    assert "Calibration below target: the 95 % interval covered the planted difference in " \
-           "88.5 %" in text
+    c = CALIBRATION["delegation"]
+    if c["status"] == "calibrated":
+        assert "Calibration" not in text
+    else:
+        assert f"Calibration {c['status']}: {c['note']}" in text
     few, _ = _delegation([0.3, 0.4], [0.2, 0.1, 0.2])
     v = verdicts({"delegation": few})["delegation"]
     assert v["verdict"] == "too few to tell" and "fewer than the 3 each needed" in v["reason"]
@@ -272,9 +276,14 @@ def test_first_page_lists_the_questions_in_order_with_numbers(tiny_ws, tmp_path)
     for li in items:  # each line links to an existing section and names its table
         href = li.select_one("p.source a")["href"]
         assert soup.find("section", id=href[1:]), href
-    deleg = items[6]
-    assert deleg.select_one(".calibration").get_text() == "calibration: below target"
-    assert "calibration" not in tone.get_text(" ").split("95 % interval")[1].split("From")[0]
+    deleg = items[6]  # a badge exactly where the calibration is not on target
+    assert deleg.select_one(".calibration").get_text() == \
+        f"calibration: {CALIBRATION['delegation']['status']}"
+    for li, q in zip(items, QUESTIONS, strict=True):
+        badge = li.select_one("p.key .calibration")
+        assert (badge is None) == (CALIBRATION[q]["status"] == "calibrated"), q
+        if badge is not None:
+            assert badge["title"] == CALIBRATION[q]["note"]
 
 
 def test_first_page_fits_a_phone(tiny_ws, tmp_path, browser):  # noqa: F811
