@@ -272,7 +272,7 @@ class _Guard:
         if had_token_param and self.token:
             return await self._redirect(send, scope, query, set_cookie)
         path = scope.get("path", "")
-        csp = REPORT_CSP if path.startswith("/report/") else CSP
+        csp = REPORT_CSP if path == "/report/report.html" else CSP
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
@@ -282,13 +282,13 @@ class _Guard:
 
         return await self.app(scope, receive, send_wrapper)
 
-    def _security_headers(self, csp: str) -> list[tuple[bytes, bytes]]:
+    def _security_headers(self, csp: str, cache: bytes | None = None) -> list[tuple[bytes, bytes]]:
         return [(b"content-security-policy", csp.encode()),
                 (b"x-content-type-options", b"nosniff"),
                 (b"referrer-policy", b"no-referrer"),
                 (b"x-frame-options", b"DENY"),
                 (b"cross-origin-opener-policy", b"same-origin"),
-                (b"cache-control", b"no-store" if self.token else b"no-cache")]
+                (b"cache-control", cache or (b"no-store" if self.token else b"no-cache"))]
 
     async def _redirect(self, send, scope, query: str, set_cookie: bool):
         """303 to the same URL without the token (the address bar, history and any later log
@@ -305,13 +305,11 @@ class _Guard:
         await send({"type": "http.response.start", "status": 303, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    @staticmethod
-    async def _deny(send, status: int, message: str):
+    async def _deny(self, send, status: int, message: str):
         body = _safe_json({"detail": message})
         await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
-            (b"www-authenticate", b"Bearer")]})
+            (b"www-authenticate", b"Bearer"), *self._security_headers(CSP, b"no-store")]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -436,18 +434,20 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     _web_deps()
     from fastapi import FastAPI, HTTPException, Query, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import RedirectResponse, Response
+    from fastapi.responses import JSONResponse, RedirectResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     if public and include_all:
         raise SiteError("a public app serves the published directory, which lists only people "
                         "who opted in; it cannot include everyone (include_all)")
 
-    class SafeJSON(Response):
+    class SafeJSON(JSONResponse):  # a JSONResponse, so that the spec documents JSON bodies
         media_type = "application/json"
 
         def render(self, content: Any) -> bytes:
             return _safe_json(content)
+
+    docs = _response_models()
 
     params = {"snapshot": snapshot, "as_of": as_of, "leaders": leaders, "platform": platform,
               "account_filter": account_filter}
@@ -484,6 +484,13 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     async def http_error(request: Request, exc: StarletteHTTPException):
         return SafeJSON({"detail": exc.detail}, status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # no traceback, exception text or file path in the response; Starlette re-raises the
+        # exception after this response, so the server's log has the traceback
+        return SafeJSON({"detail": "internal error (the server's log says why)"},
+                        status_code=500)
 
     def text_param(description: str):
         return Query(description=description, max_length=MAX_TEXT)
@@ -562,7 +569,9 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     # -- API --------------------------------------------------------------------------------
     Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
-    @app.get("/api/people", summary="Listed people, ranked by followers")
+    @app.get("/api/people", summary="Listed people, ranked by followers",
+             response_model=None,
+             responses={200: {"model": docs["PeoplePage"]}, 422: docs["422"]})
     async def api_people(
         q: Annotated[str | None, text_param("Words to find in name, role, department, handles "
                                             "(empty: no search)")] = None,
@@ -593,7 +602,9 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
                  for p in people[offset:offset + limit]]
         return {"total": len(people), "offset": offset, "limit": limit, "items": items}
 
-    @app.get("/api/accounts", summary="Accounts of the listed people")
+    @app.get("/api/accounts", summary="Accounts of the listed people",
+             response_model=None,
+             responses={200: {"model": docs["AccountsPage"]}, 422: docs["422"]})
     async def api_accounts(
         platform: Annotated[str | None, text_param("A platform (empty: all)")] = None,
         limit: Annotated[int, Query(ge=1, le=5000, description="Items to return")] = 1000,
@@ -605,7 +616,9 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         return {"total": len(accs), "offset": offset, "limit": limit,
                 "items": accs[offset:offset + limit]}
 
-    @app.get("/api/posts", summary="Posts of the listed people, newest first")
+    @app.get("/api/posts", summary="Posts of the listed people, newest first",
+             response_model=None,
+             responses={200: {"model": docs["PostsPage"]}, 404: docs["404"], 422: docs["422"]})
     def api_posts(
         person: Annotated[str | None, Query(description="person_id", min_length=1,
                                             max_length=MAX_TEXT)] = None,
@@ -634,7 +647,10 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
                             offset=offset)
         return {"offset": offset, "limit": limit, "items": items}
 
-    @app.get("/api/analyses/{name}", summary="An analysis: headline, summary and parameters")
+    @app.get("/api/analyses/{name}", summary="An analysis: headline, summary and parameters",
+             response_model=None,
+             responses={200: {"model": docs["Analysis"]}, 404: docs["404"], 409: docs["409"],
+                        422: docs["422"]})
     def api_analysis(name: str) -> dict:
         from socialens.analyses import REGISTRY
 
@@ -646,6 +662,82 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         return {"name": r.name, "title": r.title, "headline": r.headline, **r.to_dict()}
 
     return _Guard(app, token, allowed_hosts)
+
+
+def _response_models() -> dict:
+    """Models of the API's responses, for the OpenAPI spec only (the routes return plain dicts;
+    ``tests/site/test_web_fuzz.py`` checks every response against these with schemathesis)."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, create_model
+
+    class Closed(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    class Problem(Closed):
+        detail: str
+
+    class Person(Closed):
+        rank: int | None
+        slug: str
+        person_id: str
+        name: str
+        title: str | None
+        department: str | None
+        leader: bool
+        followers: int | None
+        following: int | None
+        posts: int | None
+        adopted_at: str | None
+        internal_followers: int | None
+        observed_at: str | None
+        platforms: list[str]
+
+    class Account(Closed):
+        account_id: str
+        platform: str
+        handle: str | None
+        kind: str | None
+        created_at: str | None
+        display_name: str | None
+        bio: str | None
+        url: str | None
+        followers: int | None
+        observed_at: str | None
+        slug: str
+        person_id: str
+
+    class Post(Closed):
+        post_id: str
+        account_id: str
+        person_id: str
+        slug: str
+        platform: str
+        handle: str | None
+        created_at: str | None
+        text: str
+        url: str | None
+        kind: Literal["post", "repost", "reply", "quote"]
+        like_count: int | None
+        repost_count: int | None
+
+    class Analysis(BaseModel):  # plus the analysis' own summary and parameters
+        name: str
+        title: str
+        headline: str
+
+    def page(name, item, total=True):
+        fields = {"offset": (int, ...), "limit": (int, ...), "items": (list[item], ...)}
+        if total:
+            fields = {"total": (int, ...), **fields}
+        return create_model(name, __base__=Closed, **fields)
+
+    return {"PeoplePage": page("PeoplePage", Person), "AccountsPage": page("AccountsPage", Account),
+            "PostsPage": page("PostsPage", Post, total=False), "Analysis": Analysis,
+            "404": {"model": Problem, "description": "Not in the directory"},
+            "409": {"model": Problem, "description": "The analysis cannot run on this workspace"},
+            "422": {"model": Problem, "description": "A parameter is invalid (the message names "
+                    "it)"}}
 
 
 def make_server(app, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info"):
