@@ -11,11 +11,13 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from typer.testing import CliRunner
 
 import socialens
+from eval.web_fuzz import REPO, header_problems
 from socialens.cli import app as cli_app
 from socialens.site import SiteError
 from socialens.site.app import LOOPBACK_HOSTS, bind_policy, create_app, make_server
@@ -404,3 +406,309 @@ def test_no_parameter_gives_a_500(client):
             for value in values:
                 r = client.get(route, params={name: value})
                 assert r.status_code in (200, 404, 422), (route, name, value, r.status_code)
+
+
+# -- 5. the attacker's review of issue 15 (item 4) ----------------------------------------------
+# docs/site.md "Security review" lists each point and the test that checks it.
+
+LEAKS = ("Traceback", 'File "', "site-packages", str(REPO))
+
+
+def _no_leak(r, *extra: str) -> None:
+    for marker in (*LEAKS, *extra):
+        assert marker not in r.text, (marker, r.status_code, r.text[:300])
+
+
+def test_serve_binds_loopback_by_default(tiny_path, no_serving):
+    r = CliRunner().invoke(cli_app, ["serve", "-w", str(tiny_path), "--port", str(_free_port())])
+    assert r.exit_code == 0, r.output
+    application, kw = no_serving[0]
+    assert kw["host"] == "127.0.0.1" and "reachable from other machines" not in r.output
+    assert application.token is None
+    assert application.allowed_hosts == {"127.0.0.1", "localhost", "[::1]"}  # DNS rebinding
+
+
+#: (headers, query, expected status) with the token app; the cookie value is derived.
+TOKEN_FORMS = [
+    ({}, "", 401),                                                   # missing
+    ({"Authorization": f"Bearer {TOKEN}"}, "", 200),                 # header
+    ({"Authorization": f"bearer   {TOKEN}  "}, "", 200),             # scheme in any case
+    ({"Authorization": "Bearer wrong"}, "", 401),                    # wrong
+    ({"Authorization": f"Bearer {TOKEN[:-1]}"}, "", 401),            # a prefix
+    ({"Authorization": f"Bearer {TOKEN}x"}, "", 401),                # longer
+    ({"Authorization": "Bearer "}, "", 401),                         # empty
+    ({"Authorization": TOKEN}, "", 401),                             # no scheme
+    ({"Authorization": f"Basic {TOKEN}"}, "", 401),                  # another scheme
+    ({"Authorization": f"Bearer {TOKEN.upper()}"}, "", 401),         # case matters
+    ({"X-Token": TOKEN}, "", 401),                                   # another header
+    ({"Cookie": f"socialens_token={TOKEN}"}, "", 401),               # the token as cookie
+    ({"Cookie": "socialens_token=" + "0" * 64}, "", 401),            # a forged cookie
+    ({"Cookie": 'socialens_token="\\x00; =;;'}, "", 401),            # a malformed cookie
+    ({}, f"token={TOKEN}", 303),                                     # query: exchanged
+    ({}, "token=wrong", 401),
+    ({}, f"access_token={TOKEN}", 401),                              # another parameter
+    ({}, f"token={TOKEN}&token=wrong", 303),                         # the first one counts
+    ({}, f"token=wrong&token={TOKEN}", 401),
+    ({"Authorization": f"Bearer {TOKEN}"}, "token=wrong", 303),      # header ok, query dropped
+]
+
+
+@pytest.mark.parametrize("headers,query,status", TOKEN_FORMS)
+def test_token_forms(token_app, headers, query, status):
+    with TestClient(token_app, base_url="http://127.0.0.1:8000", follow_redirects=False) as c:
+        for path in ("/api/people", "/index.html", "/openapi.json", "/no-such-route"):
+            r = c.get(path + ("?" + query if query else ""), headers=headers)
+            want = 404 if status == 200 and path == "/no-such-route" else status
+            assert r.status_code == want, (path, headers, query, r.status_code)
+            assert TOKEN not in r.text and "Tony" not in r.text or r.status_code == 200
+            if status == 401:  # nothing about the routes: an unknown path looks the same
+                assert r.json()["detail"].startswith("a token is required")
+            if r.status_code == 303:
+                assert "token" not in r.headers["location"]
+                assert ("set-cookie" in r.headers) == query.startswith(f"token={TOKEN}")
+
+
+def test_every_token_check_is_constant_time(token_app, monkeypatch):
+    """The header, the cookie and the query token are each compared with
+    ``hmac.compare_digest`` (on bytes), never with ``==``."""
+    import hmac
+    import inspect
+
+    from socialens.site import app as app_module
+
+    calls = []
+    real = hmac.compare_digest
+
+    def recording(a, b):
+        calls.append((type(a), type(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(app_module.hmac, "compare_digest", recording)
+    with TestClient(token_app, base_url="http://127.0.0.1:8000", follow_redirects=False) as c:
+        for kw in ({"headers": {"Authorization": "Bearer nope"}},
+                   {"headers": {"Cookie": "socialens_token=nope"}},
+                   {"params": {"token": "nope"}}):
+            calls.clear()
+            assert c.get("/api/people", **kw).status_code == 401
+            assert calls and all(t == (bytes, bytes) for t in calls), (kw, calls)
+    source = inspect.getsource(app_module._Guard._authorized)
+    assert "==" not in source and "!=" not in source and source.count("compare_digest") == 3
+
+
+TRAVERSALS = ["../../pyproject.toml", "..%2f..%2fpyproject.toml", "%2e%2e/%2e%2e/pyproject.toml",
+              "%2e%2e%2f%2e%2e%2fpyproject.toml", "%252e%252e%252fpyproject.toml",
+              "..%5c..%5cpyproject.toml", "..\\..\\pyproject.toml", "....//....//pyproject.toml",
+              "/etc/passwd", "%2fetc%2fpasswd", "//etc/passwd", "..%00/etc/passwd",
+              "%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "site.css/../../app.py",
+              "..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd", "%2e%2e", ".", "..", "%00",
+              "file:///etc/passwd", "C:%5cWindows%5cwin.ini"]
+PATH_ROUTES = ["/people/", "/assets/", "/feeds/", "/feeds/people/", "/exports/",
+               "/api/analyses/", "/report/", "/"]
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_path_traversal_on_every_path_route(tiny_path, public):
+    """Straight through ASGI (no client normalizing ``..``): every encoding of a way out on
+    every route with a path part gives 404, and no file's content. The app never opens a file a
+    request names: pages are rendered from the workspace, assets and feeds looked up by name."""
+    app = create_app(tiny_path, allowed_hosts=LOOPBACK_HOSTS, public=public)
+    for route in PATH_ROUTES:
+        for t in TRAVERSALS:
+            raw = (route + t).encode("latin-1")
+            sent = _asgi(app, raw)
+            status = sent[0]["status"]
+            body = b"".join(m.get("body", b"") for m in sent[1:])
+            assert status in (404, 307) if raw == b"/" else status == 404, (raw, status)
+            for needle in (b"root:", b"[project]", b"def create_app", b"[fonts]"):
+                assert needle not in body, (raw, needle)
+
+
+def test_a_symlink_in_the_site_folder_never_lets_publish_write_outside(tiny_path, tmp_path):
+    """A previous site whose folders and files were replaced by symlinks to the outside:
+    publishing again replaces the links, never what they point to."""
+    from socialens.site import publish
+
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("untouched")
+    (outside / "index.html").write_text("outside index")
+    with socialens.open(tiny_path, read_only=True) as w:
+        publish(w, site, report=False)
+        import shutil
+
+        shutil.rmtree(site / "people")
+        (site / "people").symlink_to(outside, target_is_directory=True)
+        (site / "index.html").unlink()
+        (site / "index.html").symlink_to(outside / "index.html")
+        (site / "escape").symlink_to("/")
+        publish(w, site, report=False)
+    assert sorted(p.name for p in outside.iterdir()) == ["index.html", "keep.txt"]
+    assert (outside / "index.html").read_text() == "outside index"
+    assert (outside / "keep.txt").read_text() == "untouched"
+    assert not (site / "people").is_symlink() and (site / "people").is_dir()
+    assert not (site / "index.html").is_symlink() and "<html" in (site / "index.html").read_text()
+    assert not (site / "escape").exists()  # the old site is gone with its links
+
+
+@pytest.fixture(scope="module")
+def page_urls(client):
+    slug = client.get("/api/people?limit=1").json()["items"][0]["slug"]
+    return ["/", "/index.html", "/feed.html", "/subscribe.html", f"/people/{slug}.html",
+            "/assets/site.js", "/assets/site.css", "/feeds/all.atom", f"/feeds/people/{slug}.atom",
+            "/subscriptions.opml", "/exports/mastodon-lists.csv", "/report/report.html",
+            "/api/people", "/api/analyses/directory", "/openapi.json"]
+
+
+@pytest.mark.parametrize("variant", ["open", "token", "public"])
+def test_security_headers_on_every_page_kind_and_every_error(tiny_path, client, page_urls,
+                                                             variant):
+    """A CSP whose scripts are 'self' only (the report: none at all), frame-ancestors 'none',
+    nosniff and no-referrer on every answer: pages, files, API, redirects and every error
+    (400 Host, 401, 404, 405, 422). (The analyses, behind the report, run once: on the module's
+    app.)"""
+    app = client.app if variant == "open" else create_app(
+        tiny_path, token=TOKEN if variant == "token" else None, allowed_hosts=LOOPBACK_HOSTS,
+        public=variant == "public")
+    auth = {"Authorization": f"Bearer {TOKEN}"} if variant == "token" else {}
+    api = variant != "public"
+    urls = page_urls if variant == "open" else [u for u in page_urls if "report" not in u
+                                                and "analyses" not in u]
+    with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False,
+                    headers=auth) as c:
+        answers = []
+        for url in urls:
+            r = c.get(url)
+            assert r.status_code == (307 if url == "/" else 200 if api or "api" not in url
+                                     and "openapi" not in url else 404), url
+            answers.append(r)
+        answers += [c.get("/no-such-page.html"), c.post("/index.html"), c.delete("/api/people"),
+                    c.get("/api/people?limit=0"), c.get("/index.html", headers={"Host": "e.x"})]
+        if variant == "token":
+            answers += [c.get("/index.html", headers={"Authorization": "Bearer no"}),
+                        c.get(f"/index.html?token={TOKEN}")]
+        for r in answers:
+            assert header_problems(r.headers) == [], (r.request.url, r.status_code)
+            scripts = r.headers["content-security-policy"]
+            assert "unsafe-inline" not in scripts.split("script-src")[-1].split(";")[0]
+            assert "unsafe-eval" not in scripts
+        if variant == "open":
+            report = next(r for r in answers if r.request.url.path == "/report/report.html")
+            assert "script-src" not in report.headers["content-security-policy"]
+            assert "default-src 'none'" in report.headers["content-security-policy"]
+
+
+def test_pages_have_no_inline_script(client, page_urls):
+    """What the CSP enforces, in the markup too: every <script> is a same-site file or a JSON
+    data block, no event handler attribute, no javascript: link."""
+    from bs4 import BeautifulSoup
+
+    for url in page_urls:
+        r = client.get(url)
+        if not r.headers["content-type"].startswith("text/html"):
+            continue
+        soup = BeautifulSoup(r.text, "html.parser")
+        for s in soup.find_all("script"):
+            if s.get("src"):
+                assert not s["src"].startswith(("http:", "https:", "//", "data:")), (url, s)
+                assert not s.string
+            else:
+                assert s.get("type") == "application/json", (url, str(s)[:200])
+        for tag in soup.find_all(True):
+            assert not [a for a in tag.attrs if a.lower().startswith("on")], (url, tag.name)
+            for a in ("href", "src", "action"):
+                assert not str(tag.get(a, "")).strip().lower().startswith("javascript:"), url
+
+
+SQLI = ["' OR 1=1 --", "' OR '1'='1", "'; DROP TABLE posts; --", '" OR ""="',
+        "1; SELECT * FROM people", "x' UNION SELECT person_id, name FROM people --",
+        "%' OR '%'='", "$ids", "ceo' --", "') OR ('1'='1", "1) OR (1=1", "\\'; --",
+        "ceo'/**/OR/**/1=1--", "'||(SELECT name FROM people LIMIT 1)||'"]
+
+
+def test_sql_injection_in_every_parameter_has_no_effect(client):
+    """Every parameter x injection strings: 200 that matches nothing (an injected OR would match
+    everyone), 404 or 422 - and the workspace's tables are unchanged."""
+    cur = client.app.app.state.socialens.cursor()
+    tables = ("people", "accounts", "posts", "roles")
+
+    def counts():
+        return [cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+
+    before = counts()
+    assert client.get("/api/people").json()["total"] > 0
+    for s in SQLI:
+        for name in ("q", "department", "role", "platform"):
+            r = client.get("/api/people", params={name: s})
+            assert r.status_code == 200 and r.json()["total"] == 0, (name, s, r.text[:200])
+        r = client.get("/api/accounts", params={"platform": s})
+        assert r.status_code == 200 and r.json()["total"] == 0, s
+        assert client.get("/api/posts", params={"person": s}).status_code == 404, s
+        assert client.get("/api/posts", params={"since": s}).status_code == 422, s
+        for name in ("limit", "offset"):
+            for route in ("/api/people", "/api/accounts", "/api/posts"):
+                assert client.get(route, params={name: s}).status_code == 422, (route, name, s)
+        for route in ("/api/analyses/", "/people/", "/feeds/", "/feeds/people/", "/exports/"):
+            r = client.get(route + quote(s, safe=""))
+            assert r.status_code == 404, (route, s)
+        assert client.get(f"/people/{quote(s, safe='')}.html").status_code == 404
+    assert counts() == before
+
+
+def test_error_pages_carry_no_traceback_or_path(tiny_path, monkeypatch):
+    """404, 405, 409/422, 400, 401 and a 500 from an unexpected exception whose message holds a
+    path: JSON {"detail": message}, never a traceback, a source or workspace path."""
+    from socialens.site import app as app_module
+
+    ws_dir = str(tiny_path.parent)
+    app = create_app(tiny_path, allowed_hosts=LOOPBACK_HOSTS)
+    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as c:
+        for r, status in [(c.get("/nope"), 404), (c.get("/people/nope.html"), 404),
+                          (c.get("/api/analyses/nope"), 404), (c.post("/api/people"), 405),
+                          (c.put("/index.html"), 405), (c.get("/api/people?limit=x"), 422),
+                          (c.get("/api/posts?since=" + "9" * 60), 422),
+                          (c.get("/index.html", headers={"Host": "evil.example"}), 400)]:
+            assert r.status_code == status, r.request.url
+            assert set(r.json()) == {"detail"} and isinstance(r.json()["detail"], str)
+            _no_leak(r, ws_dir)
+
+        def broken(*a, **k):
+            raise RuntimeError(f"cannot read {tiny_path} (socialens/site/model.py line 1)")
+
+        monkeypatch.setattr(app_module, "query_posts", broken)
+        r = c.get("/api/posts")
+        assert r.status_code == 500
+        assert r.json() == {"detail": "internal error (the server's log says why)"}
+        assert header_problems(r.headers) == []
+        _no_leak(r, ws_dir, "RuntimeError", "model.py")
+    with TestClient(create_app(tiny_path, token=TOKEN), base_url="http://127.0.0.1:8000") as c:
+        r = c.get("/api/people")
+        assert r.status_code == 401
+        _no_leak(r, ws_dir)
+
+
+MALFORMED_QUERIES = [
+    b"q=%zz", b"q=%", b"q=%ff%fe", b"q=\xff\xfe", b"q=%00", b"limit=%00", b"limit=1&limit=x",
+    b"limit=1&limit=2&limit=3", b"q=" + b"x" * 100_000, b"&".join(b"p%d=1" % i for i in range(5000)),
+    b"=&=&&&", b"q", b"q==", b"%3D=%26", b"limit[]=1", b"limit=1e400", b"offset=-0",
+    b"since=2017-01-01T00:00:00%2B99:99", b"since=\xff", b"person=" + b"%" * 300,
+]
+
+
+@pytest.mark.parametrize("route", ["/api/people", "/api/accounts", "/api/posts", "/index.html"])
+def test_oversized_and_malformed_query_strings(tiny_path, route):
+    """Raw query strings (bad percent-encoding, invalid UTF-8, NULs, 100 KB values, 5,000
+    parameters, repeated parameters): 200 or 422, never a 5xx, and the JSON stays JSON."""
+    app = create_app(tiny_path, allowed_hosts=LOOPBACK_HOSTS)
+    for q in MALFORMED_QUERIES:
+        sent = _asgi(app, route.encode(), q)
+        status = sent[0]["status"]
+        assert status in (200, 404, 422), (route, q[:60], status)
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        if route.startswith("/api/"):
+            import json
+
+            detail = json.loads(body)
+            if status == 422:
+                assert isinstance(detail["detail"], str) and len(body) < 20_000
+    long_path = _asgi(app, b"/people/" + b"x" * 100_000 + b".html")
+    assert long_path[0]["status"] == 404
