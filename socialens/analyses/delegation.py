@@ -24,9 +24,12 @@ earliest account creation, else the first record post), except the seeder's owne
 their first use (``period``: quarter by default); strata with at least one behaviour of each arm
 are kept and weighted by their number of behaviours,
 ``delta = sum_s w_s (mean_L,s - mean_D,s)``, ``w_s = n_s / sum n_s``. The behaviour is the unit of
-replication: the default interval is a t interval from the within-stratum variances pooled per arm
-(Satterthwaite degrees of freedom); ``interval="bootstrap"`` resamples behaviours within stratum and
-arm (percentile). With fewer than ``min_per_arm`` behaviours in either arm of the matched strata
+replication: the standard error comes from the within-stratum variances pooled per arm; the default
+interval (``interval="bootstrap-t"``) takes its quantiles from the studentized bootstrap
+(behaviours resampled within stratum and arm), which stays equal-tailed when a leader arm mixes a
+CEO's widely followed campaigns with small ones (a skewed mean whose spread grows with it);
+``interval="t"`` is the Student interval (Satterthwaite degrees of freedom) and
+``interval="bootstrap"`` the percentile interval of the same resamples. With fewer than ``min_per_arm`` behaviours in either arm of the matched strata
 the comparison says the data cannot tell and prints no number.
 
 Everything set-based is ibis (no SQL strings, no backend connection); the statistics run in Python
@@ -57,7 +60,7 @@ __all__ = ["delegation", "per_behaviour", "matched_difference", "PERIODS", "INTE
 #: calendar strata of the matched comparison
 PERIODS = {"quarter": "Q", "half": "2Q", "year": "Y", "none": None}
 #: interval methods
-INTERVALS = ("t", "bootstrap")
+INTERVALS = ("bootstrap-t", "t", "bootstrap")
 #: seeder kinds of the two arms
 ARMS = {"leader": ("leader",), "delegated": ("official", "delegate")}
 _METRICS = (("uptake_share", "share of members who took it up"),
@@ -242,7 +245,7 @@ def _strata(t: pd.Series, period: str) -> pd.Series:
 
 
 def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
-                       interval: str = "t", level: float = 0.95, n_boot: int = 2000,
+                       interval: str = "bootstrap-t", level: float = 0.95, n_boot: int = 2000,
                        seed: int = 0, min_per_arm: int = 3) -> dict:
     """The stratified (matched) difference of means, arm 1 minus arm 0, and its interval.
 
@@ -254,10 +257,15 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
         1 = leader-seeded, 0 = delegated.
     stratum : array
         Matching stratum of each behaviour (its period).
-    interval : {"t", "bootstrap"}
+    interval : {"bootstrap-t", "t", "bootstrap"}
         ``t``: ``var = sum_s w_s^2 (s2_1 / n_1s + s2_0 / n_0s)`` with ``s2_a`` the within-stratum
         variance of arm ``a`` pooled over the kept strata, Satterthwaite degrees of freedom;
-        ``bootstrap``: behaviours resampled within stratum and arm, percentile interval.
+        ``bootstrap-t`` (the default): the same estimate and ``se``, the quantiles of the
+        studentized replicates ``T* = (delta* - delta) / se*`` in place of Student's
+        (``[delta - T*_(1-a/2) se, delta - T*_(a/2) se]``), behaviours resampled within stratum
+        and arm: an equal-tailed interval when the outcome is skewed and its spread moves with
+        its mean (a leader arm mixing a CEO's campaigns with those of heads with small
+        audiences); ``bootstrap``: the same resamples, percentile interval.
     min_per_arm : int
         Fewer behaviours than this in either arm of the kept strata: no estimate
         (``status = "too few"``).
@@ -265,7 +273,8 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
     Returns
     -------
     dict
-        ``estimate, ci_low, ci_high, se, df, n_leader, n_delegated, n_strata, mean_leader,
+        ``estimate, ci_low, ci_high, se, df, p_value`` (two-sided, of delta = 0, by the same
+        method as the interval), ``n_leader, n_delegated, n_strata, mean_leader,
         mean_delegated, status`` (``"estimated"`` / ``"too few"``), ``weights`` by stratum.
 
     Examples
@@ -286,6 +295,7 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
     kept = cnt[(cnt[0] > 0) & (cnt[1] > 0)]
     n1, n0 = int(kept[1].sum()), int(kept[0].sum())
     out = {"estimate": None, "ci_low": None, "ci_high": None, "se": None, "df": None,
+           "p_value": None,
            "n_leader": n1, "n_delegated": n0, "n_strata": len(kept),
            "n_leader_all": int((arm == 1).sum()), "n_delegated_all": int((arm == 0).sum()),
            "mean_leader": None, "mean_delegated": None, "status": "too few", "weights": {},
@@ -300,17 +310,12 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
                mean_delegated=float((w * m[0]).sum()), status="estimated",
                weights={str(k): float(v) for k, v in w.items()})
     alpha = 1 - level
-    if interval == "t":
-        resid = d.y - d.groupby(["s", "arm"]).y.transform("mean")
-        parts, dfs = [], []
-        for a, n_a in ((1, kept[1]), (0, kept[0])):
-            r = resid[d.arm == a]
-            dof = len(r) - len(kept)
-            s2 = float((r ** 2).sum() / dof) if dof > 0 else math.nan
-            v = s2 * float((w ** 2 / n_a).sum())
-            parts.append(v)
-            dfs.append(dof)
-        var = sum(parts)
+    if interval not in INTERVALS:
+        raise AnalysisError(f"interval={interval!r}; choose from {', '.join(INTERVALS)}")
+    if interval in ("t", "bootstrap-t"):
+        cells = [(s, a, ws_, d.y[(d.s == s) & (d.arm == a)].to_numpy())
+                 for s, ws_ in w.items() for a in (1, 0)]
+        var, parts, dfs = _pooled_var(cells, kept)
         if not math.isfinite(var):  # an arm with one behaviour per kept stratum: no spread
             out.update(estimate=None, mean_leader=None, mean_delegated=None, status="too few",
                        reason="every period has a single behaviour of one of the arms, so "
@@ -321,9 +326,21 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
             dof = var ** 2 / sum(v ** 2 / f for v, f in zip(parts, dfs, strict=True) if f > 0)
         else:
             dof = float(sum(dfs))
-        q = float(stats.t.ppf(1 - alpha / 2, dof))
-        out.update(se=se, df=float(dof), ci_low=est - q * se, ci_high=est + q * se)
-    elif interval == "bootstrap":
+        out.update(se=se, df=float(dof))
+        if interval == "t" or se == 0:
+            q = float(stats.t.ppf(1 - alpha / 2, dof))
+            out.update(ci_low=est - q * se, ci_high=est + q * se,
+                       p_value=(float(2 * stats.t.sf(abs(est) / se, dof)) if se > 0
+                                else float(est == 0)))
+        else:
+            tb = _studentized_replicates(cells, kept, est, n_boot, seed)
+            q_lo, q_hi = np.quantile(tb, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+            t_obs = est / se
+            p = 2 * min((np.sum(tb >= t_obs) + 1) / (len(tb) + 1),
+                        (np.sum(tb <= t_obs) + 1) / (len(tb) + 1))
+            out.update(ci_low=float(est - q_hi * se), ci_high=float(est - q_lo * se),
+                       p_value=float(min(1.0, p)), n_boot_used=int(len(tb)))
+    else:  # percentile bootstrap
         rng = np.random.default_rng(seed)
         boot = np.zeros(n_boot)
         for s, ws_ in w.items():
@@ -332,10 +349,45 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
                 idx = rng.integers(0, len(v), size=(n_boot, len(v)))
                 boot += sign * ws_ * v[idx].mean(axis=1)
         lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-        out.update(se=float(boot.std(ddof=1)), ci_low=float(lo), ci_high=float(hi))
-    else:
-        raise AnalysisError(f"interval={interval!r}; choose from {', '.join(INTERVALS)}")
+        p = 2 * min((np.sum(boot <= 0) + 1) / (n_boot + 1), (np.sum(boot >= 0) + 1) / (n_boot + 1))
+        out.update(se=float(boot.std(ddof=1)), ci_low=float(lo), ci_high=float(hi),
+                   p_value=float(min(1.0, p)))
     return out
+
+
+def _pooled_var(cells, kept) -> tuple[float, list[float], list[int]]:
+    """``Var(delta-hat) = sum_a s2_a * sum_s w_s^2 / n_as`` with ``s2_a`` the within-stratum
+    variance of arm ``a`` pooled over the kept strata (``nan`` when an arm has no spare degree of
+    freedom); also the two arms' parts and degrees of freedom (for Satterthwaite)."""
+    parts, dfs = [], []
+    for a in (1, 0):
+        ss = sum(float(((v - v.mean()) ** 2).sum()) for _, b, _, v in cells if b == a)
+        f = sum(ws_ ** 2 / len(v) for _, b, ws_, v in cells if b == a)
+        dof = int(kept[a].sum()) - len(kept)
+        parts.append(ss / dof * f if dof > 0 else math.nan)
+        dfs.append(dof)
+    return sum(parts), parts, dfs
+
+
+def _studentized_replicates(cells, kept, est: float, n_boot: int, seed: int) -> np.ndarray:
+    """``T* = (delta* - delta-hat) / se*`` over ``n_boot`` stratified resamples (behaviours
+    drawn with replacement within stratum and arm, the weights fixed), each ``se*`` from the same
+    pooled variance as the t interval. Replicates whose resampled spread is zero in every cell of
+    an arm (``se*`` = 0 or undefined) are left out."""
+    rng = np.random.default_rng(seed)
+    eb = np.zeros(n_boot)
+    ss = {1: np.zeros(n_boot), 0: np.zeros(n_boot)}
+    f = {1: 0.0, 0: 0.0}
+    for _, a, ws_, v in cells:
+        vb = v[rng.integers(0, len(v), size=(n_boot, len(v)))]
+        mb = vb.mean(axis=1)
+        eb += (1.0 if a == 1 else -1.0) * ws_ * mb
+        ss[a] += ((vb - mb[:, None]) ** 2).sum(axis=1)
+        f[a] += ws_ ** 2 / len(v)
+    var = sum(ss[a] / (int(kept[a].sum()) - len(kept)) * f[a] for a in (1, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tb = (eb - est) / np.sqrt(var)
+    return tb[np.isfinite(tb)]
 
 
 def _chart(curves: pd.DataFrame, horizon: float) -> alt.Chart:
@@ -381,7 +433,7 @@ def delegation(
     behaviours=None,
     horizon_days: float = 90.0,
     period: str = "quarter",
-    interval: str = "t",
+    interval: str = "bootstrap-t",
     min_per_arm: int = 3,
     leaders: str = "is_leader",
     as_of=None,
@@ -405,8 +457,9 @@ def delegation(
         are listed but not compared.
     period : {"quarter", "half", "year", "none"}
         Matching strata: the calendar period of the first use.
-    interval : {"t", "bootstrap"}
-        The interval of the matched difference (see :func:`matched_difference`).
+    interval : {"bootstrap-t", "t", "bootstrap"}
+        The interval of the matched difference (see :func:`matched_difference`): the
+        studentized bootstrap by default.
     min_per_arm : int
         Below this many compared behaviours in either arm the data cannot tell (no number).
     leaders, as_of : str, time
@@ -415,7 +468,7 @@ def delegation(
         Behaviours first used in ``[window_start, window_end)``; uptake is observed to the window
         end (default: the last post).
     n_boot, seed : int
-        Bootstrap replicates and seed (``interval="bootstrap"``).
+        Bootstrap replicates and seed (``interval="bootstrap-t"`` or ``"bootstrap"``).
     """
     if period not in PERIODS:
         raise AnalysisError(f"period={period!r}; choose from {', '.join(PERIODS)}")
@@ -461,6 +514,7 @@ def delegation(
                     "delegated, within matched calendar strata",
         "status": main["status"], "reason": main["reason"], "delta": main["estimate"],
         "delta_ci": ([main["ci_low"], main["ci_high"]] if main["ci_low"] is not None else None),
+        "delta_se": main["se"], "delta_p_value": main["p_value"], "interval": interval,
         "leader_share": main["mean_leader"], "delegated_share": main["mean_delegated"],
         "n_leader": main["n_leader"], "n_delegated": main["n_delegated"],
         "n_strata": main["n_strata"], "n_behaviours": int(len(tbl)),
@@ -510,9 +564,13 @@ def delegation(
             "are listed, not compared.",
             f"Matched comparison: behaviours grouped by the {period} of their first use; periods "
             "with behaviours of both arms are kept and weighted by their number of behaviours. "
-            + ("t interval from the within-period variances pooled per arm (Satterthwaite)."
-               if interval == "t" else "Percentile bootstrap over behaviours within period "
-               "and arm."),
+            + {"t": "t interval from the within-period variances pooled per arm "
+                    "(Satterthwaite).",
+               "bootstrap-t": "Studentized bootstrap interval (behaviours resampled within "
+                              "period and arm; the standard error from the within-period "
+                              "variances pooled per arm), equal-tailed when uptake is skewed.",
+               "bootstrap": "Percentile bootstrap over behaviours within period and arm."
+               }[interval],
             "A total effect: who follows the seeding account is part of it (an official account "
             "may reach more members than a leader does). Not randomized: leaders may choose "
             "which campaigns to post themselves.",

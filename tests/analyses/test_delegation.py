@@ -83,7 +83,7 @@ def test_per_behaviour_uptake_by_hand(ws):
 
 
 def test_matched_comparison_by_hand(ws):
-    r = delegation(ws, horizon_days=30)
+    r = delegation(ws, horizon_days=30, interval="t")
     s = r.summary
     lead, dele = np.array([0.4, 0.2, 0.0]), np.array([1 / 6, 0.0, 0.2])
     assert s["status"] == "estimated" and s["n_leader"] == 3 and s["n_delegated"] == 3
@@ -92,6 +92,12 @@ def test_matched_comparison_by_hand(ws):
     dof = (v1 + v0) ** 2 / (v1 ** 2 / 2 + v0 ** 2 / 2)
     half = stats.t.ppf(0.975, dof) * math.sqrt(v1 + v0)
     assert s["delta_ci"] == pytest.approx([s["delta"] - half, s["delta"] + half])
+    assert s["delta_se"] == pytest.approx(math.sqrt(v1 + v0))
+    assert s["delta_p_value"] == pytest.approx(2 * stats.t.sf(s["delta"] / math.sqrt(v1 + v0), dof))
+    d = delegation(ws, horizon_days=30).summary  # the default: studentized bootstrap
+    assert d["interval"] == "bootstrap-t" and d["delta"] == pytest.approx(s["delta"])
+    assert d["delta_se"] == pytest.approx(s["delta_se"])
+    assert d["delta_ci"][0] < d["delta"] < d["delta_ci"][1]
     comp = r.tables["comparison"].set_index("metric")
     assert comp.loc["adopters", "estimate"] == pytest.approx(1.0 - 2 / 3)
     assert comp.loc["echoed", "estimate"] == pytest.approx(2 / 3 - 2 / 3)
@@ -117,6 +123,71 @@ def test_matched_strata_weights_and_bootstrap():
     assert r["n_strata"] == 2 and r["n_leader"] == 3 and r["n_delegated"] == 3
     b = matched_difference(y, arm, s, interval="bootstrap", n_boot=500, seed=1, min_per_arm=2)
     assert b["estimate"] == r["estimate"] and b["ci_low"] <= r["estimate"] <= b["ci_high"]
+
+
+def test_pooled_variance_by_hand():
+    # q1: leader 0.5, 0.3 (mean 0.4, SS 0.02), delegated 0.1, 0.2, 0.6 (mean 0.3, SS 0.14);
+    # q2: leader 0.9, 0.7, 0.8 (mean 0.8, SS 0.02), delegated 0.4, 0.2 (mean 0.3, SS 0.02).
+    # Weights 5/10, 5/10. s2_L = (0.02 + 0.02) / (5 - 2), s2_D = (0.14 + 0.02) / (5 - 2).
+    y = np.array([0.5, 0.3, 0.1, 0.2, 0.6, 0.9, 0.7, 0.8, 0.4, 0.2])
+    arm = np.array([1, 1, 0, 0, 0, 1, 1, 1, 0, 0])
+    s = np.array(["q1"] * 5 + ["q2"] * 5)
+    r = matched_difference(y, arm, s, interval="t")
+    assert r["estimate"] == pytest.approx(0.5 * 0.1 + 0.5 * 0.5)                    # 0.30
+    v_l = 0.04 / 3 * (0.25 / 2 + 0.25 / 3)                                          # 0.0027778
+    v_d = 0.16 / 3 * (0.25 / 3 + 0.25 / 2)                                          # 0.0111111
+    assert r["se"] == pytest.approx(math.sqrt(v_l + v_d))                           # 0.117851
+    assert r["se"] == pytest.approx(0.117851, abs=1e-6)
+    dof = (v_l + v_d) ** 2 / (v_l ** 2 / 3 + v_d ** 2 / 3)                          # 4.41
+    assert r["df"] == pytest.approx(dof) and r["df"] == pytest.approx(4.41, abs=0.01)
+    q = stats.t.ppf(0.975, dof)
+    assert [r["ci_low"], r["ci_high"]] == pytest.approx([0.3 - q * r["se"], 0.3 + q * r["se"]])
+
+
+def test_bootstrap_t_is_the_studentized_resampling_by_hand():
+    y = np.array([0.5, 0.3, 0.1, 0.2, 0.6, 0.9, 0.7, 0.8, 0.4, 0.2])
+    arm = np.array([1, 1, 0, 0, 0, 1, 1, 1, 0, 0])
+    s = np.array(["q1"] * 5 + ["q2"] * 5)
+    r = matched_difference(y, arm, s, interval="bootstrap-t", n_boot=400, seed=3)
+    t = matched_difference(y, arm, s, interval="t")
+    assert r["estimate"] == pytest.approx(t["estimate"]) and r["se"] == pytest.approx(t["se"])
+    # the same draws by hand: cells in the order (q1, leader), (q1, delegated), (q2, ...), ...
+    rng = np.random.default_rng(3)
+    cells = [(0.5, y[(s == q) & (arm == a)], a) for q in ("q1", "q2") for a in (1, 0)]
+    est_b, ss = np.zeros(400), {1: np.zeros(400), 0: np.zeros(400)}
+    for w, v, a in cells:
+        vb = v[rng.integers(0, len(v), size=(400, len(v)))]
+        est_b += (1 if a else -1) * w * vb.mean(axis=1)
+        ss[a] += ((vb - vb.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    se_b = np.sqrt(ss[1] / 3 * (0.25 / 2 + 0.25 / 3) + ss[0] / 3 * (0.25 / 3 + 0.25 / 2))
+    tb = (est_b[se_b > 0] - 0.3) / se_b[se_b > 0]
+    lo, hi = np.quantile(tb, [0.025, 0.975], method="inverted_cdf")
+    assert r["n_boot_used"] == len(tb)
+    assert [r["ci_low"], r["ci_high"]] == pytest.approx([0.3 - hi * r["se"], 0.3 - lo * r["se"]])
+    p = 2 * min((np.sum(tb >= 0.3 / r["se"]) + 1) / (len(tb) + 1),
+                (np.sum(tb <= 0.3 / r["se"]) + 1) / (len(tb) + 1))
+    assert r["p_value"] == pytest.approx(min(1.0, p))
+
+
+def test_bootstrap_t_stretches_the_side_a_skewed_arm_leans_to():
+    # a leader arm mixing a few large campaigns (a CEO's) with many small ones: right-skewed, so
+    # the studentized interval reaches further above the estimate than below; t is symmetric
+    rng = np.random.default_rng(0)
+    lead = np.where(rng.random(48) < 0.15, rng.normal(0.14, 0.04, 48), rng.normal(0.02, 0.015, 48))
+    dele = rng.normal(0.03, 0.02, 58)
+    y = np.clip(np.r_[lead, dele], 0, 1)
+    arm = np.r_[np.ones(48, int), np.zeros(58, int)]
+    s = np.array(["q"] * len(y))
+    b = matched_difference(y, arm, s, n_boot=4000, seed=1)
+    t = matched_difference(y, arm, s, interval="t")
+    assert b["ci_high"] - b["estimate"] > 1.1 * (b["estimate"] - b["ci_low"])
+    assert t["ci_high"] - t["estimate"] == pytest.approx(t["estimate"] - t["ci_low"])
+    # no spread at all: the interval is the estimate, by every method
+    z = matched_difference(np.r_[np.full(4, 0.2), np.full(4, 0.1)], np.r_[np.ones(4), np.zeros(4)],
+                           np.array(["q"] * 8))
+    assert z["ci_low"] == pytest.approx(0.1) and z["ci_high"] == pytest.approx(0.1)
+    with pytest.raises(AnalysisError, match="bootstrap-t"):
+        matched_difference(y, arm, s, interval="wild")
 
 
 def test_no_interval_when_an_arm_has_one_behaviour_per_period():
