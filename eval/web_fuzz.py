@@ -222,7 +222,13 @@ def fuzz_app(app, variant: str, *, max_examples: int, seed: int | None = None,
 
     def check(case, label: str) -> None:
         n["cases"] += 1
-        response = case.call(headers=headers)
+        try:
+            response = case.call(headers=headers)
+        except Exception as exc:  # noqa: BLE001 - the app raised: served as a 500 (Starlette
+            # re-raises after the response, and the in-process transport passes it on)
+            statuses[500] += 1
+            fail("server_error", label, 500, f"{type(exc).__name__}: {exc}")
+            return
         statuses[response.status_code] += 1
         for kind, chk in checks.items():
             try:

@@ -93,3 +93,21 @@ def test_the_spec_documents_the_answers_the_api_gives(xss_ws_path):
     assert schemas["PeoplePage"]["additionalProperties"] is False
     assert set(schemas["Post"]["properties"]["kind"]["enum"]) == {"post", "repost", "reply",
                                                                   "quote"}
+
+
+def test_the_fuzz_finds_a_planted_server_error_and_a_planted_schema_violation(
+        xss_ws_path, shared_analyses, monkeypatch):
+    """Negative control: the same fuzz on an app whose posts query fails for any offset but 0
+    and whose posts carry a field the spec does not have reports both."""
+    real = app_module.query_posts
+
+    def planted(*args, **kw):
+        if kw.get("offset", 0) != 0:
+            raise ZeroDivisionError("planted")
+        return [{**p, "planted": 1} for p in real(*args, **kw)]
+
+    monkeypatch.setattr(app_module, "query_posts", planted)
+    r = fuzz_app(_app(xss_ws_path, "open"), "open", max_examples=EXAMPLES, explicit=False)
+    assert r["failures"].get("server_error", 0) > 0, r
+    assert r["failures"].get("schema", 0) > 0, r
+    assert {k.split(" ", 1)[1].rsplit(" ", 1)[0] for k in r["examples"]} == {"GET /api/posts"}
