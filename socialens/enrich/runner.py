@@ -344,7 +344,7 @@ def _computed(batches: Iterator[pa.RecordBatch], kwargs: dict, workers: int) -> 
     # spawn, not fork: the parent holds a DuckDB connection and its threads
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(kwargs,)) as pool:
+                             initargs=(kwargs, os.getpid())) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append(pool.submit(_worker_batch, batch))
@@ -368,11 +368,31 @@ def load_models() -> None:
     fast_vader()
 
 
-def _init_worker(kwargs: dict) -> None:
-    """Pool initializer: keep the run's arguments and load the models, once per worker."""
+def _init_worker(kwargs: dict, parent: int | None = None) -> None:
+    """Pool initializer: keep the run's arguments and load the models, once per worker; and end
+    the worker when ``parent`` (the enrich process) is gone."""
+    if parent is not None:
+        _exit_with_parent(parent)
     _WORKER_KWARGS.clear()
     _WORKER_KWARGS.update(kwargs)
     load_models()
+
+
+def _exit_with_parent(parent: int, every: float = 0.2) -> None:
+    """End this worker once its parent process has died. A pool's workers wait for batches
+    forever when the parent is killed (``kill -9``: no executor shutdown, and the call queue's
+    pipe stays open in the workers themselves), each holding its models (~450 MB); found by
+    ``tests/test_kill_points.py``. A daemon thread polls the parent id (POSIX: an orphan's
+    parent becomes another process)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="socialens-exit-with-parent", daemon=True).start()
 
 
 def _worker_batch(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:

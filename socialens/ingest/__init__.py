@@ -364,13 +364,21 @@ def ingest_paths(
         if declared:
             roster.declare_public(ws, declared)
             result.public.append(str(p))
-    if any(f.recorded for f in result.files):
+    # also when no file changed anything: an ingest killed after loading its files but before
+    # these steps committed leaves them to the next ingest of the same files, which loads nothing
+    # new (both steps are idempotent and add only what is missing; tests/test_kill_points.py)
+    changed = any(f.recorded for f in result.files)
+    if result.files:
         from socialens.network import derive_interactions
 
-        result.interactions = derive_interactions(ws)
+        derived = derive_interactions(ws)
         from socialens.forget import apply_tombstones  # socialens forget: mentions of them
 
-        result.forgotten = apply_tombstones(ws)
+        scrubbed = apply_tombstones(ws)
+        changed = changed or any(derived.values()) or bool(scrubbed)
+        if changed:
+            result.interactions, result.forgotten = derived, scrubbed
+    if changed:
         # posts and the ties derived from them are one state `socialens serve` may show
         # (socialens.serve_copy; at most every few seconds, and always when ws is closed)
         refresh = getattr(ws, "refresh_serve_copy", None)
