@@ -32,6 +32,9 @@ HERE = "tests.test_kill_points"
 #: times it stamps (bookkeeping, not data)
 MASKED = {"post_features": ("computed_at",), "schema_migrations": ("applied_at",),
           "collect_state": ("last_run_at", "last_ok_at"), "forgotten": ("forgotten_at",)}
+#: which run loaded a row, and from which line of its file: a killed collection's pages are split
+#: over two runs' raw files, so their line numbers differ
+PROVENANCE = ("run_id", "source_line")
 #: ingest_runs is the bookkeeping itself (a killed run adds a row): checked by _check_runs
 NOT_COMPARED = ("ingest_runs",)
 
@@ -123,14 +126,14 @@ def ingest_hooks(batch_size: int) -> None:
 
 # -- comparing workspaces -----------------------------------------------------------------------
 def table_rows(path: Path) -> dict[str, list[str]]:
-    """Every table's rows (run ids and run time stamps aside), sorted, as text."""
+    """Every table's rows (provenance and run time stamps aside), sorted, as text."""
     with socialens.open(path, read_only=True) as ws:
         out = {}
         for t in ws.table_names():
             if t in NOT_COMPARED:
                 continue
             cols = [r[0] for r in ws.con.execute(f'DESCRIBE "{t}"').fetchall()
-                    if r[0] != "run_id" and r[0] not in MASKED.get(t, ())]
+                    if r[0] not in PROVENANCE and r[0] not in MASKED.get(t, ())]
             sel = ", ".join(f'"{c}"' for c in cols)
             out[t] = sorted(repr(r) for r in ws.con.execute(f'SELECT {sel} FROM "{t}"').fetchall())
         return out
@@ -169,7 +172,10 @@ def check_runs(path: Path) -> dict[str, int]:
             record = " AND coalesce(collected_as, 'record') = 'record'" if table == "posts" else ""
             rows = ws.con.execute(f'SELECT count(*) FROM "{table}" WHERE run_id = ?{record}',
                                   [r.run_id]).fetchone()[0]
-            assert rows == r.n_loaded, (r.run_id, r.target, rows, r.n_loaded)
+            # posts: a post first loaded embedded in another's record (a reposted original) that
+            # arrives as a record of its own later is marked a record but keeps its first run
+            assert rows == r.n_loaded or (table == "posts" and rows > r.n_loaded), \
+                (r.run_id, r.target, rows, r.n_loaded)
             q = ws.con.execute("SELECT count(*) FROM quarantine WHERE run_id = ?",
                                [r.run_id]).fetchone()[0]
             assert q <= r.n_quarantined, (r.run_id, q, r.n_quarantined)
@@ -378,3 +384,189 @@ def test_killed_enrich_then_rerun_equals_uninterrupted(enrich_setup, helper, tmp
     again = json.loads(out.read_text())
     assert (again["enriched"], again["skipped_already_done"]) == (N_POSTS - done, done)
     assert_same_tables(table_rows(path), want)
+
+
+# -- collect --------------------------------------------------------------------------------------
+FROZEN = "2024-03-05T12:00:00+00:00"  # the retrieval time of every run (a run's time stamp)
+
+
+def collect_hooks(batch_size: int) -> None:
+    """The loader's checkpoints (the raw pages are ingested at the end) and ``fetched E`` (a
+    response in memory, not written), ``wrote K`` (a page fsynced to ``K.jsonl``), ``torn K`` (half
+    of a page's line written), ``cursor saved`` / ``sweep started`` / ``mark raised`` /
+    ``account done`` (collect_state committed), ``ingest dir`` / ``ingested dir`` (around a run
+    folder's ingest). Every run retrieves at the same (frozen) time, so a re-fetched profile or
+    follows page is the same observation (a run's time stamp, like its id, aside)."""
+    from datetime import datetime
+
+    import socialens.collect.base as base
+    import socialens.collect.collector as collector
+    from socialens.collect.state import StateStore
+
+    ingest_hooks(batch_size)
+    fixed = datetime.fromisoformat(FROZEN)
+    base.utc_now = collector.utc_now = lambda: fixed
+    base.Fetcher.get = after(base.Fetcher.get,
+                             lambda self, url, *a: f"fetched {url.rsplit('.', 1)[-1]}")
+
+    class Torn:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, s):
+            self.f.write(s[:len(s) // 2])
+            self.f.flush()
+            checkpoint(f"torn {Path(self.f.name).stem}")
+            return self.f.write(s[len(s) // 2:])
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    write = base.RawWriter.write
+
+    def raw_write(self, *a, **k):
+        write(self, *a, **k)
+        if not isinstance(self._f, Torn):
+            self._f = Torn(self._f)  # from the second page of each file on
+        checkpoint(f"wrote {self.path.stem}")
+    base.RawWriter.write = raw_write
+    update = StateStore.update
+
+    def state_update(self, account_id, **changes):
+        st = update(self, account_id, **changes)
+        if set(changes) == {"cursor"}:
+            checkpoint("cursor saved")
+        elif "newest_post_id" in changes:
+            checkpoint("mark raised")
+        elif changes.get("sweep_newest_id"):
+            checkpoint("sweep started")
+        elif "last_ok_at" in changes:
+            checkpoint("account done")
+        return st
+    StateStore.update = state_update
+    ingest_dir = collector.Collector._ingest_dir
+    collector.Collector._ingest_dir = after(before(ingest_dir, lambda *a: "ingest dir"),
+                                            lambda *a: "ingested dir")
+
+
+@pytest.fixture(scope="module")
+def bsky_server():
+    from pytest_httpserver import HTTPServer
+
+    from tests.collect.conftest import FakeBluesky
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield FakeBluesky(server)
+    finally:
+        server.clear()
+        server.stop()
+
+
+CEO, COO, DEV = "did:plc:ceo111", "did:plc:coo222", "did:plc:dev333"
+
+
+@pytest.fixture(scope="module")
+def collect_setup(bsky_server, helper, tmp_path_factory):
+    from datetime import timedelta
+
+    from tests.collect.conftest import T0, write_roster
+
+    bsky = bsky_server
+    bsky.add_account(CEO, "ceo.acme.example", "Ada CEO", followers=1200, follows=3)
+    bsky.add_account(COO, "coo.acme.example", "Bo COO", followers=300)
+    bsky.add_account(DEV, "dev.acme.example", "Cy Dev", followers=40)
+    bsky.add_account("did:plc:out999", "outsider.example", "Outsider")
+    for i in range(7):
+        bsky.add_post(CEO, f"3kceo{i}", f"CEO post {i} #acme @coo.acme.example",
+                      T0 + timedelta(hours=i))
+    for i in range(3):
+        bsky.add_post(COO, f"3kcoo{i}", f"COO hello {i}", T0 + timedelta(hours=i, minutes=30))
+    bsky.add_post(CEO, "x", "", T0 + timedelta(hours=9), repost_of=(COO, "3kcoo0", T0))
+    bsky.add_post(DEV, "3kdev0", "first post", T0)
+    bsky.follows[CEO] = [COO, DEV, "did:plc:out999"]
+    bsky.follows[COO] = [CEO]
+    tmp = tmp_path_factory.mktemp("collect")
+    roster = write_roster(tmp / "roster.csv", [
+        {"person_id": "p1", "name": "Ada", "title": "CEO", "level": "0", "start": "2020-01-01",
+         "bluesky_did": CEO},
+        {"person_id": "p2", "name": "Bo", "bluesky_did": COO},
+        {"person_id": "p3", "name": "Cy", "bluesky": "@dev.acme.example"},
+    ])
+    base = tmp / "base.duckdb"
+    with socialens.open(base) as ws:
+        ws.ingest(roster)
+    ref = tmp / "ref.duckdb"
+    shutil.copy(base, ref)
+    first = helper.run(_collect_argv(ref, bsky), hooks=[(f"{HERE}:collect_hooks", 2)])
+    assert first["code"] == 0
+    want = table_rows(ref)
+    # a second run of a finished collection changes nothing (the same command, as after a kill)
+    assert helper.run(_collect_argv(ref, bsky), hooks=[(f"{HERE}:collect_hooks", 2)])["code"] == 0
+    assert_same_tables(table_rows(ref), want)
+    assert len([r for r in want["posts"] if "bluesky:at://" in r or "repost" in r]) == 12
+    assert all("None, None, None, None, None, 'ok'" in r for r in want["collect_state"]), \
+        want["collect_state"]
+    return base, want, first["steps"]
+
+
+def _collect_argv(path: Path, bsky) -> list:
+    return ["collect", "bluesky", "-w", path, "--base-url", bsky.url,
+            "--out", path.parent / f"{path.stem}.raw", "--json"]
+
+
+# (checkpoint prefix, nth): fetched / written / state saved, page by page over three accounts,
+# a torn page line, the follows, and the ingest of the raw pages at the end
+COLLECT_STOPS = [
+    ("fetched getProfile", 1),     # the first response in memory, nothing on disk
+    ("wrote profiles", 1),         # a profile page on disk, the state not updated
+    ("sweep started", 1),          # the first page of posts on disk, its sweep recorded
+    ("fetched getAuthorFeed", 2),  # the second page fetched, not written
+    ("wrote posts", 2),            # the second page on disk, its cursor not saved
+    ("cursor saved", 2),           # the cursor after the second page saved
+    ("torn posts", 3),             # half of the fourth page's line on disk
+    ("mark raised", 1),            # the first account's sweep done, follows not fetched
+    ("wrote follows", 2),          # between two follows pages
+    ("account done", 2),           # the second account done, the third not begun
+    ("ingest dir", 1),             # every page on disk, nothing ingested
+    ("committed posts", 2),        # ingesting the pages: two batches of posts committed
+    ("ingested dir", 1),           # ingested, the run's report not written
+]
+
+
+@pytest.mark.parametrize("prefix,nth", COLLECT_STOPS, ids=[f"{p}-{n}" for p, n in COLLECT_STOPS])
+def test_killed_collect_then_rerun_equals_uninterrupted(collect_setup, bsky_server, helper,
+                                                        tmp_path, prefix, nth):
+    base, want, ref_steps = collect_setup
+    assert sum(s.startswith(prefix) for s in ref_steps) >= nth  # the point exists
+    path = tmp_path / "ws.duckdb"
+    shutil.copy(base, path)
+    argv = _collect_argv(path, bsky_server)
+    hooks = [(f"{HERE}:collect_hooks", 2)]
+    helper.kill(helper.stop_at(argv, (prefix, nth), hooks))
+    [killed] = (path.parent / "ws.raw").iterdir()
+    with socialens.open(path) as ws:  # reconciles an ingest the kill cut short
+        cursors = [c for (c,) in ws.con.execute(
+            "SELECT cursor FROM collect_state WHERE cursor IS NOT NULL").fetchall()]
+    # a saved cursor is that of a page whose line is whole on disk: the pages above it are kept
+    saved = set()
+    for f in killed.glob("*.jsonl"):
+        for line in f.read_text().splitlines(keepends=True):
+            if line.endswith("\n"):
+                saved.add((json.loads(line)["response"] or {}).get("cursor"))
+    assert set(cursors) <= saved, (cursors, saved)
+    check_runs(path)
+    pending = not (killed / "INGESTED").exists() and any(killed.iterdir())
+    out = tmp_path / "collect.json"
+    res = helper.run(argv, hooks=hooks, out=out)
+    assert res["code"] == 0
+    rep = json.loads(out.read_text())
+    assert rep["recovered"] == ([str(killed)] if pending else [])  # ingested first
+    if pending:  # and recorded as interrupted where the run is kept
+        note = json.loads((killed / "report.json").read_text())
+        assert not note["complete"] and note["stopped"].startswith("interrupted")
+        assert note["torn_pages_dropped"] == (["posts"] if prefix == "torn posts" else [])
+        assert (killed / "INGESTED").exists()
+    assert_same_tables(table_rows(path), want)  # no post skipped or doubled, the same state
+    check_runs(path)
