@@ -167,6 +167,20 @@ _POST_INT = ("like_count", "repost_count", "reply_count", "quote_count")
 _ENTITY_LISTS = ("hashtags", "mentions", "urls")
 
 
+def post_entities(text: str | None, platform: str, lists: list) -> list[tuple[str, str]]:
+    """A canonical post's ``post_entities`` pairs from its decoded ``text`` and its
+    ``hashtags``/``mentions``/``urls`` lists (None: the record leaves the list out): each list the
+    record gives is kept (normalised; blank items dropped); a list it leaves out is found in the
+    text, with the rule enrichment uses. Used by :func:`map_post` and the bulk path
+    (:mod:`socialens.ingest.canonical_bulk`)."""
+    lists = [None if v is None else [x for x in v if x.strip()] for v in lists]
+    if any(v is None for v in lists):
+        found = scan(text, platform)
+        lists = [getattr(found, k) if v is None else v for k, v in zip(_ENTITY_LISTS, lists,
+                                                                        strict=True)]
+    return entity_rows(*lists)
+
+
 def map_post(rec: Any, tz: str | None = None) -> Rows:
     if not isinstance(rec, dict):
         raise RecordError(f"expected a JSON object, got {type(rec).__name__}")
@@ -180,13 +194,8 @@ def map_post(rec: Any, tz: str | None = None) -> Rows:
     if attrs is not None and not isinstance(attrs, dict):
         raise RecordError("attrs must be a JSON object", "attrs")
     text = decode_entities(text)  # stored decoded, as every reader's text (socialens.text)
-    # each entity list the record gives is kept (normalised); a list it leaves out (absent or
-    # null) is found in the text, with the rule enrichment uses
-    lists = {k: None if rec.get(k) is None else _str_list(rec, k) for k in _ENTITY_LISTS}
-    if any(v is None for v in lists.values()):
-        found = scan(text, platform)
-        lists = {k: getattr(found, k) if v is None else v for k, v in lists.items()}
-    entities = entity_rows(lists["hashtags"], lists["mentions"], lists["urls"])
+    lists = [None if rec.get(k) is None else _str_list(rec, k) for k in _ENTITY_LISTS]
+    entities = post_entities(text, platform, lists)
     row = {
         "post_id": post_id,
         "account_id": account_id,
@@ -282,11 +291,33 @@ def _files_in(path: Path) -> list[Path]:
 
 def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterator]]:
     """For each canonical file under ``path``: ``(file, target, records)`` where records yields
-    ``(line, raw, rows, error)``."""
+    ``(line, raw, rows, error)``; for ``posts.jsonl`` records also offers ``load_bulk(loader)``,
+    which the Loader tries first (:mod:`socialens.ingest.canonical_bulk`)."""
     for f in _files_in(path):
         stem = canonical_name(f)
         target, mapper, kind = FILES[stem]
-        yield f, target, _records(f, stem, mapper, kind, timezone)
+        records = _records(f, stem, mapper, kind, timezone)
+        yield f, target, _PostRecords(records, f, timezone) if stem == "posts" else records
+
+
+class _PostRecords:
+    """The records of a ``posts.jsonl`` (an iterator), which can also be loaded set-based."""
+
+    def __init__(self, records: Iterator, path: Path, timezone: str | None):
+        self._records, self.path, self.timezone = records, path, timezone
+
+    def __iter__(self):
+        return self._records
+
+    def __next__(self):
+        return next(self._records)
+
+    def load_bulk(self, loader):
+        """The file loaded by :func:`socialens.ingest.canonical_bulk.load_posts` (a FileReport),
+        or None when it must go record by record (nothing was written then)."""
+        from socialens.ingest.canonical_bulk import load_posts
+
+        return load_posts(loader, self.path, self.timezone)
 
 
 def _records(f: Path, stem: str, mapper, kind: str, tz: str | None) -> Iterator:

@@ -138,6 +138,12 @@ def _forgotten_col(item: tuple[str, dict], hashes: set[str]) -> str | None:
     return is_forgotten(TARGETS[target].table, row, hashes)
 
 
+def unknown_ref_reason(column: str, value: Any, table: str) -> str:
+    """The quarantine reason of a record whose ``column`` names no row of ``table``."""
+    return (f"unknown {column} {value!r}: no such row in {table}; load it first (e.g. add it to "
+            f"the {table} file) or correct the id")
+
+
 def new_run_id() -> str:
     """``20260101T120000Z-1a2b3c4d``: sortable by time, unique."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
@@ -252,6 +258,9 @@ class Loader:
         completed at the end, so rows of an interrupted run still point to their file; a run that
         changed nothing is removed again.
         """
+        bulk = getattr(records, "load_bulk", None)  # canonical posts: set-based when it can be
+        if bulk is not None and (report := bulk(self)) is not None:
+            return report
         started = datetime.now(UTC)
         self._begin(started)
         try:
@@ -403,12 +412,9 @@ class Loader:
                 for i, value in bad:
                     p = batch[i]
                     if p.primary:
-                        self._add_quarantine(
-                            p.line, p.raw, target,
-                            f"unknown {ref.column} {value!r}: no such row in {ref.table}; load it "
-                            f"first (e.g. add it to the {ref.table} file) or correct the id",
-                            ref.column,
-                        )
+                        self._add_quarantine(p.line, p.raw, target,
+                                             unknown_ref_reason(ref.column, value, ref.table),
+                                             ref.column)
                     else:
                         self._secondary(target, f"skipped: unknown {ref.column}")
                 con.execute(f"DELETE FROM _stage s WHERE {missing}")

@@ -1,0 +1,113 @@
+"""Canonical posts ingest (set-based, socialens.ingest.canonical_bulk) against DuckDB's raw
+``read_json`` of the same file into a table, and against the per-record path.
+
+The file: tiny_org's 507 posts replicated with new post ids to ``--posts`` records (default
+10^6). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT * FROM read_json(file,
+format='newline_delimited')`` in a fresh DuckDB file, (b) ``ws.ingest(posts.jsonl)`` into a fresh
+workspace holding tiny_org's people and accounts; ``--reference`` adds (c) the same ingest with the
+per-record path (canonical_bulk.ENABLED = False). Reported: median and range of wall and CPU time
+over ``--repeats`` (>= 5) and the ratio of medians; peak RSS of the process (ru_maxrss) after all.
+Prints one JSON object. Usage: ``python -m bench.bench_canonical_ingest [--posts N] [--repeats 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "fixtures" / "tiny_org"
+
+
+def make(folder: Path, n: int) -> Path:
+    recs = [json.loads(line) for line in open(TINY / "posts.jsonl")]
+    for f in ("people.csv", "accounts.csv"):
+        shutil.copy(TINY / f, folder / f)
+    with open(folder / "posts.jsonl", "w") as out:
+        for i in range(n):
+            r = dict(recs[i % len(recs)])
+            r["post_id"] = f"{r['post_id']}r{i // len(recs)}"
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return folder / "posts.jsonl"
+
+
+def _timed(fn) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def main(argv: list[str] | None = None) -> dict:
+    import duckdb
+
+    import socialens
+    from socialens.ingest import canonical_bulk as cb
+
+    ap = argparse.ArgumentParser(prog="bench.bench_canonical_ingest")
+    ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--reference", action="store_true", help="also time the per-record path")
+    args = ap.parse_args(argv)
+    res: dict[str, list[tuple[float, float]]] = {"read_json": [], "bulk": [], "per_record": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "in").mkdir()
+        posts = make(tmp / "in", args.posts)
+
+        def raw():
+            con = duckdb.connect(str(tmp / "raw.duckdb"))
+            con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{posts}', "
+                        "format='newline_delimited')")
+            assert con.execute("SELECT count(*) FROM t").fetchone()[0] == args.posts
+            con.close()
+
+        def product(bulk: bool):
+            cb.ENABLED = bulk
+            ws = socialens.open(tmp / "w.duckdb")
+            ws.ingest(tmp / "in" / "people.csv", tmp / "in" / "accounts.csv")
+
+            def go():
+                r = ws.ingest(posts).files[0]
+                assert r.n_loaded == args.posts, r.as_dict()
+            try:
+                return _timed(go)
+            finally:
+                ws.close()
+                cb.ENABLED = True
+
+        for _ in range(args.repeats):
+            for name in res:
+                for f in tmp.glob("*.duckdb*"):
+                    f.unlink()
+                if name == "read_json":
+                    res[name].append(_timed(raw))
+                elif name == "bulk":
+                    res[name].append(product(True))
+                elif args.reference:
+                    res[name].append(product(False))
+
+    def stats(xs):
+        return {"median": round(statistics.median(xs), 3), "min": round(min(xs), 3),
+                "max": round(max(xs), 3)}
+
+    out = {"posts": args.posts, "repeats": args.repeats}
+    for name, runs in res.items():
+        if runs:
+            out[name] = {"wall": stats([w for w, _ in runs]), "cpu": stats([c for _, c in runs])}
+    for name in ("bulk", "per_record"):
+        if name in out:
+            out[f"{name}_vs_read_json_wall"] = round(
+                out[name]["wall"]["median"] / out["read_json"]["wall"]["median"], 2)
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()
