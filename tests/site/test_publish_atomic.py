@@ -3,21 +3,18 @@
 the kill (the old site intact, or the new one complete), and the same command run again succeeds.
 
 The processes are forked from one helper process that imported socialens once (a fresh
-interpreter per trial would spend ~3 s importing); each forked child runs the CLI's ``publish``
-unchanged, with checkpoints at its file writes, its swap and its removals, and stops (forever,
-until killed) at the one checkpoint a trial asks for. No sleeps, no timing: the test kills the
-child while it waits at a known point.
+interpreter per trial would spend ~3 s importing; :mod:`tests.killpoints`, shared with the ingest,
+enrich and collect kill points of ``tests/test_kill_points.py``); each forked child runs the CLI's
+``publish`` unchanged, with checkpoints at its file writes, its swap and its removals
+(:func:`publish_hooks`), and stops (forever, until killed) at the one checkpoint a trial asks for.
+No sleeps, no timing: the test kills the child while it waits at a known point. 12 kill points:
+the 10 of ``STOPS`` and the two of the chained test.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -25,48 +22,22 @@ import pytest
 import socialens
 from socialens.site import publish
 from socialens.site.build import MARKER
+from tests import killpoints
 from tests.conftest import TINY_ORG
+from tests.killpoints import after, before, checkpoint
 
 pytestmark = [pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)"),
               pytest.mark.slow]  # ~12 publish runs of the tiny organization
 
-# The helper: reads one JSON request a line ({"argv": [...], "stop": [prefix, nth] or null}),
-# forks a child that runs `socialens <argv>` with checkpoints, reports {"stopped": ...} when the
-# child waits at the requested checkpoint, and {"done": pid, "status": ..., "steps": [...]} when
-# the child has ended (exited or killed).
-HELPER = textwrap.dedent(r'''
-    import json, os, shutil, signal, sys, tempfile
-    from pathlib import Path
+def publish_hooks():
+    """Checkpoints at publish's file writes, its staging folder, its swap and its removals
+    (installed in the forked child, see :mod:`tests.killpoints`)."""
+    import shutil
+    import tempfile
 
-    import socialens.cli as cli
     import socialens.site.build as build
 
-    proto = os.fdopen(os.dup(1), "w", buffering=1)
-    state = {"stop": None, "seen": {}, "steps": [], "swapping": False}
-
-    def checkpoint(name):
-        state["steps"].append(name)
-        stop = state["stop"]
-        if stop and name.startswith(stop[0]):
-            n = state["seen"][stop[0]] = state["seen"].get(stop[0], 0) + 1
-            if n == stop[1]:
-                proto.write(json.dumps({"stopped": os.getpid(), "at": name}) + "\n")
-                while True:
-                    signal.pause()
-
-    def after(fn, name_of):
-        def wrapped(*a, **k):
-            result = fn(*a, **k)
-            checkpoint(name_of(*a))
-            return result
-        return wrapped
-
-    def before(fn, name_of):
-        def wrapped(*a, **k):
-            checkpoint(name_of(*a))
-            return fn(*a, **k)
-        return wrapped
-
+    state = {"swapping": False}
     Path.write_bytes = after(Path.write_bytes, lambda p, *_: "wrote " + p.name)
     Path.write_text = after(Path.write_text, lambda p, *_: "wrote " + p.name)
     tempfile.mkdtemp = after(tempfile.mkdtemp, lambda *a: "made staging")
@@ -77,99 +48,25 @@ HELPER = textwrap.dedent(r'''
         state["swapping"] = True
         _swap(staging, out)
     build._swap_into_place = swap
-    _rmtree = shutil.rmtree
-    shutil.rmtree = before(_rmtree, lambda p, *_: ("remove old " if state["swapping"]
-                                                   else "remove ") + Path(p).name)
+    shutil.rmtree = before(shutil.rmtree, lambda p, *_: ("remove old " if state["swapping"]
+                                                         else "remove ") + Path(p).name)
     os.unlink = before(os.unlink, lambda p, *_: ("unlink old " if state["swapping"]
                                                  else "unlink ") + str(p))
 
-    proto.write(json.dumps({"ready": os.getpid()}) + "\n")
-    for line in sys.stdin:
-        req = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            state["stop"] = req["stop"]
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            sys.argv = ["socialens", *req["argv"]]
-            code = 0
-            try:
-                cli.main()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:
-                code = 99
-            proto.write(json.dumps({"steps": state["steps"], "code": code}) + "\n")
-            os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        proto.write(json.dumps({"done": pid, "status": status}) + "\n")
-''')
 
+class Helper(killpoints.Helper):
+    """The shared kill-point helper, every run with :func:`publish_hooks`."""
 
-class Helper:
+    HOOKS = [("tests.site.test_publish_atomic:publish_hooks",)]
+
     def __init__(self, tmp: Path):
-        script = tmp / "helper.py"
-        script.write_text(HELPER)
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "NO_COLOR": "1"}
-        self.proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env,
-                                     cwd=Path(__file__).resolve().parents[2])
-        self.buf = b""
-        self.children: set[int] = set()
-        assert "ready" in self.read()
+        super().__init__(tmp, preload=["tests.site.test_publish_atomic", "socialens.site.build"])
 
-    def read(self, timeout: float = 120) -> dict:
-        import select
+    def run(self, argv):
+        return super().run(argv, hooks=self.HOOKS)
 
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            ready, _, _ = select.select([fd], [], [], timeout)
-            if not ready:
-                raise AssertionError("the publish helper did not answer")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise AssertionError(f"the publish helper ended ({self.proc.wait()})")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def start(self, argv: list[str], stop: tuple[str, int] | None):
-        self.proc.stdin.write((json.dumps({"argv": argv, "stop": stop}) + "\n").encode())
-        self.proc.stdin.flush()
-
-    def run(self, argv: list[str]) -> dict:
-        """Run to the end; {"steps": [...], "code": exit code}."""
-        self.start(argv, None)
-        result = self.read()
-        assert "done" in self.read()
-        return result
-
-    def stop_at(self, argv: list[str], stop: tuple[str, int]) -> int:
-        """Start a run that stops at ``stop``; its pid once it waits there."""
-        self.start(argv, stop)
-        msg = self.read()
-        assert "stopped" in msg, (stop, msg)  # the run ended without reaching the checkpoint
-        self.children.add(msg["stopped"])
-        return msg["stopped"]
-
-    def kill(self, pid: int) -> None:
-        os.kill(pid, signal.SIGKILL)
-        msg = self.read()
-        self.children.discard(pid)
-        assert msg["done"] == pid and os.WIFSIGNALED(msg["status"])
-        assert os.WTERMSIG(msg["status"]) == signal.SIGKILL
-
-    def close(self):
-        for pid in self.children:  # a child left waiting by a failed assertion
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc.stdin.close()
-        self.proc.wait(30)
-        self.proc.stdout.close()
+    def stop_at(self, argv, stop):
+        return super().stop_at(argv, stop, hooks=self.HOOKS)
 
 
 _STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
@@ -230,9 +127,15 @@ def _staging(out: Path) -> Path:
 # (checkpoint prefix, nth occurrence, which site `out` must hold while stopped there)
 STOPS = [
     ("made staging", 1, "before"),          # the staging folder exists, empty
+    ("wrote ", 1, "before"),                # the first file written
+    ("wrote ", 5, "before"),
     ("wrote ", 12, "before"),               # about half of the 27 files written
+    ("wrote ", 20, "before"),
     ("wrote .socialens-site", 1, "before"),  # the marker, last: the staging site is complete
+    ("swap", 1, "before"),                  # about to swap
     ("remove old ", 1, "after"),            # swapped; the old site not yet removed
+    ("unlink old ", 1, "after"),            # removing the old site: its first file
+    ("unlink old ", 9, "after"),            # removing the old site: its ninth file
 ]
 
 
