@@ -330,9 +330,10 @@ def run(max_examples: int = N_EXAMPLES, seed: int | None = None) -> dict:
 
 def to_markdown(r: dict) -> str:
     lines = [
-        f"schemathesis {_version()}, in process (ASGI, no port); {r['max_examples']} examples per "
-        f"operation and mode (positive, negative) plus explicit cases with every real page, "
-        f"feed, export and analysis name; seed {r['seed']}.",
+        f"schemathesis {_version()}, in process (ASGI, no port); up to {r['max_examples']} "
+        f"examples per operation and mode (positive; negative where a parameter has an invalid "
+        f"value) plus explicit cases with every real page, feed, export and analysis name; "
+        f"seed {r['seed']} (drawn at random, reported).",
         "",
         f"**{r['cases']:,} cases** on {r['operations']} operations: **{r['server_errors']} server "
         f"errors**, {r['schema_violations']} response schema violations, "
@@ -370,4 +371,4 @@ def _version() -> str:
 
 if __name__ == "__main__":
     result = run()
-    print(json.dumps({k: v for k, v in result.items() if k != "runs"}))
+    print(json.dumps(result))
