@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from socialens.analyses.activity import activity
 from socialens.analyses.adoption import adoption
+from socialens.analyses.common import shared_reads
 from socialens.analyses.contagion import contagion
 from socialens.analyses.contagion_tests import contagion_tests
 from socialens.analyses.coordination import coordination
@@ -83,19 +84,21 @@ def run_all(ws: Workspace, names: list[str] | None = None, *,
     chosen = {n: known[n] for n in known if n in names}
     per = split_params(chosen, params)
     results = {}
-    for name, fn in chosen.items():
-        try:
-            # a composing analysis (leaders) reuses the results of this run instead of rerunning
-            reuse = getattr(fn, "from_results", None)
-            results[name] = (reuse(ws, dict(results), unavailable=dict(unavailable or {}),
-                                   **per[name])
-                             if reuse is not None and results else fn(ws, **per[name]))
-        except ParameterError:
-            raise
-        except AnalysisError as exc:
-            if unavailable is None:
+    with shared_reads():  # the analyses only read: their common first reads are made once
+        for name, fn in chosen.items():
+            try:
+                # a composing analysis (leaders) reuses the results of this run instead of
+                # rerunning them
+                reuse = getattr(fn, "from_results", None)
+                results[name] = (reuse(ws, dict(results), unavailable=dict(unavailable or {}),
+                                       **per[name])
+                                 if reuse is not None and results else fn(ws, **per[name]))
+            except ParameterError:
                 raise
-            unavailable[name] = str(exc)
+            except AnalysisError as exc:
+                if unavailable is None:
+                    raise
+                unavailable[name] = str(exc)
     return results
 
 

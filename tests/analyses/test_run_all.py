@@ -90,3 +90,41 @@ def test_opt_in_analyses_run_only_when_named(tiny_ws):
     assert "contagion_tests" not in res and "contagion_tests" not in skipped
     with pytest.raises(SocialensError, match="unknown analysis.*choose from.*contagion_tests"):
         run_all(tiny_ws, ["contagion_test"])
+
+
+def test_shared_reads_are_made_once_per_block_and_each_caller_gets_its_own_copy(tiny_ws,
+                                                                               monkeypatch):
+    from datetime import UTC, datetime
+
+    import socialens.analyses.common as common
+
+    calls = []
+    table = tiny_ws.table
+    monkeypatch.setattr(tiny_ws, "table", lambda name: (calls.append(name), table(name))[1])
+    at = datetime(2009, 1, 1, tzinfo=UTC)
+    plain = common.roster_at(tiny_ws, at)
+    n_plain = len(calls)
+    assert n_plain > 0
+    with common.shared_reads():
+        a = common.roster_at(tiny_ws, at)
+        a["name"] = "changed"  # a caller's change stays its own
+        with common.shared_reads():  # nested: the outer block's reads
+            b = common.roster_at(tiny_ws, at)
+        assert len(calls) == 2 * n_plain  # read once inside the block
+        common.roster_at(tiny_ws, datetime(2010, 1, 1, tzinfo=UTC))  # other arguments: read
+        assert len(calls) == 3 * n_plain
+    assert b.equals(plain) and b.attrs["person_ids"] == plain.attrs["person_ids"]
+    common.roster_at(tiny_ws, at)  # after the block: read again
+    assert len(calls) == 4 * n_plain
+
+
+def test_run_all_gives_the_same_results_with_shared_reads(tiny_ws, monkeypatch):
+    import contextlib
+
+    import socialens.analyses as analyses
+    from socialens.analyses import summaries
+
+    names = ["directory", "adoption", "activity", "delegation", "leaders"]
+    shared = summaries(run_all(tiny_ws, names, unavailable={}))
+    monkeypatch.setattr(analyses, "shared_reads", contextlib.nullcontext)
+    assert summaries(run_all(tiny_ws, names, unavailable={})) == shared
