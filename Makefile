@@ -29,7 +29,7 @@ chromium:
 	fi
 
 test: setup chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not exhaustive"
 
 lint: setup
 	$(VENV)/bin/ruff check socialens tests scripts bench eval
@@ -38,6 +38,7 @@ bench: setup
 	$(PY) -m bench
 
 eval: setup
+	$(PY) -m pytest -q -m exhaustive tests/test_kill_points.py tests/site/test_publish_atomic.py
 	$(PY) -m eval
 
 clean:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Helper", "checkpoint", "after", "before", "steps"]
+__all__ = ["Helper", "checkpoint", "after", "before", "steps", "kill_points"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -225,3 +225,14 @@ class Helper:
         self.proc.stdin.close()
         self.proc.wait(30)
         self.proc.stdout.close()
+
+
+def kill_points(stops: list[tuple], core: set[int], id_of: Callable[..., str]) -> list:
+    """``stops`` as pytest parameters: the ``core`` ones (by index) run in ``make test``, the
+    others are marked ``exhaustive`` and run in ``make eval`` (``pytest -m exhaustive``), so the
+    suite stays lean and every point is still tried where the figures come from."""
+    import pytest
+
+    return [pytest.param(*s, id=id_of(*s),
+                         marks=() if i in core else (pytest.mark.exhaustive,))
+            for i, s in enumerate(stops)]

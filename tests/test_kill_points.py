@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import socialens
-from tests.killpoints import Helper, after, before, checkpoint
+from tests.killpoints import Helper, after, before, checkpoint, kill_points
 
 pytestmark = [pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/stat").exists(),
                                  reason="needs os.fork and /proc (Linux)"),
@@ -284,7 +284,8 @@ INGEST_STOPS = [
 ]
 
 
-@pytest.mark.parametrize("prefix,nth", INGEST_STOPS, ids=[f"{p}-{n}" for p, n in INGEST_STOPS])
+@pytest.mark.parametrize("prefix,nth", kill_points(INGEST_STOPS, {0, 7, 9, 12},
+                                                 lambda p, n: f"{p}-{n}"))
 def test_killed_ingest_then_rerun_equals_uninterrupted(ingest_setup, helper, tmp_path, prefix,
                                                        nth):
     _, empty, folder, want, ref_steps = ingest_setup
@@ -361,8 +362,8 @@ def _committed_before(prefix: str, nth: int) -> int:
     return nth if prefix == "committed enrich" else nth - 1
 
 
-@pytest.mark.parametrize("prefix,nth,workers", ENRICH_STOPS,
-                         ids=[f"{p}-{n}-w{w}" for p, n, w in ENRICH_STOPS])
+@pytest.mark.parametrize("prefix,nth,workers", kill_points(ENRICH_STOPS, {1, 3, 10},
+                                                         lambda p, n, w: f"{p}-{n}-w{w}"))
 def test_killed_enrich_then_rerun_equals_uninterrupted(enrich_setup, helper, tmp_path, prefix, nth,
                                                        workers):
     ingested, want = enrich_setup
@@ -535,7 +536,8 @@ COLLECT_STOPS = [
 ]
 
 
-@pytest.mark.parametrize("prefix,nth", COLLECT_STOPS, ids=[f"{p}-{n}" for p, n in COLLECT_STOPS])
+@pytest.mark.parametrize("prefix,nth", kill_points(COLLECT_STOPS, {4, 6, 10, 12},
+                                                 lambda p, n: f"{p}-{n}"))
 def test_killed_collect_then_rerun_equals_uninterrupted(collect_setup, bsky_server, helper,
                                                         tmp_path, prefix, nth):
     base, want, ref_steps = collect_setup
