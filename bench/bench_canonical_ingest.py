@@ -17,6 +17,7 @@ import json
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
                     res[name].append(product(True))
                 elif args.reference:
                     res[name].append(product(False))
+                if res[name]:  # progress: each timing as it is taken
+                    print(json.dumps({name: res[name][-1]}), file=sys.stderr, flush=True)
 
     def stats(xs):
         return {"median": round(statistics.median(xs), 3), "min": round(min(xs), 3),
