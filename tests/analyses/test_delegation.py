@@ -94,7 +94,8 @@ def test_matched_comparison_by_hand(ws):
     assert s["delta_ci"] == pytest.approx([s["delta"] - half, s["delta"] + half])
     assert s["delta_se"] == pytest.approx(math.sqrt(v1 + v0))
     assert s["delta_p_value"] == pytest.approx(2 * stats.t.sf(s["delta"] / math.sqrt(v1 + v0), dof))
-    d = delegation(ws, horizon_days=30).summary  # the default: studentized bootstrap
+    assert delegation(ws, horizon_days=30).summary["interval"] == "t"  # the default
+    d = delegation(ws, horizon_days=30, interval="bootstrap-t").summary
     assert d["interval"] == "bootstrap-t" and d["delta"] == pytest.approx(s["delta"])
     assert d["delta_se"] == pytest.approx(s["delta_se"])
     assert d["delta_ci"][0] < d["delta"] < d["delta_ci"][1]
@@ -178,7 +179,7 @@ def test_bootstrap_t_stretches_the_side_a_skewed_arm_leans_to():
     y = np.clip(np.r_[lead, dele], 0, 1)
     arm = np.r_[np.ones(48, int), np.zeros(58, int)]
     s = np.array(["q"] * len(y))
-    b = matched_difference(y, arm, s, n_boot=4000, seed=1)
+    b = matched_difference(y, arm, s, interval="bootstrap-t", n_boot=4000, seed=1)
     t = matched_difference(y, arm, s, interval="t")
     assert b["ci_high"] - b["estimate"] > 1.1 * (b["estimate"] - b["ci_low"])
     assert t["ci_high"] - t["estimate"] == pytest.approx(t["estimate"] - t["ci_low"])
