@@ -126,7 +126,7 @@ EVIDENCE: dict[str, Evidence] = {
                          "opt-in)"),
     "delegation": Evidence("Model or delegate: delegation comparison calibration on simulated "
                            "organizations", seeds=191, coverage=0.911, null_rejection=0.084,
-                           coverage_of="the planted difference (lowest of the presets: ceo)",
+                           coverage_of="the planted difference (the lowest over its presets)",
                            null_of="under the exact null (null_owner)"),
 }
 

@@ -319,11 +319,13 @@ def test_real_serve_process_beside_real_ingest_enrich_and_init(tmp_path):
 
 
 def test_a_run_cut_short_is_published_only_once_reconciled(split_ws, monkeypatch):
+    import socialens.ingest.canonical_bulk as bulk
     import socialens.ingest.loader as loader
 
     path, rest = split_ws
     serve_copy.prepare(path)
     monkeypatch.setattr(loader, "BATCH_SIZE", 50)
+    monkeypatch.setattr(bulk, "ENABLED", False)  # the record-by-record path, whose _flush fails
     real, calls = loader.Loader._flush, []
 
     def flush_then_fail(self):
