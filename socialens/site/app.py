@@ -48,6 +48,7 @@ from socialens.site.build import (
     ASSETS,
     Renderer,
     asset_text,
+    leader_card,
     run_analyses,
 )
 from socialens.site.feeds import subscription_files
@@ -392,8 +393,7 @@ class _State:
                     if self.results_error is None else
                     "The report card could not be computed (the server's log says why).")
             return self.renderer.person(p, card_note=note).encode("utf-8")
-        r = results.get("leaders")
-        card = r.card_html(p["person_id"]) if r is not None and hasattr(r, "card_html") else None
+        card = leader_card(results, p["person_id"])
         return self.page(key, lambda: self.renderer.person(p, card=card))
 
     def page(self, key: str, make) -> bytes:

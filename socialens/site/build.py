@@ -341,14 +341,17 @@ def _build(ws: Workspace, d: Directory, staging: Path, out: Path, *, include_all
                          include_all=include_all, files=sizes, report=report_path, notes=notes)
 
 
+def leader_card(results: dict, person_id: str) -> Markup | None:
+    """One person's leader report card from ``results`` (the ``leaders`` Result), or None."""
+    r = results.get("leaders")
+    return r.card_html(person_id) if r is not None and hasattr(r, "card_html") else None
+
+
 def leader_cards_html(d: Directory, results: dict) -> dict[str, Markup]:
     """``{person_id: card}`` for the listed people who have a leader report card in ``results``
     (the ``leaders`` Result, computed on the same restricted tables as ``d``)."""
-    r = results.get("leaders")
-    if r is None or not hasattr(r, "card_html"):
-        return {}
     return {p["person_id"]: card for p in d.people
-            if (card := r.card_html(p["person_id"])) is not None}
+            if (card := leader_card(results, p["person_id"])) is not None}
 
 
 def run_analyses(ws: Workspace, params: dict, notes: list[str] | None = None,
