@@ -309,9 +309,9 @@ def _delegation_primary(r: Result) -> dict:
                        f"{s.get('n_delegated', 0)} by an official or delegate account in the same "
                        f"periods, fewer than the {r.params.get('min_per_arm', 3)} each needed")
         return x
-    p = None
+    p = _f(s.get("delta_p_value"))  # the analysis's own test, by its interval's method
     tab = r.tables.get("behaviours")
-    if r.params.get("interval", "t") == "t" and tab is not None and len(tab):
+    if tab is not None and len(tab):
         from socialens.analyses.delegation import ARMS, matched_difference
 
         comp = tab[tab.followed_up.astype(bool) & (tab.at_risk > 0)
@@ -320,13 +320,13 @@ def _delegation_primary(r: Result) -> dict:
                                 comp.seeder_kind.isin(ARMS["leader"]).astype(int).to_numpy(),
                                 comp.period.to_numpy(), interval="t",
                                 min_per_arm=int(r.params.get("min_per_arm", 3)))
-        if md.get("estimate") is not None and abs(md["estimate"] - est) < 1e-12:
-            p = _t_p(est, _f(md.get("se")), _f(md.get("df")))
+        if p is None and md.get("estimate") is not None and abs(md["estimate"] - est) < 1e-12:
+            p = _t_p(est, _f(md.get("se")), _f(md.get("df")))  # a result without delta_p_value
         kept = comp[comp.period.astype(str).isin(list((md.get("weights") or {}).keys()))]
         lead = kept.seeder_kind.isin(ARMS["leader"])
         x.update(n_leader_accounts=int(kept[lead].seeder_account_id.nunique()),
                  n_delegated_accounts=int(kept[~lead].seeder_account_id.nunique()))
-    if p is None:  # bootstrap interval (or no table): normal approximation from the interval
+    if p is None:  # an older result without a table: normal approximation from the interval
         from scipy import stats
 
         se = (ci[1] - ci[0]) / (2 * 1.959963984540054)
