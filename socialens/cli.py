@@ -661,7 +661,9 @@ def simulate(
 # -- export ----------------------------------------------------------------------------------
 @command()
 def export(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    out_dir: Annotated[str, typer.Option(
+        "--out", "-o", help="Output folder (with --parquet-lake also an object-storage URI, "
+        "e.g. s3://bucket/prefix).")],
     workspace: WorkspaceOpt = None,
     tables: Annotated[str, typer.Option(help="Table format: csv or parquet.")] = "csv",
     networks: Annotated[str, typer.Option(
@@ -683,7 +685,8 @@ def export(
     key_file: KeyFileOpt = None,
     parquet_lake: Annotated[bool, typer.Option(
         "--parquet-lake", help="Write only a lake into --out: every table as Parquet plus "
-        "socialens-lake.json, for `analyze --engine spark --lake DIR`.")] = False,
+        "socialens-lake.json, for `analyze --engine spark --lake DIR`. --out may be an "
+        "object-storage URI (s3://bucket/prefix; credentials from the environment).")] = False,
 ) -> None:
     """Write the workspace tables (CSV/Parquet), the networks (GEXF, GraphML) and a ConvoKit corpus.
 
@@ -692,6 +695,11 @@ def export(
     from socialens.export import export_all
 
     fmts = [f.strip() for f in networks.split(",") if f.strip()]
+    from socialens.lake import is_uri
+
+    if is_uri(out_dir) and not parquet_lake:
+        raise SocialensError(f"--out {out_dir}: object-storage URIs take a lake only; add "
+                             "--parquet-lake, or give a local folder")
     if parquet_lake:  # engine: the lake for other engines (socialens.lake)
         from socialens.lake import write_lake
 
@@ -702,7 +710,7 @@ def export(
         _say(f"lake      {out_dir}: {len(m['tables'])} tables, {rows:,} rows")
         return
     with _open(workspace, read_only=True) as ws:
-        res = export_all(ws, out_dir, table_format=tables, network_formats=fmts,
+        res = export_all(ws, Path(out_dir), table_format=tables, network_formats=fmts,
                          convokit=convokit, as_of=as_of, before=before, since=since,
                          kinds=[k for k in kinds.split(",") if k.strip()] if kinds else None,
                          include_all=include_all, pseudonymize=pseudonymize,
