@@ -60,6 +60,8 @@ __all__ = [
     "neutral_mentions",
     "Scan",
     "scan",
+    "scan_many",
+    "scan_value",
     "text_entities",
     "entity_rows",
     "normalize_hashtag",
@@ -403,6 +405,54 @@ def scan(text: str | None, platform: str | None = None) -> Scan:
             if h:
                 out.mentions.append(h.lower())
     return out
+
+
+def scan_many(texts: list[str], twitter: list[bool]) -> tuple[list, list, list]:
+    """:func:`scan`'s matches in many *decoded* texts at once, before normalisation: ``(urls,
+    hashtags, mentions)``, each a list with one list of raw matches per text (URL matches
+    untrimmed, runs of glued hashtags, mention names), ``twitter[i]`` choosing text i's mention
+    rule (``platform in TWITTER_PLATFORMS``). The patterns run as C-level maps over the whole
+    column; :func:`scan_value` turns each distinct match into what :func:`scan` gives for it, so
+    ``scan(t, p)`` is ``scan_value`` of ``scan_many([t], [p in TWITTER_PLATFORMS])``'s matches
+    (tests/ingest/test_canonical_bulk.py checks this on the test corpus and random texts).
+
+    >>> scan_many(["RT@Sen: #A#b http://t.co/x.", "@bob.x-y-"], [True, False])
+    ([['http://t.co/x.'], []], [['#A#b'], []], [['Sen'], ['bob.x-y-']])
+    """
+    rest = list(texts)
+    urls: list = [[]] * len(texts)
+    hit = [i for i, h in enumerate(map(_has_url, texts)) if h]
+    if hit:
+        urls = list(urls)
+        cut = [texts[i] for i in hit]
+        for i, found, left in zip(hit, map(URL_RE.findall, cut),
+                                  map(URL_RE.sub, [" "] * len(cut), cut), strict=True):
+            urls[i], rest[i] = found, left
+    tags: list = [[]] * len(texts)
+    for i in [i for i, t in enumerate(rest) if "#" in t or "\uff03" in t]:
+        tags[i] = HASHTAG_RE.findall(rest[i])
+    mentions: list = [[]] * len(texts)
+    at = [i for i, t in enumerate(rest) if "@" in t or "\uff20" in t]
+    for i in at:
+        mentions[i] = (TWITTER_MENTION_RE if twitter[i] else MENTION_RE).findall(rest[i])
+    return urls, tags, mentions
+
+
+def scan_value(kind: str, match: str, twitter: bool = True) -> list[str]:
+    """What :func:`scan` lists for one raw match of :func:`scan_many` (``kind``: ``url``,
+    ``hashtag`` or ``mention``): the trimmed URL, the normalised tags of a run, the lower-cased
+    name (trailing ``.``/``-`` removed off Twitter); empty when scan lists nothing for it.
+
+    >>> scan_value("hashtag", "#A#b"), scan_value("mention", "bob.x-y-", twitter=False)
+    (['a', 'b'], ['bob.x-y'])
+    """
+    if kind == "url":
+        u = _trim_url(match)
+        return [u] if u and u.lower() not in ("http://", "https://", "www.") else []
+    if kind == "hashtag":
+        return [normalize_hashtag(tag) for tag in _tags(match)]
+    h = match if twitter else match.rstrip(".-")
+    return [h.lower()] if h else []
 
 
 def entity_rows(

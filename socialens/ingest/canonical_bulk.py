@@ -72,6 +72,11 @@ def _t(k: str) -> str:
     return f"t_{k}"
 
 
+def _e(k: str) -> str:
+    """The field's JSON text (NULL when absent or null), from the one parse of the line."""
+    return f'CAST(js."{k}" AS VARCHAR)'
+
+
 def _s(k: str) -> str:
     return f"s_{k}"
 
@@ -122,7 +127,7 @@ def _steps(tz: str | None) -> list[tuple[str, str, str, str | None]]:
                   "attrs"))
     for k in _LISTS:
         t, s = _t(k), _s(k)
-        e = f"e[{FIELDS.index(k) + 1}]"
+        e = _e(k)
         falsy = (f"CASE {t} WHEN 'ARRAY' THEN json_array_length({e}) = 0 WHEN 'VARCHAR' THEN "
                  f"{s} = '' WHEN 'BOOLEAN' THEN {s} = 'false' WHEN 'OBJECT' THEN "
                  f"len(json_keys({e})) = 0 "
@@ -176,9 +181,16 @@ def _steps(tz: str | None) -> list[tuple[str, str, str, str | None]]:
 
 
 def _stage_sql(tz: str | None) -> str:
-    paths = ", ".join(_q("$." + k) for k in FIELDS)
-    types = ", ".join(f"coalesce(json_type(e[{i + 1}]), 'NULL') AS {_t(k)}, "
-                      f"e[{i + 1}] ->> '$' AS {_s(k)}" for i, k in enumerate(FIELDS))
+    # each field's JSON type from the first character of its JSON text (json_type only for a
+    # number) and its value (a string without escapes is the text between the quotes)
+    types = ", ".join(
+        f"CASE WHEN {_e(k)} IS NULL THEN 'NULL' ELSE CASE left({_e(k)}, 1) WHEN '\"' THEN "
+        f"'VARCHAR' WHEN '{{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' "
+        f"WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' ELSE json_type({_e(k)}) END END "
+        f"AS {_t(k)}, CASE WHEN left({_e(k)}, 1) <> '\"' THEN {_e(k)} "
+        f"WHEN contains({_e(k)}, '\\') THEN {_e(k)} ->> '$' ELSE {_e(k)}[2:-2] END AS {_s(k)}"
+        for k in FIELDS)
+    struct = "{" + ", ".join(f'"{k}": "JSON"' for k in FIELDS) + "}"
     values = []
     for k in ("post_id", "account_id", "created_at"):
         values.append(f"CASE {_t(k)} WHEN 'VARCHAR' THEN {_clean(k)} WHEN 'NULL' THEN NULL "
@@ -209,24 +221,39 @@ def _stage_sql(tz: str | None) -> str:
                      for k in _INTS)
     lists = ", ".join(
         f"CASE WHEN {_t(k)} = 'NULL' THEN NULL WHEN {_t(k)} = 'ARRAY' THEN "
-        f"from_json(e[{FIELDS.index(k) + 1}], '[\"VARCHAR\"]') ELSE []::VARCHAR[] END AS l_{k}"
+        f"from_json({_e(k)}, '[\"VARCHAR\"]') ELSE []::VARCHAR[] END AS l_{k}"
         for k in _LISTS)
     return f"""
     WITH lines AS (
-        SELECT _line, rtrim(line, chr(13)) AS raw FROM _cb_lines
-        WHERE trim(line, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> ''),
+        SELECT _line, CASE WHEN _line = 1 AND starts_with(line, chr(65279)) THEN
+                             rtrim(substr(line, 2), chr(13))
+                           WHEN suffix(line, chr(13)) THEN rtrim(line, chr(13))
+                           ELSE line END AS raw
+        FROM _cb_lines
+        -- blank lines (bytes.strip()) are not records; most lines start with a non-blank
+        WHERE ascii(line) NOT IN (0, 9, 10, 11, 12, 13, 32)
+              OR trim(line, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> ''),
     parsed AS (
         SELECT _line, raw, json_valid(raw) AS ok,
                -- what DuckDB's parser reads differently from Python's, or Python's loads() cuts
-               regexp_matches(raw, '\\\\u[dD][89a-fA-F]|,[ \\t\\n\\r]*[\\]}}]')
-                 OR (length(raw) > 200 AND
-                     length(raw) - length(replace(replace(raw, '[', ''), '{{', '')) > 200)
+               -- (a surrogate escape that is not one of a high-low pair; an escaped backslash
+               -- beside surrogate escapes is not looked into)
+               (contains(raw, '\\u') AND regexp_matches(raw, '\\\\u[dD][89a-fA-F]') AND (
+                 contains(raw, '\\\\')
+                 OR len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}'))
+                    <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))
+                 OR len(regexp_extract_all(raw, '\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))
+                    <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))))
+                 OR (contains(raw, ',') AND regexp_matches(raw, ',[ \\t\\n\\r]*[\\]}}]'))
+                 OR (strlen(raw) > 200 AND
+                     strlen(raw) - strlen(replace(replace(raw, '[', ''), '{{', '')) > 200)
                  AS odd
         FROM lines),
     valid AS (SELECT *, CASE WHEN ok THEN raw END AS j FROM parsed),
-    topped AS (SELECT *, coalesce(json_type(j), 'NULL') AS t_top FROM valid),
+    topped AS (SELECT *, CASE WHEN j IS NULL THEN 'NULL' WHEN left(j, 1) = '{{' THEN 'OBJECT'
+                              ELSE coalesce(json_type(j), 'NULL') END AS t_top FROM valid),
     objects AS (SELECT *, CASE WHEN t_top = 'OBJECT' AND NOT odd THEN j END AS o FROM topped),
-    keyed AS (SELECT *, json_extract(o, [{paths}]) AS e, json_keys(o) AS k FROM objects),
+    keyed AS (SELECT *, from_json(o, '{struct}') AS js, json_keys(o) AS k FROM objects),
     fields AS (SELECT *, len(k) <> len(list_distinct(k)) AS dupkeys FROM keyed),
     typed AS (SELECT *, {types} FROM fields),
     valued AS (SELECT *, {", ".join(values)} FROM typed),
@@ -248,24 +275,63 @@ def _stage_sql(tz: str | None) -> str:
            CASE WHEN status = 'ok' AND t_lang = 'VARCHAR' THEN {_clean('lang')} END AS lang,
            {ids},
            CASE WHEN status = 'ok' AND t_url = 'VARCHAR' THEN {_clean('url')} END AS url,
-           CASE WHEN status <> 'ok' THEN NULL WHEN e[15] IS NULL THEN 'public'
+           CASE WHEN status <> 'ok' THEN NULL WHEN NOT list_contains(k, 'visibility') THEN 'public'
                 WHEN v_visibility IS NULL OR lower(v_visibility) = 'unknown' THEN NULL
                 ELSE lower(v_visibility) END AS visibility,
            {ints},
-           status = 'ok' AND t_attrs = 'OBJECT' AND len(json_keys(e[4])) > 0 AS has_attrs,
+           status = 'ok' AND t_attrs = 'OBJECT' AND len(json_keys(js."attrs")) > 0 AS has_attrs,
            {lists}
     FROM decided
     """
 
 
+class _Undecidable(Exception):
+    """The file must go record by record (the message says why)."""
+
+
+def _bad_utf8_lines(data: bytes, first: int):
+    """A chunk that is not valid UTF-8, line by line as :func:`~socialens.ingest.sources.iter_jsonl`
+    decodes it: ``(texts, bad)``, texts with ``""`` (a blank line, skipped) in place of each line
+    that does not decode, bad its ``(line, raw, reason)`` quarantine entries (the reader's text)."""
+    texts, bad = [], []
+    blines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        blines.pop()
+    for i, b in enumerate(blines):
+        try:
+            texts.append(b.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            texts.append("")  # not staged: its quarantine entry is added beside
+        lineno = first + i
+        bline = b + b"\n" if i < len(blines) - 1 or data.endswith(b"\n") else b
+        try:
+            bline.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append((lineno, bline.decode("utf-8", "replace").rstrip("\r\n"),
+                        f"not valid UTF-8 (byte 0x{bline[exc.start]:02x} at byte "
+                        f"{exc.start + 1}); re-save the file as UTF-8"))
+    return texts, bad
+
+
 def _line_arrays(path: Path):
-    """``(first_line_number, lines)`` per chunk of the file: an Arrow string array of its lines
-    without the ``\\n`` (None: a chunk that is not valid UTF-8)."""
+    """``(first_line_number, lines, bad)`` per chunk of the (gunzipped) file: an Arrow string array
+    of its lines without the ``\\n``, and the quarantine entries of lines that are not UTF-8
+    (those lines are blank in the array)."""
+    from socialens.ingest.sources import open_binary
+
     line = 1
     rest = b""
-    with open(path, "rb") as f:
+    try:
+        f = open_binary(path)
+    except Exception as exc:  # noqa: BLE001 - the per-record path reports it
+        raise _Undecidable("the file cannot be opened") from exc
+    with f:
         while True:
-            block = f.read(CHUNK)
+            try:
+                block = f.read(CHUNK)
+            except (OSError, EOFError) as exc:
+                raise _Undecidable("a damaged .gz file") from exc
             data = rest + block
             if not data:
                 return
@@ -286,12 +352,13 @@ def _line_arrays(path: Path):
             off[-1] = len(flat)
             arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(off.tobytes()),
                                                    pa.py_buffer(flat))
+            bad: list = []
             try:
                 arr.validate(full=True)
             except pa.ArrowInvalid:
-                yield line, None
-                return
-            yield line, arr
+                texts, bad = _bad_utf8_lines(data, line)
+                arr = pa.array(texts, pa.large_string())
+            yield line, arr, bad
             line += n
             if not block:
                 return
@@ -307,11 +374,9 @@ def _stage(con, path: Path, tz: str | None) -> str | None:
     sql = _stage_sql(tz)
     con.execute("DROP TABLE IF EXISTS _cb_stage")
     first = True
-    for start, arr in _line_arrays(path):
-        if arr is None:
-            return "not valid UTF-8"
-        if start == 1 and len(arr) and arr[0].as_py().startswith("\ufeff"):
-            return "a byte order mark"
+    bad_utf8: list = []
+    for start, arr, bad in _line_arrays(path):
+        bad_utf8 += bad
         tbl = pa.table({"_line": pa.array(np.arange(start, start + len(arr)), pa.int64()),
                         "line": arr})
         con.register("_cb_lines", tbl)
@@ -340,6 +405,16 @@ def _stage(con, path: Path, tz: str | None) -> str | None:
         except RecursionError:
             return "JSON Python cannot parse"
         return "JSON DuckDB reads differently"
+    if bad_utf8:
+        con.register("_cb_bad", pa.table({
+            "_line": pa.array([r[0] for r in bad_utf8], pa.int64()),
+            "raw": pa.array([r[1] for r in bad_utf8], pa.string()),
+            "reason": pa.array([r[2] for r in bad_utf8], pa.string())}))
+        try:
+            con.execute("""INSERT INTO _cb_stage BY NAME
+                           SELECT _line, raw, 'bad' AS status, reason FROM _cb_bad""")
+        finally:
+            con.unregister("_cb_bad")
     if reasons:
         con.register("_cb_broken", pa.table({
             "_line": pa.array([r[0] for r in reasons], pa.int64()),
@@ -357,13 +432,14 @@ def load_posts(loader: Loader, path: Path, tz: str | None) -> FileReport | None:
     written) when the file must go through the per-record path (see the module docstring)."""
     if not ENABLED:
         return None
-    if path.suffix == ".gz":
-        return _fallback("a .gz file")
     if loader._forgotten:
         return _fallback("forgotten people")
     con = loader.con
     try:
         why = _stage(con, path, tz)
+    except _Undecidable as exc:
+        con.execute("DROP TABLE IF EXISTS _cb_stage")
+        return _fallback(str(exc))
     except Exception:  # noqa: BLE001 - any surprise in staging: the per-record path decides
         con.execute("DROP TABLE IF EXISTS _cb_stage")
         return _fallback("staging failed")
@@ -375,13 +451,34 @@ def load_posts(loader: Loader, path: Path, tz: str | None) -> FileReport | None:
         return _Bulk(loader).run()
     finally:
         con.execute("DROP TABLE IF EXISTS _cb_stage")
-        con.execute("DROP TABLE IF EXISTS _cb_batch")
+
+
+#: entity sources: (source, kind) of a given list (``hashtags``...) or of matches found in text
+_GIVEN = (("h", "hashtag", "hashtags"), ("m", "mention", "mentions"), ("u", "url", "urls"))
+
+
+def _entity_values(src: str, item: str) -> list[tuple[str, str]]:
+    """The ``post_entities`` pairs that one item gives, exactly as :func:`map_post` (through
+    :func:`~socialens.ingest.canonical.post_entities` and :func:`~socialens.text.entity_rows`)
+    and the Loader store them: ``h``/``m``/``u`` an item of a given list, ``ht`` a hashtag run,
+    ``mt``/``mg`` a mention found with the Twitter/other rule, ``ut`` a URL match."""
+    from socialens.ingest.loader import _clean_text
+    from socialens.text import normalize_hashtag, normalize_mention, normalize_url, scan_value
+
+    if src in ("h", "m", "u"):
+        kind, found = {"h": "hashtag", "m": "mention", "u": "url"}[src], [item]
+    else:
+        kind = {"ht": "hashtag", "mt": "mention", "mg": "mention", "ut": "url"}[src]
+        found = scan_value(kind, item, twitter=src != "mg")
+    norm = {"hashtag": normalize_hashtag, "mention": normalize_mention, "url": normalize_url}[kind]
+    return [(kind, _clean_text(v)) for v in map(norm, found) if v]
 
 
 class _Bulk:
-    """The Loader's bookkeeping over the staged file: what each good record becomes is decided
-    for the whole file at once, then rows are inserted in the Loader's batches, one committed
-    transaction each."""
+    """The Loader's bookkeeping over the staged file: what each good record becomes, its stored
+    text and attrs and its entities are decided for the whole file at once (set-based, Python
+    only over distinct values and the texts that need it), then rows are inserted in the Loader's
+    batches, one committed transaction each (the kill-point tests stop between them)."""
 
     def __init__(self, loader: Loader):
         self.l = loader
@@ -418,21 +515,25 @@ class _Bulk:
                                                 ORDER BY r._line) > 1 THEN 'duplicate'
                         ELSE 'load' END AS fate
             FROM r LEFT JOIN posts p ON p.post_id = r.post_id AND NOT dup_in_batch
-                                        AND NOT unknown""")
+                                        AND NOT unknown
+            ORDER BY r._line""")
         bounds = con.execute("""SELECT batch, max(_line), count(*),
-                                       count(*) FILTER (WHERE fate = 'duplicate')
+                                       count(*) FILTER (WHERE fate = 'duplicate'),
+                                       count(*) FILTER (WHERE fate = 'load'),
+                                       count(*) FILTER (WHERE fate = 'unknown')
                                 FROM _cb_good GROUP BY batch ORDER BY batch""").fetchall()
         n_lines = con.execute("SELECT count(*), max(_line) FROM _cb_stage").fetchone()
         ld.report.n_read = n_lines[0]
+        self._prepare()
         ld._begin(datetime.now(UTC))
         try:
             prev = 0
-            for i, (batch, last, n, n_dup) in enumerate(bounds):
+            for i, (batch, last, n, n_dup, n_load, n_unknown) in enumerate(bounds):
                 final = i == len(bounds) - 1
                 upto = n_lines[1] if final else last
                 with ld.ws.transaction():
                     self._quarantine_lines(prev, upto)
-                    self._batch(batch, prev, last, n, n_dup)
+                    self._batch(batch, prev, last, n, n_dup, n_load, n_unknown)
                     ld._flush_quarantine()
                     if final:
                         ld._finish()
@@ -446,9 +547,115 @@ class _Bulk:
             ld._abandon()
             raise
         finally:
-            con.execute("DROP TABLE IF EXISTS _cb_good")
+            for t in ("_cb_good", "_cb_load", "_cb_ents"):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
         return ld.report
 
+    # -- the whole file at once -----------------------------------------------------------------
+    def _prepare(self) -> None:
+        """``_cb_load``: the posts rows to insert (texts decoded, attrs normalised) with their
+        batch; ``_cb_ents``: their ``post_entities`` rows."""
+        import json as _json
+
+        from socialens.ingest.loader import _clean_text
+        from socialens.text import decode_entities
+
+        con = self.con
+        # stored texts: HTML character references decoded (only texts with a '&' can change)
+        amp = con.execute("""SELECT s._line, s.text FROM _cb_stage s SEMI JOIN
+                               (SELECT _line FROM _cb_good WHERE fate = 'load') g USING (_line)
+                             WHERE contains(s.text, '&')""").fetchall()
+        fixes = {}
+        for line, text in amp:
+            dec = decode_entities(text)
+            if dec != text:
+                fixes[line] = [dec, None]
+        # attrs as the Loader writes a JSON column (sorted keys, Python's separators)
+        for line, raw in con.execute(
+                """SELECT s._line, s.raw FROM _cb_stage s SEMI JOIN
+                     (SELECT _line FROM _cb_good WHERE fate = 'load') g USING (_line)
+                   WHERE s.has_attrs""").fetchall():
+            attrs = _json.loads(raw)["attrs"]
+            fixes.setdefault(line, [None, None])[1] = _clean_text(
+                _json.dumps(attrs, ensure_ascii=False, sort_keys=True, default=str))
+        con.register("_cb_fix", pa.table({
+            "_line": pa.array(list(fixes), pa.int64()),
+            "text": pa.array([v[0] for v in fixes.values()], pa.string()),
+            "attrs": pa.array([v[1] for v in fixes.values()], pa.string())}))
+        try:
+            con.execute("""CREATE OR REPLACE TEMP TABLE _cb_load AS
+                SELECT g.batch, s._line, s.post_id, s.account_id, s.created_at,
+                       coalesce(f.text, s.text) AS text, s.lang, s.reply_to_post_id,
+                       s.reply_to_account_id, s.quote_of, s.repost_of, s.like_count,
+                       s.repost_count, s.reply_count, s.quote_count, s.url, f.attrs,
+                       s.visibility, s.platform, s.l_hashtags, s.l_mentions, s.l_urls
+                FROM _cb_stage s JOIN _cb_good g USING (_line) LEFT JOIN _cb_fix f USING (_line)
+                WHERE g.fate = 'load' ORDER BY s._line""")
+        finally:
+            con.unregister("_cb_fix")
+        self._entities()
+
+    def _entities(self) -> None:
+        """``_cb_ents`` from the given lists and, for a list a record leaves out, from its text
+        (:func:`~socialens.text.scan_many` over the whole column, :func:`_entity_values` once
+        per distinct item)."""
+        from socialens.text import TWITTER_PLATFORMS, scan_many
+
+        con = self.con
+        need = con.execute("""SELECT _line, platform, text, l_hashtags IS NULL,
+                                     l_mentions IS NULL, l_urls IS NULL
+                              FROM _cb_load WHERE (l_hashtags IS NULL OR l_mentions IS NULL
+                                                   OR l_urls IS NULL) AND text <> ''
+                              ORDER BY _line""").to_arrow_table()
+        found = []
+        if need.num_rows:
+            lines = need.column(0)
+            texts = need.column(2).to_pylist()
+            twitter = [p in TWITTER_PLATFORMS for p in need.column(1).to_pylist()]
+            urls, tags, mentions = scan_many(texts, twitter)
+            src_m = pa.array(["mt" if t else "mg" for t in twitter], pa.string())
+            for src, lists, col in (("ut", urls, 5), ("ht", tags, 3), (src_m, mentions, 4)):
+                tbl = pa.table({"_line": lines, "src": src if isinstance(src, pa.Array)
+                                else pa.array([src] * len(lines), pa.string()),
+                                "items": pa.array(lists, pa.list_(pa.string()))})
+                found.append(tbl.filter(need.column(col)))
+        else:
+            found.append(pa.table({"_line": pa.array([], pa.int64()),
+                                   "src": pa.array([], pa.string()),
+                                   "items": pa.array([], pa.list_(pa.string()))}))
+        con.register("_cb_found", pa.concat_tables(found))
+        try:
+            given = " UNION ALL ".join(
+                f"SELECT _line, '{src}' AS src, unnest(l_{col}) AS item FROM _cb_load "
+                f"WHERE l_{col} IS NOT NULL" for src, _, col in _GIVEN)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _cb_items AS
+                SELECT DISTINCT _line, src, item FROM (
+                    {given}
+                    UNION ALL SELECT _line, src, unnest(items) AS item FROM _cb_found)""")
+        finally:
+            con.unregister("_cb_found")
+        distinct = con.execute("SELECT DISTINCT src, item FROM _cb_items").fetchall()
+        m_src, m_item, m_kind, m_value = [], [], [], []
+        for src, item in distinct:
+            for kind, value in _entity_values(src, item):
+                m_src.append(src)
+                m_item.append(item)
+                m_kind.append(kind)
+                m_value.append(value)
+        con.register("_cb_emap", pa.table({"src": pa.array(m_src, pa.string()),
+                                           "item": pa.array(m_item, pa.string()),
+                                           "kind": pa.array(m_kind, pa.string()),
+                                           "value": pa.array(m_value, pa.string())}))
+        try:
+            con.execute("""CREATE OR REPLACE TEMP TABLE _cb_ents AS
+                SELECT DISTINCT l.batch, l._line, l.post_id, m.kind, m.value
+                FROM _cb_items i JOIN _cb_emap m USING (src, item) JOIN _cb_load l USING (_line)
+                ORDER BY l._line""")
+        finally:
+            con.unregister("_cb_emap")
+            con.execute("DROP TABLE IF EXISTS _cb_items")
+
+    # -- batch by batch -------------------------------------------------------------------------
     def _quarantine_lines(self, after: int, upto: int) -> None:
         rows = self.con.execute(
             """SELECT _line, raw, field, reason FROM _cb_stage WHERE status = 'bad'
@@ -456,28 +663,40 @@ class _Bulk:
         for line, raw, fld, reason in rows:
             self.l._add_quarantine(line, raw, self.l.report.target, reason, fld)
 
-    def _batch(self, batch: int, after: int, last: int, n: int, n_dup: int) -> None:
+    def _batch(self, batch: int, after: int, last: int, n: int, n_dup: int, n_load: int,
+               n_unknown: int) -> None:
         from socialens.ingest.loader import unknown_ref_reason
 
         ld, con = self.l, self.con
         ld.report.n_duplicate += n_dup
-        unknown = con.execute(
-            """SELECT s._line, s.raw, s.account_id FROM _cb_good g JOIN _cb_stage s USING (_line)
-               WHERE g.batch = ? AND g.fate = 'unknown' ORDER BY s._line""", [batch]).fetchall()
-        for line, raw, value in unknown:
-            ld._add_quarantine(line, raw, "posts",
-                               unknown_ref_reason("account_id", value, "accounts"), "account_id")
+        if n_unknown:
+            unknown = con.execute(
+                """SELECT s._line, s.raw, s.account_id FROM _cb_good g JOIN _cb_stage s
+                   USING (_line) WHERE g.batch = ? AND g.fate = 'unknown' ORDER BY s._line""",
+                [batch]).fetchall()
+            for line, raw, value in unknown:
+                ld._add_quarantine(line, raw, "posts",
+                                   unknown_ref_reason("account_id", value, "accounts"),
+                                   "account_id")
         self._mark_records(after, last)
-        con.execute("""CREATE OR REPLACE TEMP TABLE _cb_batch AS
-            SELECT s.* FROM _cb_stage s SEMI JOIN
-              (SELECT _line FROM _cb_good WHERE batch = ? AND fate = 'load') g USING (_line)
-            WHERE s._line > ? AND s._line <= ?""", [batch, after, last])
-        loaded = con.execute("SELECT count(*) FROM _cb_batch").fetchone()[0]
-        if loaded:
-            self._insert(loaded)
-        ld.report.n_loaded += loaded
+        if n_load:
+            con.execute(
+                """INSERT INTO posts (post_id, account_id, created_at, text, lang,
+                     reply_to_post_id, reply_to_account_id, quote_of, repost_of, like_count,
+                     repost_count, reply_count, quote_count, url, attrs, visibility,
+                     collected_as, run_id, source_line)
+                   SELECT post_id, account_id, created_at, text, lang, reply_to_post_id,
+                          reply_to_account_id, quote_of, repost_of, like_count, repost_count,
+                          reply_count, quote_count, url, attrs::JSON, visibility, 'record', ?,
+                          _line
+                   FROM _cb_load WHERE batch = ? ORDER BY _line""", [ld.run_id, batch])
+            con.execute("""INSERT OR IGNORE INTO post_entities
+                           SELECT post_id, kind, value, ? FROM _cb_ents WHERE batch = ?""",
+                        [ld.run_id, batch])
+        ld.report.n_loaded += n_load
         if ld.on_progress:
             ld.on_progress(n)
+
     def _mark_records(self, after: int, last: int) -> None:
         """As :meth:`Loader._mark_records`: posts loaded embedded that now arrive as records."""
         ld = self.l
@@ -490,75 +709,3 @@ class _Bulk:
                 """UPDATE posts SET collected_as = 'record' WHERE collected_as = 'embedded'
                    AND post_id IN (SELECT post_id FROM _cb_stage WHERE status = 'ok'
                                    AND _line > ? AND _line <= ?)""", [after, last])
-
-    def _insert(self, n: int) -> None:
-        from socialens.ingest.canonical import post_entities
-        from socialens.ingest.loader import _clean_text
-        from socialens.text import decode_entities
-
-        ld, con = self.l, self.con
-        # the Python part: decoded texts (only those with a '&'), attrs, entities
-        tbl = con.execute(
-            """SELECT _line, post_id, platform, text, l_hashtags, l_mentions, l_urls,
-                      CASE WHEN has_attrs THEN raw END AS raw
-               FROM _cb_batch ORDER BY _line""").to_arrow_table()
-        lines = tbl.column("_line").to_pylist()
-        post_ids = tbl.column("post_id").to_pylist()
-        texts = tbl.column("text").to_pylist()
-        platforms = tbl.column("platform").to_pylist()
-        given = [tbl.column(f"l_{k}").to_pylist() for k in _LISTS]
-        raws = tbl.column("raw").to_pylist()
-        t_line, t_text, a_line, a_json = [], [], [], []
-        e_post, e_kind, e_value = [], [], []
-        loads = json.loads
-        for j, text in enumerate(texts):
-            if text and "&" in text:
-                dec = decode_entities(text)
-                if dec != text:
-                    t_line.append(lines[j])
-                    t_text.append(dec)
-                    text = dec
-            lists = [g[j] for g in given]
-            for kind, value in post_entities(text, platforms[j], lists):
-                e_post.append(post_ids[j])
-                e_kind.append(kind)
-                e_value.append(_clean_text(value))
-            if raws[j] is not None:
-                attrs = loads(raws[j])["attrs"]
-                a_line.append(lines[j])
-                a_json.append(_clean_text(json.dumps(attrs, ensure_ascii=False, sort_keys=True,
-                                                     default=str)))
-        fix = pa.table({"_line": pa.array(t_line + a_line, pa.int64()),
-                        "text": pa.array(t_text + [None] * len(a_line), pa.string()),
-                        "attrs": pa.array([None] * len(t_line) + a_json, pa.string())})
-        con.register("_cb_fix", fix)
-        try:
-            con.execute(
-                """INSERT INTO posts (post_id, account_id, created_at, text, lang,
-                     reply_to_post_id, reply_to_account_id, quote_of, repost_of, like_count,
-                     repost_count, reply_count, quote_count, url, attrs, visibility,
-                     collected_as, run_id, source_line)
-                   SELECT b.post_id, b.account_id, b.created_at,
-                          coalesce(ft.text, b.text), b.lang, b.reply_to_post_id,
-                          b.reply_to_account_id, b.quote_of, b.repost_of, b.like_count,
-                          b.repost_count, b.reply_count, b.quote_count, b.url,
-                          fa.attrs::JSON, b.visibility, 'record', ?, b._line
-                   FROM _cb_batch b
-                   LEFT JOIN (SELECT _line, text FROM _cb_fix WHERE text IS NOT NULL) ft
-                     ON ft._line = b._line
-                   LEFT JOIN (SELECT _line, attrs FROM _cb_fix WHERE attrs IS NOT NULL) fa
-                     ON fa._line = b._line
-                   ORDER BY b._line""", [ld.run_id])
-        finally:
-            con.unregister("_cb_fix")
-        if e_post:
-            ents = pa.table({"post_id": pa.array(e_post, pa.string()),
-                             "kind": pa.array(e_kind, pa.string()),
-                             "value": pa.array(e_value, pa.string())})
-            con.register("_cb_ents", ents)
-            try:
-                con.execute("INSERT OR IGNORE INTO post_entities SELECT post_id, kind, value, ? "
-                            "FROM _cb_ents", [ld.run_id])
-            finally:
-                con.unregister("_cb_ents")
-        del n
