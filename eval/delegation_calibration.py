@@ -83,14 +83,14 @@ PRESETS = {
     "null_owner": ("null", {"leader_max_level": 0, "delegate_audience": "owner",
                             "campaign_seed_shares": (0.5, 0.0, 0.5, 0.0)}),
 }
-SEED_BASE = 171_000
+SEED_BASE = 171_200
 DEV_SEEDS = range(0, 13)
 N_SEEDS = 200
 HORIZON_DAYS = 90.0
 N_MC = 4000
 BUDGET_S = 1200.0
-HEADLINE = "t"  # the bootstrap-t, declared headline for 171000+, did no better (EVALUATION.md)
-METHODS = ("t", "bootstrap-t", "bootstrap")
+HEADLINE = "hc3"  # declared for 171200+; t was the headline of 171000-171190 (EVALUATION.md)
+METHODS = ("hc3", "t", "bootstrap-t", "bootstrap")
 
 
 def _config(preset: str):
@@ -100,13 +100,11 @@ def _config(preset: str):
     return make_config(base, **{**SETTINGS, **extra})
 
 
-def planted_delta(cfg, seed: int, weights: dict[str, float], *, n_mc: int = N_MC,
-                  horizon_days: float = HORIZON_DAYS) -> dict:
-    """The expected matched difference on this seed's organization, by Monte Carlo over fresh
-    campaigns of the simulator (see the module docstring)."""
-    from socialens.simulate.activity import DAY, build_population
+def _organization(cfg, seed: int):
+    """The organization of ``seed`` rebuilt from its streams (org chart, network, adoption and
+    population), as ``simulate`` builds it."""
+    from socialens.simulate.activity import build_population
     from socialens.simulate.adoption import simulate_adoption
-    from socialens.simulate.behaviours import simulate_campaigns
     from socialens.simulate.network import build_network
     from socialens.simulate.org import build_org
 
@@ -114,16 +112,23 @@ def planted_delta(cfg, seed: int, weights: dict[str, float], *, n_mc: int = N_MC
     net = build_network(cfg, org, np.random.default_rng([seed, 2]))
     ad = simulate_adoption(cfg, org, net, np.random.default_rng([seed, 3]))
     pop = build_population(cfg, org, net, ad, np.random.default_rng([seed, 4]))
-    sh = np.asarray(cfg.campaign_seed_shares, dtype=float)
-    sh[3] = 0.0  # member-seeded campaigns are not compared
-    mc = cfg.replace(n_campaigns=n_mc, campaign_seed_shares=tuple(sh / sh.sum()))
-    camps = simulate_campaigns(mc, seed + 10**7, org, net, pop)
+    return org, net, pop
+
+
+def score_campaigns(cfg, camps, pop, *, horizon_days: float = HORIZON_DAYS) -> pd.DataFrame:
+    """Each leader-seeded or delegated campaign scored exactly as the analysis scores it: ``arm``
+    (1 = leader), ``s`` (calendar quarter of its start), ``y`` (uptake share: members on the
+    platform at its start, the seeder's owner excepted, first uses in ``(t0, t0 + horizon]``)."""
+    from socialens.simulate.activity import DAY
+
     n = pop.n
     h = int(horizon_days * DAY)
     created = pop.created_sec[:n]
     base = pd.Timestamp(f"{cfg.start}T00:00:00Z")
     rows = []
     for row, ent, sec in zip(camps.rows, camps.ent, camps.sec, strict=True):
+        if row["seed_kind"] == "member":
+            continue
         t0 = row["introduced_sec"]
         s = row["seed_ent"]
         owner = s if s < n else (int(pop.delegates_of[s - n - 1]) if s > n else -1)
@@ -140,7 +145,81 @@ def planted_delta(cfg, seed: int, weights: dict[str, float], *, n_mc: int = N_MC
         q = (base + pd.Timedelta(seconds=int(t0))).tz_localize(None).to_period("Q")
         rows.append({"arm": 1 if row["seed_kind"] == "leader" else 0, "s": str(q),
                      "y": len(took) / risk})
-    df = pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["arm", "s", "y"])
+
+
+def spread(preset: str, seed: int, *, n_sets: int = 40, n_truth: int = 12_000,
+           methods=("hc3", "t")) -> pd.DataFrame:
+    """The decisive diagnostic (development seeds only): conditional on one organization, the
+    simulator draws ``n_sets`` independent sets of the observed campaigns (set 0 is the one the
+    product sees, stream ``seed``; set ``r`` stream ``seed + 10**8 + 1000 r``), each scored as
+    the analysis scores it; each set's matched difference and intervals by ``methods``, against
+    the expectation from ``n_truth`` campaigns (streams ``seed + 10**7``) with the set's own
+    weights. The sd of ``estimate - planted`` over the sets is the true sd of the estimate for
+    that organization, to compare with the mean ``se_<method>``."""
+    from socialens.analyses.delegation import matched_difference
+    from socialens.simulate.behaviours import simulate_campaigns
+
+    cfg = _config(preset)
+    org, net, pop = _organization(cfg, seed)
+    sh = np.asarray(cfg.campaign_seed_shares, dtype=float)
+    sh[3] = 0.0
+    mc = cfg.replace(n_campaigns=n_truth, campaign_seed_shares=tuple(sh / sh.sum()))
+    mu = score_campaigns(cfg, simulate_campaigns(mc, seed + 10**7, org, net, pop), pop
+                         ).groupby(["s", "arm"]).y.mean()
+    rows = []
+    for r in range(n_sets):
+        df = score_campaigns(cfg, simulate_campaigns(
+            cfg, seed if r == 0 else seed + 10**8 + 1000 * r, org, net, pop), pop)
+        row: dict = {"preset": preset, "seed": seed, "set": r}
+        for m in methods:
+            o = matched_difference(df.y.to_numpy(), df.arm.to_numpy(), df.s.to_numpy(),
+                                   interval=m)
+            row.update({f"se_{m}": o["se"], f"df_{m}": o["df"],
+                        f"ci_{m}": [o["ci_low"], o["ci_high"]] if o["ci_low"] is not None
+                        else None})
+        row["estimate"] = o["estimate"]
+        if o["estimate"] is not None and all((k, a) in mu.index for k in o["weights"]
+                                             for a in (0, 1)):
+            row["planted"] = float(sum(w * (mu[(k, 1)] - mu[(k, 0)])
+                                       for k, w in o["weights"].items()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarize_spread(df: pd.DataFrame, methods=("hc3", "t")) -> dict:
+    """Per preset: the pooled sd of ``(estimate - planted) / se`` and the coverage of each
+    method over every (organization, set), and the mean ratio of the true sd of the estimate
+    per organization to its mean se."""
+    out: dict = {}
+    df = df[df.planted.notna()]
+    for p, g in df.groupby("preset"):
+        err = g.estimate - g.planted
+        out[f"n_orgs_{p}"] = int(g.seed.nunique())
+        out[f"n_sets_{p}"] = int(len(g))
+        for m in methods:
+            lo, hi = g[f"ci_{m}"].map(lambda c: c[0]), g[f"ci_{m}"].map(lambda c: c[1])
+            out[f"sd_z_{p}_{m}"] = round(float((err / g[f"se_{m}"]).std()), 4)
+            out[f"coverage_{p}_{m}"] = round(float(((lo <= g.planted) & (g.planted <= hi))
+                                                   .mean()), 4)
+            per = g.assign(err=err).groupby("seed").agg(sd=("err", "std"),
+                                                        se=(f"se_{m}", "mean"))
+            out[f"sd_over_se_{p}_{m}"] = round(float((per.sd / per.se).mean()), 4)
+    return out
+
+
+def planted_delta(cfg, seed: int, weights: dict[str, float], *, n_mc: int = N_MC,
+                  horizon_days: float = HORIZON_DAYS) -> dict:
+    """The expected matched difference on this seed's organization, by Monte Carlo over fresh
+    campaigns of the simulator (see the module docstring)."""
+    from socialens.simulate.behaviours import simulate_campaigns
+
+    org, net, pop = _organization(cfg, seed)
+    sh = np.asarray(cfg.campaign_seed_shares, dtype=float)
+    sh[3] = 0.0  # member-seeded campaigns are not compared
+    mc = cfg.replace(n_campaigns=n_mc, campaign_seed_shares=tuple(sh / sh.sum()))
+    camps = simulate_campaigns(mc, seed + 10**7, org, net, pop)
+    df = score_campaigns(cfg, camps, pop, horizon_days=horizon_days)
     g = df.groupby(["s", "arm"]).y.agg(["mean", "var", "size"])
     est, var = 0.0, 0.0
     for s, w in weights.items():
@@ -345,7 +424,27 @@ def main(argv=None) -> None:
     ap.add_argument("--rows", type=Path, help="write per-seed rows here (JSON Lines)")
     ap.add_argument("--summarize", type=Path, nargs="+", help="only summarize these rows")
     ap.add_argument("--presets", nargs="+", choices=list(PRESETS), help="only these presets")
+    ap.add_argument("--spread", type=int, metavar="N_SETS",
+                    help="the diagnostic instead: N_SETS campaign sets per organization of "
+                         "--seeds development seeds from --seed-base (below 100000)")
     a = ap.parse_args(argv)
+    if a.spread:
+        if a.seed_base >= 100_000:
+            ap.error("--spread is for development seeds: give --seed-base below 100000 "
+                     "(the reported runs use 170000+)")
+        t0 = time.perf_counter()
+        jobs = [(p, a.seed_base + k) for k in range(a.seeds) for p in a.presets or PRESETS]
+        frames = []
+        for p, sd in jobs:
+            frames.append(spread(p, sd, n_sets=a.spread))
+            if a.rows:
+                frames[-1].to_json(a.rows, orient="records", lines=True, mode="a")
+        out = summarize_spread(pd.concat(frames))
+        out.update(seeds=[a.seed_base, a.seed_base + a.seeds - 1], n_sets=a.spread,
+                   seconds=round(time.perf_counter() - t0, 1))
+        print(out, file=sys.stderr)
+        emit(out)
+        return
     if a.summarize:
         df = pd.DataFrame(read_rows(a.summarize))
         if "error" in df:

@@ -24,13 +24,16 @@ earliest account creation, else the first record post), except the seeder's owne
 their first use (``period``: quarter by default); strata with at least one behaviour of each arm
 are kept and weighted by their number of behaviours,
 ``delta = sum_s w_s (mean_L,s - mean_D,s)``, ``w_s = n_s / sum n_s``. The behaviour is the unit of
-replication: the standard error comes from the within-stratum variances pooled per arm; the default
-interval (``interval="t"``) is the Student interval (Satterthwaite degrees of freedom);
+replication. The default interval (``interval="hc3"``) is the Student interval (residual degrees of
+freedom, behaviours minus cells) with the HC3 variance of the stratum-by-arm means (MacKinnon &
+White 1985):
+each cell's own spread, inflated by ``n / (n - 1)`` (leverage ``1 / n``), which fixed the 4–5 %
+too small standard error of the pooled ``t`` interval on development organizations (the true
+spread of the estimate over many campaign sets of one organization vs its mean se;
+docs/methods.md, *Delegation*). ``interval="t"`` pools each arm's within-stratum variance;
 ``interval="bootstrap-t"`` takes its quantiles from the studentized bootstrap (behaviours
 resampled within stratum and arm) and ``interval="bootstrap"`` is the percentile interval of the
-same resamples. Neither bootstrap did better than ``t`` on 191 fresh simulated organizations
-(EVALUATION.md, *Model or delegate*), and every interval still under-covers a little: the
-standard error is 5–8 % too small (docs/methods.md, *Delegation*). With fewer than ``min_per_arm`` behaviours in either arm of the matched strata
+same resamples. With fewer than ``min_per_arm`` behaviours in either arm of the matched strata
 the comparison says the data cannot tell and prints no number.
 
 Everything set-based is ibis (no SQL strings, no backend connection); the statistics run in Python
@@ -60,8 +63,8 @@ __all__ = ["delegation", "per_behaviour", "matched_difference", "PERIODS", "INTE
 
 #: calendar strata of the matched comparison
 PERIODS = {"quarter": "Q", "half": "2Q", "year": "Y", "none": None}
-#: interval methods
-INTERVALS = ("t", "bootstrap-t", "bootstrap")
+#: interval methods (the first is the default)
+INTERVALS = ("hc3", "t", "bootstrap-t", "bootstrap")
 #: seeder kinds of the two arms
 ARMS = {"leader": ("leader",), "delegated": ("official", "delegate")}
 _METRICS = (("uptake_share", "share of members who took it up"),
@@ -246,7 +249,7 @@ def _strata(t: pd.Series, period: str) -> pd.Series:
 
 
 def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
-                       interval: str = "t", level: float = 0.95, n_boot: int = 2000,
+                       interval: str = "hc3", level: float = 0.95, n_boot: int = 2000,
                        seed: int = 0, min_per_arm: int = 3) -> dict:
     """The stratified (matched) difference of means, arm 1 minus arm 0, and its interval.
 
@@ -258,8 +261,16 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
         1 = leader-seeded, 0 = delegated.
     stratum : array
         Matching stratum of each behaviour (its period).
-    interval : {"t", "bootstrap-t", "bootstrap"}
-        ``t`` (the default): ``var = sum_s w_s^2 (s2_1 / n_1s + s2_0 / n_0s)`` with ``s2_a`` the within-stratum
+    interval : {"hc3", "t", "bootstrap-t", "bootstrap"}
+        ``hc3`` (the default): the HC3 (jackknife-type) variance of the cell means of the
+        saturated stratum-by-arm regression, weights fixed:
+        ``var = sum_s w_s^2 (e2_1s / (n_1s - 1)^2 + e2_0s / (n_0s - 1)^2)`` with ``e2_as`` the
+        sum of squared deviations from the cell mean, i.e. ``s2_as / (n_as - 1)`` per cell (the
+        unbiased ``s2_as / n_as`` inflated by ``1 / (1 - h)`` with leverage ``h = 1 / n_as``); a
+        cell with a single behaviour (leverage 1, HC3 undefined) takes its arm's pooled
+        within-stratum variance ``s2_a / 1``; Student quantile with the regression's residual
+        degrees of freedom (behaviours minus cells, as for an HC3 t test; Long & Ervin 2000);
+        ``t``: ``var = sum_s w_s^2 (s2_1 / n_1s + s2_0 / n_0s)`` with ``s2_a`` the within-stratum
         variance of arm ``a`` pooled over the kept strata, Satterthwaite degrees of freedom;
         ``bootstrap-t``: the same estimate and ``se``, the quantiles of the
         studentized replicates ``T* = (delta* - delta) / se*`` in place of Student's
@@ -313,22 +324,24 @@ def matched_difference(y: np.ndarray, arm: np.ndarray, stratum: np.ndarray, *,
     alpha = 1 - level
     if interval not in INTERVALS:
         raise AnalysisError(f"interval={interval!r}; choose from {', '.join(INTERVALS)}")
-    if interval in ("t", "bootstrap-t"):
+    if interval in ("hc3", "t", "bootstrap-t"):
         cells = [(s, a, ws_, d.y[(d.s == s) & (d.arm == a)].to_numpy())
                  for s, ws_ in w.items() for a in (1, 0)]
-        var, parts, dfs = _pooled_var(cells, kept)
+        var, parts, dfs = (_hc3_var if interval == "hc3" else _pooled_var)(cells, kept)
         if not math.isfinite(var):  # an arm with one behaviour per kept stratum: no spread
             out.update(estimate=None, mean_leader=None, mean_delegated=None, status="too few",
                        reason="every period has a single behaviour of one of the arms, so "
                               "their spread cannot be estimated")
             return out
         se = math.sqrt(var)
-        if var > 0:
+        if interval == "hc3":  # residual df of the cell-means regression
+            dof = float(n1 + n0 - 2 * len(kept))
+        elif var > 0:
             dof = var ** 2 / sum(v ** 2 / f for v, f in zip(parts, dfs, strict=True) if f > 0)
         else:
             dof = float(sum(dfs))
         out.update(se=se, df=float(dof))
-        if interval == "t" or se == 0:
+        if interval in ("hc3", "t") or se == 0:
             q = float(stats.t.ppf(1 - alpha / 2, dof))
             out.update(ci_low=est - q * se, ci_high=est + q * se,
                        p_value=(float(2 * stats.t.sf(abs(est) / se, dof)) if se > 0
@@ -367,6 +380,33 @@ def _pooled_var(cells, kept) -> tuple[float, list[float], list[int]]:
         dof = int(kept[a].sum()) - len(kept)
         parts.append(ss / dof * f if dof > 0 else math.nan)
         dfs.append(dof)
+    return sum(parts), parts, dfs
+
+
+def _hc3_var(cells, kept) -> tuple[float, list[float], list[int]]:
+    """The HC3 variance of the matched difference (MacKinnon & White 1985): per cell of ``n >= 2``
+    behaviours ``w_s^2 * sum (y - mean)^2 / (n - 1)^2``; the cells of an arm with a single
+    behaviour together ``s2_a * sum w_s^2`` with ``s2_a`` the arm's pooled within-stratum variance
+    (``nan`` when they exist and the arm has no spare degree of freedom). Also the parts and
+    their degrees of freedom (``n - 1`` per cell, the pooled ones for the singletons)."""
+    pooled: dict[int, float] = {}
+    for a in (1, 0):
+        ss = sum(float(((v - v.mean()) ** 2).sum()) for _, b, _, v in cells if b == a)
+        dof = int(kept[a].sum()) - len(kept)
+        pooled[a] = ss / dof if dof > 0 else math.nan
+    parts, dfs = [], []
+    single = {1: 0.0, 0: 0.0}
+    for _, a, ws_, v in cells:
+        n = len(v)
+        if n >= 2:
+            parts.append(ws_ ** 2 * float(((v - v.mean()) ** 2).sum()) / (n - 1) ** 2)
+            dfs.append(n - 1)
+        else:
+            single[a] += ws_ ** 2
+    for a in (1, 0):
+        if single[a] > 0:
+            parts.append(pooled[a] * single[a])
+            dfs.append(int(kept[a].sum()) - len(kept))
     return sum(parts), parts, dfs
 
 
@@ -434,7 +474,7 @@ def delegation(
     behaviours=None,
     horizon_days: float = 90.0,
     period: str = "quarter",
-    interval: str = "t",
+    interval: str = "hc3",
     min_per_arm: int = 3,
     leaders: str = "is_leader",
     as_of=None,
@@ -458,9 +498,10 @@ def delegation(
         are listed but not compared.
     period : {"quarter", "half", "year", "none"}
         Matching strata: the calendar period of the first use.
-    interval : {"t", "bootstrap-t", "bootstrap"}
-        The interval of the matched difference (see :func:`matched_difference`): the
-        studentized bootstrap by default.
+    interval : {"hc3", "t", "bootstrap-t", "bootstrap"}
+        The interval of the matched difference (see :func:`matched_difference`): by default
+        ``hc3``, the Student interval with the HC3 (jackknife-type) variance per period and arm;
+        ``t`` pools each arm's within-period variance.
     min_per_arm : int
         Below this many compared behaviours in either arm the data cannot tell (no number).
     leaders, as_of : str, time
@@ -565,7 +606,10 @@ def delegation(
             "are listed, not compared.",
             f"Matched comparison: behaviours grouped by the {period} of their first use; periods "
             "with behaviours of both arms are kept and weighted by their number of behaviours. "
-            + {"t": "t interval from the within-period variances pooled per arm "
+            + {"hc3": "t interval from the HC3 variance of each period's and arm's mean "
+                      "(its own spread, inflated by n/(n-1) for the small number of behaviours; "
+                      "degrees of freedom: behaviours minus period-arm cells).",
+               "t": "t interval from the within-period variances pooled per arm "
                     "(Satterthwaite).",
                "bootstrap-t": "Studentized bootstrap interval (behaviours resampled within "
                               "period and arm; the standard error from the within-period "

@@ -94,7 +94,12 @@ def test_matched_comparison_by_hand(ws):
     assert s["delta_ci"] == pytest.approx([s["delta"] - half, s["delta"] + half])
     assert s["delta_se"] == pytest.approx(math.sqrt(v1 + v0))
     assert s["delta_p_value"] == pytest.approx(2 * stats.t.sf(s["delta"] / math.sqrt(v1 + v0), dof))
-    assert delegation(ws, horizon_days=30).summary["interval"] == "t"  # the default
+    h = delegation(ws, horizon_days=30).summary  # the default: HC3, each arm's SS / (n - 1)^2
+    assert h["interval"] == "hc3" and h["delta"] == pytest.approx(s["delta"])
+    h1, h0 = v1 * 3 / 2, v0 * 3 / 2                                      # s2 / (n - 1), n = 3
+    assert h["delta_se"] == pytest.approx(math.sqrt(h1 + h0))
+    assert h["delta_ci"][1] - h["delta"] == pytest.approx(stats.t.ppf(0.975, 6 - 2)
+                                                          * math.sqrt(h1 + h0))
     d = delegation(ws, horizon_days=30, interval="bootstrap-t").summary
     assert d["interval"] == "bootstrap-t" and d["delta"] == pytest.approx(s["delta"])
     assert d["delta_se"] == pytest.approx(s["delta_se"])
@@ -143,6 +148,65 @@ def test_pooled_variance_by_hand():
     assert r["df"] == pytest.approx(dof) and r["df"] == pytest.approx(4.41, abs=0.01)
     q = stats.t.ppf(0.975, dof)
     assert [r["ci_low"], r["ci_high"]] == pytest.approx([0.3 - q * r["se"], 0.3 + q * r["se"]])
+
+
+def test_hc3_variance_by_hand():
+    # the same cells as above; HC3 per cell SS / (n - 1)^2: q1 leader 0.02 / 1, delegated
+    # 0.14 / 4; q2 leader 0.02 / 4, delegated 0.02 / 1; every weight^2 = 0.25
+    y = np.array([0.5, 0.3, 0.1, 0.2, 0.6, 0.9, 0.7, 0.8, 0.4, 0.2])
+    arm = np.array([1, 1, 0, 0, 0, 1, 1, 1, 0, 0])
+    s = np.array(["q1"] * 5 + ["q2"] * 5)
+    r = matched_difference(y, arm, s)
+    assert r["estimate"] == pytest.approx(0.30)
+    parts = 0.25 * np.array([0.02, 0.035, 0.005, 0.02])
+    assert r["se"] == pytest.approx(math.sqrt(parts.sum())) and parts.sum() == pytest.approx(0.02)
+    assert r["se"] == pytest.approx(0.141421, abs=1e-6)
+    dof = 10 - 4  # residual df of the cell-means regression: 10 behaviours, 4 cells
+    assert r["df"] == dof
+    q = stats.t.ppf(0.975, dof)
+    assert [r["ci_low"], r["ci_high"]] == pytest.approx([0.3 - q * r["se"], 0.3 + q * r["se"]])
+    assert r["p_value"] == pytest.approx(2 * stats.t.sf(0.3 / r["se"], dof))
+    # wider than the pooled t (0.117851): each cell's mean inflated by n / (n - 1)
+    assert r["se"] > matched_difference(y, arm, s, interval="t")["se"]
+
+
+def test_hc3_equals_statsmodels_on_the_cell_means_regression():
+    # the matched difference is a contrast of the saturated stratum-by-arm regression's
+    # coefficients (weights fixed); statsmodels' HC3 covariance of that contrast is the se
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(7)
+    s = np.repeat(["q1", "q2", "q3"], [9, 12, 7])
+    arm = np.r_[rng.permutation([1] * 4 + [0] * 5), rng.permutation([1] * 7 + [0] * 5),
+                rng.permutation([1] * 3 + [0] * 4)]
+    y = rng.gamma(0.8, 0.05, len(s)) + 0.02 * arm
+    r = matched_difference(y, arm, s)
+    cells = [(q, a) for q in ("q1", "q2", "q3") for a in (1, 0)]
+    x = np.column_stack([((s == q) & (arm == a)).astype(float) for q, a in cells])
+    fit = sm.OLS(y, x).fit(cov_type="HC3", use_t=True)
+    w = {q: np.mean(s == q) for q in ("q1", "q2", "q3")}
+    c = np.array([(1 if a else -1) * w[q] for q, a in cells])
+    assert r["estimate"] == pytest.approx(float(c @ fit.params))
+    assert r["se"] == pytest.approx(math.sqrt(float(c @ fit.cov_params() @ c)))
+    assert r["df"] == fit.df_resid == len(y) - 6
+    lo, hi = fit.t_test(c).conf_int(alpha=0.05)[0]  # statsmodels' HC3 t test, df_resid
+    assert [r["ci_low"], r["ci_high"]] == pytest.approx([lo, hi])
+
+
+def test_hc3_cell_with_one_behaviour_takes_the_pooled_variance():
+    # q1: leader 0.5, 0.3 (SS 0.02), delegated 0.1 alone; q2: leader 0.9, 0.7, 0.8 (SS 0.02),
+    # delegated 0.4, 0.2, 0.3 (SS 0.02). Weights 3/9, 6/9. The lone delegated cell takes the
+    # delegated arm's pooled within-stratum variance 0.02 / (4 - 2) = 0.01, with its 2 df.
+    y = np.array([0.5, 0.3, 0.1, 0.9, 0.7, 0.8, 0.4, 0.2, 0.3])
+    arm = np.array([1, 1, 0, 1, 1, 1, 0, 0, 0])
+    s = np.array(["q1"] * 3 + ["q2"] * 6)
+    r = matched_difference(y, arm, s)
+    w1, w2 = 3 / 9, 6 / 9
+    assert r["estimate"] == pytest.approx(w1 * (0.4 - 0.1) + w2 * (0.8 - 0.3))
+    parts = np.array([w1 ** 2 * 0.02 / 1, w2 ** 2 * 0.02 / 4, w2 ** 2 * 0.02 / 4,
+                      w1 ** 2 * 0.01])
+    assert r["se"] == pytest.approx(math.sqrt(parts.sum()))
+    assert r["df"] == 9 - 4
 
 
 def test_bootstrap_t_is_the_studentized_resampling_by_hand():
