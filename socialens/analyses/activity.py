@@ -516,8 +516,8 @@ def _permutation_test(y, e, g, n_permutations: int, seed: int) -> dict:
         b, exact, chunks = int(n_permutations), False, []
         left = b
         while left > 0:
-            m = min(left, max(1, 2_000_000 // n))
-            chunks.append(np.argpartition(rng.random((m, n)), small - 1, axis=1)[:, :small])
+            m = min(left, max(1, 2_000_000 // (small if small * small <= n else n)))
+            chunks.append(random_subsets(rng, n, small, m))
             left -= m
         count = 1
     for idx in chunks:
@@ -527,6 +527,31 @@ def _permutation_test(y, e, g, n_permutations: int, seed: int) -> dict:
         count += int((ratio(sy, se) >= obs * (1 - 1e-9)).sum())
     res.update(p_value=count / b if exact else count / (b + 1), n_permutations=b, exact=exact)
     return res
+
+
+def random_subsets(rng: np.random.Generator, n: int, k: int, m: int) -> np.ndarray:
+    """``m`` independent, uniformly random ``k``-subsets of ``range(n)``, one per row (``m × k``
+    indices, no index twice in a row).
+
+    When ``k² ≤ n`` (a few leaders among many people) each row is drawn with replacement and
+    drawn again while it repeats an index (the birthday bound: a row repeats with probability
+    below ``1 − e^(−1/2) ≈ 0.39``), which keeps a row uniform over the ordered ``k``-tuples of
+    distinct indices and so over ``k``-subsets, at ``O(k)`` per row; otherwise the first ``k`` of
+    a random permutation (``argpartition`` of uniforms, ``O(n)`` per row).
+
+    >>> rows = random_subsets(np.random.default_rng(0), 10_000, 5, 3)
+    >>> rows.shape, all(len(set(r)) == 5 for r in rows)
+    ((3, 5), True)
+    """
+    if k * k <= n:
+        out = rng.integers(0, n, size=(m, k))
+        while True:
+            srt = np.sort(out, axis=1)
+            bad = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+            if not bad.any():
+                return out
+            out[bad] = rng.integers(0, n, size=(int(bad.sum()), k))
+    return np.argpartition(rng.random((m, n)), k - 1, axis=1)[:, :k]
 
 
 def _capped_collection(n_total: pd.Series) -> tuple[bool, int | None]:

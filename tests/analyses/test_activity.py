@@ -196,3 +196,41 @@ def test_embedded_latest_statuses_neither_cover_nor_stretch_the_window(ws):
     explicit = activity(ws, platform="twitter", window_start=first, window_end=last)
     assert explicit.summary["window"]["rate_ratio_leaders_vs_others"]["rate_group"] == \
         pytest.approx(rr["rate_group"])
+
+
+@pytest.mark.parametrize("n, k", [(12, 3), (6, 3), (40, 1)])
+def test_random_subsets_are_uniform_over_k_subsets(n, k):
+    """Both samplers (rows drawn again while they repeat an index, k² ≤ n; a random permutation's
+    first k otherwise) give every k-subset the same probability."""
+    from math import comb
+
+    from scipy import stats as sps
+
+    from socialens.analyses.activity import random_subsets
+
+    rows = random_subsets(np.random.default_rng(7), n, k, 300 * comb(n, k))
+    assert rows.shape == (300 * comb(n, k), k)
+    assert all(len(set(r)) == k for r in rows[:5000])
+    keys = np.sort(rows, axis=1) @ (n ** np.arange(k))
+    _, counts = np.unique(keys, return_counts=True)
+    assert len(counts) == comb(n, k)
+    assert sps.chisquare(counts).pvalue > 1e-3
+
+
+def test_the_permutation_test_of_a_few_leaders_among_many_draws_small_subsets():
+    """200,000 people, 30 leaders: the test draws 30-subsets, not 200,000-permutations, and its
+    p-value is that of the exchangeable null (a planted ratio of 1.5 is found, none is not)."""
+    rng = np.random.default_rng(3)
+    n, k = 200_000, 30
+    e = rng.uniform(10, 50, n)
+    g = np.zeros(n, bool)
+    g[:k] = True
+    y = rng.poisson(e * np.where(g, 1.5, 1.0))
+    from socialens.analyses.activity import rate_ratio
+
+    r = rate_ratio(y, e, g, n_permutations=9999, seed=1)
+    assert r["permutation"]["n_permutations"] == 9999 and not r["permutation"]["exact"]
+    assert r["permutation"]["p_value"] < 0.001
+    y0 = rng.poisson(e)
+    p0 = rate_ratio(y0, e, g, n_permutations=999, seed=1)["permutation"]["p_value"]
+    assert 0.001 < p0 <= 1
