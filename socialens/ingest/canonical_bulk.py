@@ -280,6 +280,8 @@ def _stage_sql(tz: str | None) -> str:
                 ELSE lower(v_visibility) END AS visibility,
            {ints},
            status = 'ok' AND t_attrs = 'OBJECT' AND len(json_keys(js."attrs")) > 0 AS has_attrs,
+           NULL::VARCHAR AS py_attrs,
+           NULL::STRUCT(kind VARCHAR, value VARCHAR)[] AS py_ents,
            {lists}
     FROM decided
     """
@@ -369,7 +371,7 @@ def _fallback(why: str) -> None:
     return None
 
 
-def _stage(con, path: Path, tz: str | None) -> str | None:
+def _stage(con, loader: Loader, path: Path, tz: str | None) -> str | None:
     """Stage the file into ``_cb_stage``; a reason to fall back, or None."""
     sql = _stage_sql(tz)
     con.execute("DROP TABLE IF EXISTS _cb_stage")
@@ -390,21 +392,6 @@ def _stage(con, path: Path, tz: str | None) -> str | None:
             con.unregister("_cb_lines")
     if first:
         return "an empty file"
-    if con.execute("SELECT count(*) FROM _cb_stage WHERE status = 'undecidable'").fetchone()[0]:
-        return "a record SQL cannot decide as map_post does"
-    from socialens.ingest.sources import loads
-
-    broken = con.execute("SELECT _line, raw FROM _cb_stage WHERE status = 'json'").fetchall()
-    reasons = []
-    for line, raw in broken:
-        try:
-            loads(raw)
-        except json.JSONDecodeError as exc:
-            reasons.append((line, f"broken JSON at column {exc.colno}: {exc.msg}"))
-            continue
-        except RecursionError:
-            return "JSON Python cannot parse"
-        return "JSON DuckDB reads differently"
     if bad_utf8:
         con.register("_cb_bad", pa.table({
             "_line": pa.array([r[0] for r in bad_utf8], pa.int64()),
@@ -415,16 +402,98 @@ def _stage(con, path: Path, tz: str | None) -> str | None:
                            SELECT _line, raw, 'bad' AS status, reason FROM _cb_bad""")
         finally:
             con.unregister("_cb_bad")
-    if reasons:
-        con.register("_cb_broken", pa.table({
-            "_line": pa.array([r[0] for r in reasons], pa.int64()),
-            "reason": pa.array([r[1] for r in reasons], pa.string())}))
+    _decide_in_python(con, loader, tz)
+    return None
+
+
+#: the staged columns of a good record, as :func:`_decide_in_python` fills them in
+_ROW = (("post_id", pa.string()), ("account_id", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")), ("text", pa.string()),
+        ("lang", pa.string()), ("reply_to_post_id", pa.string()),
+        ("reply_to_account_id", pa.string()), ("quote_of", pa.string()),
+        ("repost_of", pa.string()), ("url", pa.string()), ("visibility", pa.string()),
+        ("like_count", pa.int64()), ("repost_count", pa.int64()), ("reply_count", pa.int64()),
+        ("quote_count", pa.int64()))
+
+
+def _decide_in_python(con, loader: Loader, tz: str | None) -> None:
+    """The records the SQL cannot decide exactly (``undecidable``: a lone surrogate escape,
+    duplicate keys, a trailing comma, deep nesting, a value whose Python ``str()`` SQL does not
+    reproduce, a time in another ISO 8601 form, a naive time with ``--timezone``) and the lines
+    DuckDB's JSON parser refuses (``json``): each goes through the reader's parse, ``map_post``
+    and the Loader's row check, one by one, and its staged row is filled in with the outcome
+    (its post row and entities, or its quarantine reason). The rest of the file stays set-based."""
+    from socialens.errors import RecordError
+    from socialens.ingest.canonical import map_post
+    from socialens.ingest.sources import loads, too_deep_error
+
+    todo = con.execute("""SELECT _line, raw, status = 'undecidable' FROM _cb_stage
+                          WHERE status IN ('undecidable', 'json') ORDER BY _line""").fetchall()
+    if not todo:
+        return
+    if n := sum(t[2] for t in todo):
+        STATS["records decided in Python"] += n
+    bad: list[tuple[int, str, str | None]] = []
+    good: list[tuple[int, dict]] = []
+    for line, raw, _ in todo:
         try:
-            con.execute("""UPDATE _cb_stage s SET status = 'bad', reason = b.reason, field = NULL
-                           FROM _cb_broken b WHERE s._line = b._line""")
+            data, cut = loads(raw)
+        except json.JSONDecodeError as exc:
+            bad.append((line, f"broken JSON at column {exc.colno}: {exc.msg}", None))
+            continue
+        except RecursionError as exc:  # the per-record path fails the same way
+            raise _Undecidable("JSON Python cannot parse") from exc
+        if cut:
+            err = too_deep_error(data)
+            if err is not None:
+                bad.append((line, err.reason, err.field))
+                continue
+            data = None
+        try:
+            [(_, row)] = map_post(data, tz)
+        except RecordError as exc:
+            bad.append((line, exc.reason, exc.field))
+            continue
+        why = loader._invalid("posts", row)
+        if why is not None:
+            bad.append((line, why[0], why[1]))
+            continue
+        good.append((line, row))
+    if bad:
+        con.register("_cb_broken", pa.table({
+            "_line": pa.array([r[0] for r in bad], pa.int64()),
+            "reason": pa.array([r[1] for r in bad], pa.string()),
+            "field": pa.array([r[2] for r in bad], pa.string())}))
+        try:
+            con.execute("""UPDATE _cb_stage s SET status = 'bad', reason = b.reason,
+                             field = b.field FROM _cb_broken b WHERE s._line = b._line""")
         finally:
             con.unregister("_cb_broken")
-    return None
+    if good:
+        from socialens.ingest.loader import _clean_text
+
+        cols = {"_line": pa.array([g[0] for g in good], pa.int64())}
+        for name, typ in _ROW:
+            cols[name] = pa.array([g[1].get(name) for g in good], typ)
+        cols["platform"] = pa.array([g[1]["post_id"].split(":", 1)[0] for g in good])
+        cols["py_attrs"] = pa.array(
+            [None if g[1].get("attrs") is None else _clean_text(json.dumps(
+                g[1]["attrs"], ensure_ascii=False, sort_keys=True, default=str)) for g in good],
+            pa.string())
+        ent = pa.list_(pa.struct([("kind", pa.string()), ("value", pa.string())]))
+        cols["py_ents"] = pa.array([[{"kind": k, "value": v} for k, v in
+                                     dict.fromkeys(g[1].get("_entities") or ())]
+                                    for g in good], ent)
+        con.register("_cb_py", pa.table(cols))
+        sets = ", ".join(f"{c} = p.{c}" for c in (*(n for n, _ in _ROW), "platform", "py_attrs",
+                                                   "py_ents"))
+        try:
+            con.execute(f"""UPDATE _cb_stage s SET status = 'ok', reason = NULL, field = NULL,
+                              has_attrs = false, l_hashtags = [], l_mentions = [], l_urls = [],
+                              {sets}
+                            FROM _cb_py p WHERE s._line = p._line""")
+        finally:
+            con.unregister("_cb_py")
 
 
 def load_posts(loader: Loader, path: Path, tz: str | None) -> FileReport | None:
@@ -436,7 +505,7 @@ def load_posts(loader: Loader, path: Path, tz: str | None) -> FileReport | None:
         return _fallback("forgotten people")
     con = loader.con
     try:
-        why = _stage(con, path, tz)
+        why = _stage(con, loader, path, tz)
     except _Undecidable as exc:
         con.execute("DROP TABLE IF EXISTS _cb_stage")
         return _fallback(str(exc))
@@ -587,8 +656,9 @@ class _Bulk:
                 SELECT g.batch, s._line, s.post_id, s.account_id, s.created_at,
                        coalesce(f.text, s.text) AS text, s.lang, s.reply_to_post_id,
                        s.reply_to_account_id, s.quote_of, s.repost_of, s.like_count,
-                       s.repost_count, s.reply_count, s.quote_count, s.url, f.attrs,
-                       s.visibility, s.platform, s.l_hashtags, s.l_mentions, s.l_urls
+                       s.repost_count, s.reply_count, s.quote_count, s.url,
+                       coalesce(s.py_attrs, f.attrs) AS attrs, s.visibility, s.platform,
+                       s.l_hashtags, s.l_mentions, s.l_urls, s.py_ents
                 FROM _cb_stage s JOIN _cb_good g USING (_line) LEFT JOIN _cb_fix f USING (_line)
                 WHERE g.fate = 'load' ORDER BY s._line""")
         finally:
@@ -648,9 +718,15 @@ class _Bulk:
                                            "value": pa.array(m_value, pa.string())}))
         try:
             con.execute("""CREATE OR REPLACE TEMP TABLE _cb_ents AS
-                SELECT DISTINCT l.batch, l._line, l.post_id, m.kind, m.value
-                FROM _cb_items i JOIN _cb_emap m USING (src, item) JOIN _cb_load l USING (_line)
-                ORDER BY l._line""")
+                SELECT DISTINCT * FROM (
+                    SELECT l.batch, l._line, l.post_id, m.kind, m.value
+                    FROM _cb_items i JOIN _cb_emap m USING (src, item)
+                    JOIN _cb_load l USING (_line)
+                    UNION ALL  -- the records decided in Python: map_post's entities
+                    SELECT batch, _line, post_id, e.kind, e.value
+                    FROM (SELECT batch, _line, post_id, unnest(py_ents) AS e FROM _cb_load
+                          WHERE py_ents IS NOT NULL))
+                ORDER BY _line""")
         finally:
             con.unregister("_cb_emap")
             con.execute("DROP TABLE IF EXISTS _cb_items")

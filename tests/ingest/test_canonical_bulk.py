@@ -192,31 +192,58 @@ def test_a_damaged_gz_file_goes_record_by_record(tmp_path):
     assert any("cut short" in r for r in tables["quarantine"])
 
 
-@pytest.mark.parametrize(("lines", "why", "name"), [
-    ([json.dumps({**P, "text": "\ud800"})], "a record SQL cannot decide as map_post does",
-     "posts.jsonl"),
-    (['{"post_id": "twitter:1", "post_id": "twitter:2", "account_id": "twitter:1", '
-      '"created_at": "2020-01-01T00:00:00Z"}'], "a record SQL cannot decide as map_post does",
-     "posts.jsonl"),
-    (['{"post_id": "twitter:1", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z",}'],
-     "a record SQL cannot decide as map_post does", "posts.jsonl"),
-    ([json.dumps({**P, "created_at": "2020-01-01T00:00:00+0000"})],
-     "a record SQL cannot decide as map_post does", "posts.jsonl"),
-    ([json.dumps({**P, "like_count": float("nan")})],
-     "a record SQL cannot decide as map_post does", "posts.jsonl"),
-])
-def test_files_the_sql_cannot_decide_go_record_by_record_invisibly(tmp_path, lines, why, name):
-    _, used = _parity(tmp_path, [_org(tmp_path, lines, name)])
-    assert used == {f"fallback: {why}": 1}
+Q = {**P, "post_id": "twitter:99"}
+UNDECIDED = [  # records the SQL does not decide: each goes through map_post alone
+    json.dumps({**Q, "text": "\ud800 #Tag"}),  # a lone surrogate
+    json.dumps({**Q, "text": "\U0001f600 #Tag"}, ensure_ascii=False).replace(  # a good pair,
+        "\U0001f600", "\\\\ud83d\\ude00"),  # but behind an escaped backslash
+    '{"post_id": "twitter:1", "post_id": "twitter:99", "account_id": "twitter:1", '
+    '"created_at": "2020-01-01T00:00:00Z", "hashtags": ["X"]}',  # duplicate keys: the last wins
+    '{"post_id": "twitter:99", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z",}',
+    json.dumps({**Q, "created_at": "2020-01-01T00:00:00+0000"}),  # another ISO 8601 form
+    json.dumps({**Q, "created_at": "2020-01-01T00:00"}),  # naive, in another form: quarantined
+    json.dumps({**Q, "like_count": float("nan")}),
+    json.dumps({**Q, "like_count": 3.0, "attrs": {"z": [1]}}),
+    json.dumps({**Q, "text": "deep " + "[" * 300 + "]" * 300}),
+    json.dumps({**Q, "attrs": {"a": "[" * 300}}),
+    '{"post_id": "twitter:99", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z", '
+    '"attrs": ' + "[" * 300 + "]" * 300 + "}",  # nested too deep: the reader's reason
+]
 
 
-def test_naive_times_with_a_timezone_go_record_by_record(tmp_path):
-    folder = _org(tmp_path, [json.dumps({**P, "created_at": "2020-03-08 02:30:00"})])
-    _, used = _parity(tmp_path, [folder], timezone="America/New_York")
-    assert used == {"fallback: a record SQL cannot decide as map_post does": 1}
+@pytest.mark.parametrize("record", UNDECIDED)
+def test_records_the_sql_cannot_decide_go_through_map_post_alone(tmp_path, record):
+    """Such a record is mapped in Python by itself (the rest of the file stays set-based) and
+    the tables, reasons and reports are those of the per-record path."""
+    lines = [json.dumps({**P, "post_id": f"twitter:{i}", "text": "x #A @b"}) for i in range(3)]
+    _, used = _parity(tmp_path, [_org(tmp_path, [lines[0], record, *lines[1:], record])])
+    assert used == {"bulk": 1, "records decided in Python": 2}
+
+
+def test_naive_times_with_a_timezone_are_decided_in_python(tmp_path):
+    folder = _org(tmp_path, [json.dumps({**P, "created_at": "2020-03-08 02:30:00"}),
+                             json.dumps({**P, "post_id": "twitter:2"})])
+    tables, used = _parity(tmp_path, [folder], timezone="America/New_York")
+    assert used == {"bulk": 1, "records decided in Python": 1}
+    assert len(tables["posts"]) == 2
     folder = _org(tmp_path, [json.dumps(P)])
     tables, used = _parity(tmp_path, [folder], timezone="America/New_York")
     assert used == {"bulk": 1} and len(tables["posts"]) == 1
+
+
+def test_a_workspace_with_forgotten_people_goes_record_by_record(tmp_path):
+    from socialens.forget import forget
+
+    folder = _org(tmp_path, [json.dumps(P)])
+    cb.ENABLED = True
+    with socialens.open(tmp_path / "f.duckdb") as ws:
+        ws.ingest(folder / "people.csv", folder / "accounts.csv")
+        person = ws.sql("SELECT person_id FROM people LIMIT 1").person_id[0]
+        forget(ws, person)
+        before = dict(cb.STATS)
+        ws.ingest(folder / "posts.jsonl")
+        assert cb.STATS["fallback: forgotten people"] == before.get("fallback: forgotten people",
+                                                                   0) + 1
 
 
 def test_small_batches_give_identical_tables(tmp_path, monkeypatch):
@@ -261,11 +288,13 @@ def test_fuzzed_posts_files_are_identical_both_ways(tmp_path_factory):
             shutil.copy(TINY / f, folder / f)
         for name, data in case.files.items():
             (folder / name).write_bytes(data)
-        paths.update(_parity(tmp, [folder])[1])
+        paths.update(_parity(tmp, [folder])[1].keys())  # files by the way they went
 
     check()
-    # both paths were exercised: mutated files the SQL decides, and files it hands back
-    assert paths["bulk"] >= 5 and sum(paths.values()) - paths["bulk"] >= 5, paths
+    # both ways were exercised: files the SQL decides whole, and files with records it hands to
+    # map_post one by one
+    assert paths["bulk"] - paths["records decided in Python"] >= 5, paths
+    assert paths["records decided in Python"] >= 5, paths
 
 
 # -- the text rule, vectorised: scan_many + scan_value is scan -------------------------------
