@@ -126,7 +126,7 @@ def _delegation(leader_y, delegated_y):
     y = np.r_[leader_y, delegated_y]
     arm = np.r_[np.ones(len(leader_y)), np.zeros(len(delegated_y))].astype(int)
     period = np.where(np.arange(len(y)) % 2 == 0, "2015Q1", "2015Q2")
-    md = matched_difference(y, arm, period)
+    md = matched_difference(y, arm, period, interval="t")  # as its params say
     tab = pd.DataFrame({"behaviour": [f"hashtag:#d{i}" for i in range(len(y))],
                         "seeder_account_id": [f"a{i % 3}" if a else f"o{i % 2}"
                                               for i, a in enumerate(arm)],
