@@ -255,3 +255,43 @@ def test_cli_kinds_choose_the_network(org, tmp_path):
     r = run(app, ["analyze", "-w", str(path), "-a", "reach", "--kinds", "follows,likes"])
     assert r.exit_code == 1
     assert "unknown edge kind likes" in r.output and "known kinds: follows, reply" in r.output
+
+
+def _random_graph(n, m, seed):
+    rng = np.random.default_rng(seed)
+    pairs = np.unique(np.c_[rng.integers(0, n, m), rng.integers(0, n, m)], axis=0)
+    return pairs[pairs[:, 0] != pairs[:, 1]]
+
+
+def test_betweenness_is_exact_up_to_the_source_budget_and_unbiased_above():
+    """Up to ``betweenness_sources`` nodes it is igraph's exact betweenness; above, the
+    Brandes–Pich estimate (sampled sources × n / K) averages to the exact value: over 200 seeds
+    the total is within 0.3 % and each of the five most central nodes within 4 % (about 3
+    standard errors of a 200-seed mean), and a single estimate is not the exact value."""
+    from socialens.analyses.reach import betweenness_method
+
+    n = 300
+    pairs = _random_graph(n, 2400, 0)
+    exact = centrality(n, pairs[:, 0], pairs[:, 1], betweenness_sources=None).betweenness
+    assert centrality(n, pairs[:, 0], pairs[:, 1], betweenness_sources=n).betweenness.equals(exact)
+    assert betweenness_method(n, n) == "exact"
+    assert betweenness_method(n, 100) == "estimated from 100 of 300 sources"
+    est = np.array([centrality(n, pairs[:, 0], pairs[:, 1], betweenness_sources=100,
+                               seed=s).betweenness.to_numpy() for s in range(200)])
+    a = exact.to_numpy()
+    assert not np.allclose(est[0], a)
+    assert abs(est.sum(axis=1).mean() / a.sum() - 1) < 0.003
+    top = np.argsort(-a)[:5]
+    assert np.all(np.abs(est[:, top].mean(axis=0) / a[top] - 1) < 0.04)
+
+
+def test_reach_says_how_betweenness_was_computed(org):
+    r = reach(org, as_of=AS_OF, kinds=("follows",))
+    assert r.summary["betweenness_method"] == "exact"
+    assert r.params["betweenness_sources"] == 1000
+    assert any("Betweenness: exact." in n for n in r.notes)
+    r2 = reach(org, as_of=AS_OF, kinds=("follows",), betweenness_sources=2)
+    assert r2.summary["betweenness_method"].startswith("estimated from 2 of ")
+    assert any("Brandes & Pich 2007" in n for n in r2.notes)
+    with pytest.raises(AnalysisError, match="betweenness_sources must be at least 2"):
+        reach(org, as_of=AS_OF, betweenness_sources=1)
