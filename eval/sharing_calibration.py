@@ -237,11 +237,15 @@ def main(argv=None) -> None:
     ap.add_argument("--budget", type=float, default=BUDGET_S,
                     help="stop starting organizations after this many seconds")
     ap.add_argument("--rows", type=Path, help="write per-seed rows here (JSON Lines)")
-    ap.add_argument("--summarize", type=Path, help="only summarize these rows (JSON Lines)")
+    ap.add_argument("--summarize", type=Path, nargs="+",
+                    help="only summarize these row files (JSON Lines; several runs together)")
     a = ap.parse_args(argv)
     if a.summarize:
-        with open(a.summarize) as fh:
-            df = pd.DataFrame([json.loads(line) for line in fh if line.strip()])
+        rows = []
+        for path in a.summarize:
+            with open(path) as fh:
+                rows += [json.loads(line) for line in fh if line.strip()]
+        df = pd.DataFrame(rows).drop_duplicates(subset=["seed", "preset"], keep="last")
         if "error" in df:
             df = df[df["error"].isna()]
         both = df.groupby("seed").preset.nunique()
