@@ -116,8 +116,8 @@ EVIDENCE: dict[str, Evidence] = {
                      coverage_of="the planted leader coefficient α_L",
                      null_of="for leader − peer under the null"),
     "sharing": Evidence("Personal-sharing shift calibration: members' personal share after "
-                        "leaders' vs peers' first personal posts", seeds=134, coverage=0.979,
-                        null_rejection=0.022,
+                        "leaders' vs peers' first personal posts", seeds=188, coverage=0.980,
+                        null_rejection=0.027,
                         coverage_of="the planted leader − peer shift (score scale)",
                         remark="the classifier halves true changes"),
     "hashtags": Evidence(None, remark="exact test against a random first user, but description, "
