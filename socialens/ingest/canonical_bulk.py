@@ -1,30 +1,50 @@
 """Canonical ``posts.jsonl`` loaded set-based: DuckDB parses and validates, SQL routes bad rows.
 
-The per-record path (:func:`socialens.ingest.canonical.map_post` through
-:class:`~socialens.ingest.loader.Loader`) spends most of its time in Python for every record. Here
-the file is staged into DuckDB once (its lines, split on ``\\n`` in numpy and handed over as one
-Arrow string array per 32 MB chunk, so every physical line keeps its number, blank lines are
-skipped as :func:`~socialens.ingest.sources.iter_jsonl` skips them, and a ``\\r\\n`` is one line
-end), each line is parsed by DuckDB's JSON functions (one ``json_extract`` of the 19 canonical
-fields per line) and the rules of ``map_post`` are SQL predicates, applied in ``map_post``'s order,
-so the first rule a record breaks gives its quarantine reason, with the same text. Good rows are
-then inserted batch by batch exactly as the Loader would (same batches of
-:data:`~socialens.ingest.loader.BATCH_SIZE` good records, the same de-duplication inside a batch,
-unknown ``account_id`` quarantined, existing posts counted as duplicates, one committed transaction
-per batch, the same ``ingest_runs`` row and progress callbacks), so an interrupted run looks the same
-too. Only two things run in Python, for the rows that need them: decoding HTML character
-references in texts that hold a ``&`` and the entity rule (:func:`socialens.ingest.canonical.post_entities`
-— the same function ``map_post`` uses) for the rows that are loaded; and the reason text of a line
-that is not JSON, which comes from Python's JSON parser as in the reader.
+This is the production path for canonical posts files; the per-record path
+(:func:`socialens.ingest.canonical.map_post` through :class:`~socialens.ingest.loader.Loader`) is the
+reference it is tested against, and decides only what is listed below.
 
-Whenever a file holds anything the SQL cannot decide exactly as ``map_post`` would (a ``.gz``, a
-byte that is not UTF-8, a BOM, a lone surrogate escape, duplicate keys, a trailing comma DuckDB's
-parser accepts and Python's does not, a value of a type whose Python ``str`` SQL cannot reproduce, a
-time in a form other than ``YYYY-MM-DD[T ]hh:mm:ss[.f{1,6}][Z|±hh:mm]``, a naive time with
-``--timezone``, a workspace with forgotten people), the whole FILE goes through the per-record path
-instead, before anything is written: :func:`load_posts` returns None. The parity test
-(``tests/ingest/test_canonical_bulk.py``) ingests the test corpus and a fuzzed corpus both ways and
-requires identical tables and quarantine reasons, and that the choice of path is invisible.
+* **Staging.** The (gunzipped) file is split on ``\\n`` in numpy and handed to DuckDB as one Arrow
+  string array per 32 MB chunk, so every physical line keeps its number; blank lines are skipped
+  and a byte order mark on line 1 is dropped as :func:`~socialens.ingest.sources.iter_jsonl` does;
+  a line that is not UTF-8 is quarantined with the reader's reason and text. Each line is parsed
+  once (``from_json`` into the 19 canonical fields as JSON texts; a field's JSON type comes from
+  its first character) and ``map_post``'s rules are SQL predicates applied in its order, so the
+  first rule a record breaks gives its quarantine reason, with the same text.
+* **The Loader's rules, set-based**, decided for the whole file at once: the same batches of
+  :data:`~socialens.ingest.loader.BATCH_SIZE` good records, the same de-duplication inside a
+  batch, unknown ``account_id`` quarantined, existing posts counted as duplicates.
+* **Texts, attrs and entities** for the whole file at once: HTML character references decoded in
+  the texts that hold a ``&``; ``attrs`` written as the Loader writes a JSON column; a list the
+  record gives is kept, a list it leaves out is found in the text with
+  :func:`~socialens.text.scan_many` (the text layer's patterns as C-level maps over the column),
+  each distinct item normalised once (:func:`_entity_values`: ``scan_value`` and
+  :func:`~socialens.text.entity_rows`' normalisers) and joined back in SQL.
+* **Writing**: rows are inserted per batch, one committed transaction each, with the same
+  ``ingest_runs`` row and progress callbacks, so an interrupted run looks as the per-record
+  path's does (the kill-point tests stop between and inside those transactions).
+
+What stays in Python, and why:
+
+* *Records the SQL cannot decide exactly* (status ``undecidable``): a lone surrogate escape (or
+  surrogate escapes beside an escaped backslash), duplicate keys (Python keeps the last), a
+  trailing comma DuckDB's parser accepts and Python's refuses, nesting deeper than
+  :data:`~socialens.ingest.sources.MAX_DEPTH` (or over 200 brackets), a value whose Python
+  ``str()`` SQL does not reproduce (floats, odd types in id or count fields), a time in an ISO 8601
+  form other than ``YYYY-MM-DD[T ]hh:mm:ss[.f{1,6}][Z|±hh:mm]`` or a date, a naive time with
+  ``--timezone`` (zone rules: Python's ``zoneinfo`` decides folds and gaps). Each such record goes
+  through the reader's parse, ``map_post`` and the Loader's row check *alone*, and fills in its
+  staged row; the rest of the file stays set-based (:func:`_decide_in_python`).
+* *Lines DuckDB's parser refuses*: their reason text ("broken JSON at column …") is Python's.
+* *Whole files* go record by record (:func:`load_posts` returns None, nothing written) only for a
+  workspace with forgotten people (``socialens forget``: the tombstone match is the per-record
+  path's), an empty file, a damaged ``.gz`` (the reader reports where it breaks) or a staging
+  error.
+
+The parity test (``tests/ingest/test_canonical_bulk.py``) ingests tiny_org, one record per rule,
+each undecidable kind, the real format samples' texts and a fuzzed corpus both ways and requires
+identical tables, quarantine reasons and reports; it also checks ``scan_many``/``scan_value``
+against :func:`~socialens.text.scan` on random and real texts.
 """
 
 from __future__ import annotations
