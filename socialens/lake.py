@@ -161,7 +161,6 @@ class _RemoteFolder:
         arrow_uri = f"s3://{rest}" if scheme in ("s3a", "s3n") else self.uri
         from pyarrow import fs
 
-        self._fs_mod = fs
         try:
             self.fs, self.root = fs.FileSystem.from_uri(arrow_uri)
         except (OSError, ValueError, TypeError) as exc:
@@ -176,7 +175,8 @@ class _RemoteFolder:
         return LakeError(f"cannot {what} {self.uri}: {_scrub(str(exc))}{hint}")
 
     def prepare(self) -> None:
-        fs = self._fs_mod
+        from pyarrow import fs
+
         try:
             infos = self.fs.get_file_info(fs.FileSelector(self.root, allow_not_found=True,
                                                           recursive=False))
@@ -192,26 +192,23 @@ class _RemoteFolder:
             except OSError as exc:
                 raise self._fail("replace the lake at", exc) from exc
 
-    def _upload(self, data_path: Path | None, data: bytes | None, file: str) -> None:
-        try:
-            with self.fs.open_output_stream(f"{self.root}/{file}") as out:
-                if data is not None:
-                    out.write(data)
-                else:
-                    with open(data_path, "rb") as src:
-                        while chunk := src.read(8 << 20):
-                            out.write(chunk)
-        except OSError as exc:
-            raise self._fail(f"write {file} to", exc) from exc
-
     def put_table(self, ws: Workspace, name: str, file: str) -> None:
+        from pyarrow import fs
+
         with tempfile.TemporaryDirectory(prefix="socialens-lake-") as d:
             local = Path(d) / file
             _copy_table(ws, name, local)
-            self._upload(local, None, file)
+            try:
+                fs.copy_files(str(local), f"{self.root}/{file}", destination_filesystem=self.fs)
+            except OSError as exc:
+                raise self._fail(f"write {file} to", exc) from exc
 
     def put_manifest(self, manifest: dict) -> None:
-        self._upload(None, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"), MANIFEST)
+        try:
+            with self.fs.open_output_stream(f"{self.root}/{MANIFEST}") as out:
+                out.write((json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise self._fail(f"write {MANIFEST} to", exc) from exc
 
 
 def type_names(schema) -> dict[str, str]:
