@@ -116,8 +116,8 @@ EVIDENCE: dict[str, Evidence] = {
                      coverage_of="the planted leader coefficient α_L",
                      null_of="for leader − peer under the null"),
     "sharing": Evidence("Personal-sharing shift calibration: members' personal share after "
-                        "leaders' vs peers' first personal posts", seeds=188, coverage=0.980,
-                        null_rejection=0.027,
+                        "leaders' vs peers' first personal posts", seeds=203, coverage=0.963,
+                        null_rejection=0.025,
                         coverage_of="the planted leader − peer shift (score scale)",
                         remark="the classifier halves true changes"),
     "hashtags": Evidence(None, remark="exact test against a random first user, but description, "
@@ -126,7 +126,8 @@ EVIDENCE: dict[str, Evidence] = {
                          "opt-in)"),
     "delegation": Evidence("Model or delegate: delegation comparison calibration on simulated "
                            "organizations", seeds=200, coverage=0.955, null_rejection=0.015,
-                           coverage_of="the planted difference (the lowest over default and ceo)",
+                           coverage_of=("the planted difference (the lowest over the default and CEO "
+                                        "presets)"),
                            null_of="under the exact null (null_owner)"),
 }
 
