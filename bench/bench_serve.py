@@ -28,6 +28,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.bench_serve_load import product_routes
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SITE_PARAMS = {"platform": "twitter", "account_filter": "official_listing=true"}
 
@@ -129,20 +131,10 @@ def load_test(ws_path: Path, clients: int, duration: float) -> dict:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("socialens serve did not start")
             time.sleep(0.2)
-        people = httpx.get(base + "/api/people?limit=1000", timeout=30).json()["items"]
-        rng = random.Random(0)
-        sample = rng.sample(people, min(100, len(people)))
-        routes = {
-            "static css (baseline)": ["/assets/site.css"],
-            "directory page": ["/index.html"],
-            "person page": [f"/people/{p['slug']}.html" for p in sample],
-            "feed page": ["/feed.html"],
-            "GET /api/people": ["/api/people?limit=50", "/api/people?q=sen&limit=50",
-                                "/api/people?role=leaders"],
-            "GET /api/posts": [f"/api/posts?person={p['person_id']}&limit=20" for p in sample]
-                              + ["/api/posts?since=2015-01-01&limit=50"],
-            "GET /api/accounts": ["/api/accounts?limit=100"],
-        }
+        routes = product_routes(base)
+        routes.pop("GET /api/posts?since=random")  # closed-loop clients fetch fixed URLs
+        routes = {("static css (baseline)" if k == "static css" else k): v
+                  for k, v in routes.items()}
         for urls in routes.values():  # warm the page caches (first render of each page)
             for u in urls:
                 httpx.get(base + u, timeout=60)

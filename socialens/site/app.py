@@ -6,7 +6,8 @@ The pages are the static site's pages at the same paths (``/index.html``, ``/peo
 * ``GET /api/people`` — the listed people (``q``, ``department``, ``role``, ``platform``,
   ``limit``, ``offset``),
 * ``GET /api/accounts`` — their accounts,
-* ``GET /api/posts?person=&since=`` — their posts, newest first, read from the workspace per request,
+* ``GET /api/posts?person=&since=`` — their posts, newest first (from the copy's posts, read
+  through the privacy views once per copy: :mod:`socialens.site.served_posts`),
 * ``GET /api/analyses/{name}`` — an analysis' summary and parameters (redacted like the report),
 * ``GET /openapi.json`` — the OpenAPI spec (no Swagger UI: it would load from a CDN).
 
@@ -23,6 +24,11 @@ the same URL without the token. ``token`` query parameters never reach a log: th
 the request before the app (or the server's access log) sees it, and :func:`make_server` installs a
 log filter that removes them, and the token itself, from uvicorn's log records.
 
+No handler blocks the event loop: pages and API answers made from a copy are kept for as long as
+the copy is served (a copy never changes), the loop only sends kept ones, and anything else (a
+first render, a DuckDB query on a cursor of the request's own, the analyses) runs in a worker
+thread. A newer copy's main pages are rendered in the thread that loads it, before the swap.
+
 With ``public=True`` the app serves only what ``socialens publish`` writes (the pages, assets,
 feeds, OPML, exports and the report): no ``/api/...`` and no ``/openapi.json``.
 """
@@ -32,9 +38,12 @@ feeds, OPML, exports and the report): no ``/api/...`` and no ``/openapi.json``.
 import hashlib
 import hmac
 import ipaddress
+import itertools
 import json
 import logging
 import threading
+from collections import OrderedDict
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
@@ -52,11 +61,12 @@ from socialens.site.build import (
     run_analyses,
 )
 from socialens.site.feeds import subscription_files
-from socialens.site.model import SiteError, load_directory, query_posts
+from socialens.site.model import SiteError, load_directory
 from socialens.site.security import CSP, parse_host, strip_query_param
+from socialens.site.served_posts import ServedPosts, query_posts
 
 __all__ = ["create_app", "run", "make_server", "bind_policy", "is_loopback", "REPORT_CSP",
-           "LOOPBACK_HOSTS", "SINCE_RANGE", "MAX_OFFSET"]
+           "LOOPBACK_HOSTS", "SINCE_RANGE", "MAX_OFFSET", "API_CACHE_BYTES"]
 
 #: The report is one self-contained file with inline styles and SVG charts, and no script.
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -71,6 +81,8 @@ SINCE_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC
 MAX_OFFSET = 1_000_000_000
 #: Longest text parameter (search words, department, role, platform, person id).
 MAX_TEXT = 200
+#: Bytes of encoded API answers ``serve`` keeps per copy (least recently used dropped first).
+API_CACHE_BYTES = 64 * 2**20
 _PUBLIC_PERSON = ("rank", "slug", "person_id", "name", "title", "department", "leader",
                   "followers", "following", "posts", "adopted_at", "internal_followers",
                   "observed_at")
@@ -203,10 +215,13 @@ class _Served:
     def __init__(self, live):
         object.__setattr__(self, "live", live)
 
-    def __getattr__(self, name):
+    def bound(self):
+        """The state itself (bound to the request; to pass on to a worker thread)."""
         bound = _CURRENT.get()
-        current = bound[1] if bound is not None and bound[0] is self.live else self.live.current()
-        return getattr(current, name)
+        return bound[1] if bound is not None and bound[0] is self.live else self.live.current()
+
+    def __getattr__(self, name):
+        return getattr(self.bound(), name)
 
 
 class _Guard:
@@ -316,7 +331,15 @@ class _Guard:
 
 class _State:
     """One served state: an open read-only copy of the workspace (:mod:`socialens.serve_copy`),
-    the directory read from it, and caches of rendered pages."""
+    the directory read from it, the posts the API answers from, and caches of rendered pages.
+
+    A copy never changes, so everything derived from it is kept for the state's life and goes
+    with it when a newer copy is swapped in. Everything here may be called from several threads
+    at once (FastAPI's worker threads): DuckDB is read through one cursor per thread
+    (:meth:`cursor`; a DuckDB connection is not thread-safe, its cursors are), the workspace
+    handle itself (the analyses, the report) by one thread at a time (``_ws_lock``), and a page
+    is rendered once however many requests ask for it at the same time (one lock per page).
+    """
 
     def __init__(self, ws, include_all: bool, title: str | None, params: dict):
         from socialens.privacy import study_key
@@ -335,26 +358,78 @@ class _State:
         self.params = params
         self.d = load_directory(self.ws, include_all=include_all, title=title, **params)
         self.ids = [p["person_id"] for p in self.d.people]
+        #: the listed people's posts, read through the privacy views once (socialens.site.served_posts)
+        self.posts = ServedPosts(self.ws.con, self.ids)
         self._local = threading.local()
-        self._lock = threading.Lock()
+        self._cursors: list = []  # given back by borrowed_cursor
+        self._lock = threading.Lock()  # starts the analyses' thread once
+        self._ws_lock = threading.RLock()  # the workspace handle: one thread at a time
         self._results: dict | None = None
         self._background: threading.Thread | None = None
         self.results_error: str | None = None
         self.unavailable: dict[str, str] = {}
         self._pages: dict[str, bytes] = {}
+        self._page_locks: dict[str, threading.Lock] = {}
+        self._page_locks_lock = threading.Lock()
+        #: how many times each page was rendered (tests: served from the cache after the first)
+        self.renders: dict[str, int] = {}
         self._files: dict[str, bytes] | None = None
+        self._answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self._answers_bytes = 0
+        self._answers_lock = threading.Lock()
         self.renderer = Renderer(self.d, has_report=True)
+        # what the API filters and returns, computed once (the API handlers do no more than
+        # filter these lists)
+        self.platforms = {p["person_id"]: sorted({a["platform"]
+                                                  for a in self.d.accounts.get(p["person_id"], [])})
+                          for p in self.d.people}
+        self.person_items = [{**{k: p[k] for k in _PUBLIC_PERSON},
+                              "platforms": self.platforms[p["person_id"]]} for p in self.d.people]
+        self.search_text = [" ".join(str(x) for x in (
+            p["name"], p["title"], p["department"],
+            *(a["handle"] for a in self.d.accounts.get(p["person_id"], []))) if x).lower()
+            for p in self.d.people]
+        self.account_items = [{**a, "person_id": p["person_id"]} for p in self.d.people
+                              for a in self.d.accounts.get(p["person_id"], [])]
 
-    def cursor(self):
-        cur = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._local.cur = self.ws.con.cursor()
-            restrict(cur, not self.include_all, key=self.key)  # views belong to one connection
-            cur.execute("SET TimeZone = 'UTC'")
+    def _new_cursor(self):
+        cur = self.ws.con.cursor()
+        restrict(cur, not self.include_all, key=self.key)  # views belong to one connection
+        cur.execute("SET TimeZone = 'UTC'")
         return cur
 
+    def cursor(self):
+        """This thread's cursor of the copy (with the privacy views and UTC times)."""
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._local.cur = self._new_cursor()
+        return cur
+
+    @contextmanager
+    def borrowed_cursor(self):
+        """A cursor of the copy for one request, used by one thread at a time and then given
+        back: as many cursors as requests query at once (each costs the privacy views, ~45 ms
+        on the demo), not one per worker thread (FastAPI's pool has up to 40)."""
+        try:
+            cur = self._cursors.pop()  # list.pop/append are atomic
+        except IndexError:
+            cur = self._new_cursor()
+        try:
+            yield cur
+        finally:
+            self._cursors.append(cur)
+
+    def warm(self) -> "_State":
+        """Render the directory, feed and subscribe pages and the subscription files now (a copy
+        being swapped in is warmed in the loading thread, so that no request waits for them)."""
+        self.page("index", self.renderer.directory)
+        self.page("feed", self.renderer.feed)
+        self.page("subscribe", self.renderer.subscribe)
+        self.files()
+        return self
+
     def results(self) -> dict:
-        with self._lock:
+        with self._ws_lock:
             if self._results is None:
                 self.unavailable = {}
                 res = run_analyses(self.ws, self.params, [], unavailable=self.unavailable)
@@ -396,15 +471,62 @@ class _State:
         card = leader_card(results, p["person_id"])
         return self.page(key, lambda: self.renderer.person(p, card=card))
 
+    def cached_answer(self, key: tuple) -> bytes | None:
+        """The API's encoded answer under ``key`` if it is kept (cheap: safe on the event loop)."""
+        with self._answers_lock:
+            body = self._answers.get(key)
+            if body is not None:
+                self._answers.move_to_end(key)
+            return body
+
+    def answer(self, key: tuple, make) -> bytes:
+        """The API's answer under ``key``: ``make()`` encoded, kept for the next requests (the
+        least recently used dropped once they hold more than :data:`API_CACHE_BYTES`). Errors
+        (``HTTPException`` included) are not kept."""
+        body = self.cached_answer(key)
+        if body is not None:
+            return body
+        body = _safe_json(make())
+        with self._answers_lock:
+            if key not in self._answers:
+                self._answers[key] = body
+                self._answers_bytes += len(body)
+                while self._answers_bytes > API_CACHE_BYTES and len(self._answers) > 1:
+                    _, dropped = self._answers.popitem(last=False)
+                    self._answers_bytes -= len(dropped)
+        return body
+
+    def cached(self, key: str) -> bytes | None:
+        """The page under ``key`` if it has been rendered (cheap: safe on the event loop)."""
+        return self._pages.get(key)
+
     def page(self, key: str, make) -> bytes:
+        """The page under ``key``, rendered by ``make()`` the first time (in the calling thread;
+        concurrent first requests wait for one render)."""
         page = self._pages.get(key)
-        if page is None:
-            page = self._pages[key] = make().encode("utf-8")
+        if page is not None:
+            return page
+        with self._page_locks_lock:
+            lock = self._page_locks.setdefault(key, threading.Lock())
+        with lock:
+            page = self._pages.get(key)
+            if page is None:
+                page = make().encode("utf-8")
+                self.renders[key] = self.renders.get(key, 0) + 1
+                self._pages[key] = page
         return page
+
+    def cached_files(self) -> dict[str, bytes] | None:
+        """The subscription files if they have been made (cheap: safe on the event loop)."""
+        return self._files
 
     def files(self) -> dict[str, bytes]:
         if self._files is None:
-            self._files = subscription_files(self.d)
+            with self._page_locks_lock:
+                lock = self._page_locks.setdefault(":files", threading.Lock())
+            with lock:
+                if self._files is None:
+                    self._files = subscription_files(self.d)
         return self._files
 
 
@@ -435,6 +557,7 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
     from fastapi import FastAPI, HTTPException, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, RedirectResponse, Response
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     if public and include_all:
@@ -456,8 +579,15 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
 
     # the app reads the newest serve copy and swaps in newer ones that writers publish, so that
     # ingest/collect/enrich run beside it (socialens.serve_copy)
-    live = Follower(workspace if workspace is not None else default_workspace_path(),
-                    lambda ws: _State(ws, include_all, title, params))
+    loads = itertools.count()
+
+    def load(ws) -> _State:
+        loaded = _State(ws, include_all, title, params)
+        # a newer copy is loaded in a background thread: render its main pages there too, so
+        # that no request after the swap waits for them (the first copy renders on demand)
+        return loaded.warm() if next(loads) else loaded
+
+    live = Follower(workspace if workspace is not None else default_workspace_path(), load)
     state = _Served(live)
     from socialens import __version__
 
@@ -499,74 +629,108 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         return Response(body, media_type="text/html; charset=utf-8")
 
     # -- pages ------------------------------------------------------------------------------
+    # Nothing blocks the event loop: a page rendered before is sent from the copy's cache (a
+    # dictionary look-up is all an async handler does), any other is rendered in a worker
+    # thread; handlers that read DuckDB or filter lists are plain `def` (FastAPI runs them in
+    # its threadpool) and return their response encoded, so that no JSON is encoded on the loop
+    # either (FastAPI encodes a returned dict on the loop).
+    async def cached_page(key: str, make) -> bytes:
+        s = state.bound()
+        body = s.cached(key)
+        if body is None:
+            body = await run_in_threadpool(s.page, key, lambda: make(s))
+        return body
+
     @app.get("/", include_in_schema=False)
     async def root():
         return RedirectResponse("/index.html", status_code=307)
 
     @app.get("/index.html", include_in_schema=False)
     async def directory_page():
-        return html(state.page("index", state.renderer.directory))
+        return html(await cached_page("index", lambda s: s.renderer.directory()))
 
     @app.get("/feed.html", include_in_schema=False)
     async def feed_page():
-        return html(state.page("feed", state.renderer.feed))
+        return html(await cached_page("feed", lambda s: s.renderer.feed()))
 
     @app.get("/subscribe.html", include_in_schema=False)
     async def subscribe_page():
-        return html(state.page("subscribe", state.renderer.subscribe))
+        return html(await cached_page("subscribe", lambda s: s.renderer.subscribe()))
 
     @app.get("/people/{name}", include_in_schema=False)
-    def person_page(name: str):
-        p = state.d.by_slug.get(name[:-5]) if name.endswith(".html") else None
+    async def person_page(name: str):
+        s = state.bound()
+        p = s.d.by_slug.get(name[:-5]) if name.endswith(".html") else None
         if p is None:
             raise HTTPException(404, "no such person in the directory")
-        return html(state.person_page(p))
+        body = s.cached("p:" + p["slug"])
+        if body is None:
+            body = await run_in_threadpool(s.person_page, p)
+        return html(body)
 
     @app.get("/assets/{name}", include_in_schema=False)
     async def asset(name: str):
         if name not in ASSETS:
             raise HTTPException(404, "no such asset")
-        return Response(state.page("a:" + name, lambda: asset_text(name)),
+        return Response(await cached_page("a:" + name, lambda s: asset_text(name)),
                         media_type=ASSETS[name] + "; charset=utf-8")
 
     types = {".atom": "application/atom+xml", ".opml": "text/x-opml",
              ".json": "application/json", ".csv": "text/csv"}
 
-    def sub_file(rel: str):
-        body = state.files().get(rel)
+    async def sub_file(rel: str):
+        s = state.bound()
+        files = s.cached_files()
+        if files is None:
+            files = await run_in_threadpool(s.files)
+        body = files.get(rel)
         if body is None:
             raise HTTPException(404, "no such file")
         return Response(body, media_type=types[Path(rel).suffix] + "; charset=utf-8")
 
     @app.get("/feeds/{name}", include_in_schema=False)
-    def feed_file(name: str):
-        return sub_file(f"feeds/{name}")
+    async def feed_file(name: str):
+        return await sub_file(f"feeds/{name}")
 
     @app.get("/feeds/people/{name}", include_in_schema=False)
-    def person_feed_file(name: str):
-        return sub_file(f"feeds/people/{name}")
+    async def person_feed_file(name: str):
+        return await sub_file(f"feeds/people/{name}")
 
     @app.get("/subscriptions.opml", include_in_schema=False)
-    def opml_file():
-        return sub_file("subscriptions.opml")
+    async def opml_file():
+        return await sub_file("subscriptions.opml")
 
     @app.get("/exports/{name}", include_in_schema=False)
-    def export_file(name: str):
-        return sub_file(f"exports/{name}")
+    async def export_file(name: str):
+        return await sub_file(f"exports/{name}")
 
     @app.get("/report/report.html", include_in_schema=False)
     def report_page():
         from socialens.report import render_report
 
-        results = state.results()
-        return html(state.page("report", lambda: render_report(
-            state.ws, results, title=f"{state.d.title}: research report",
-            unavailable=state.unavailable, include_all=state.include_all)))
+        s = state.bound()
+        results = s.results()
+
+        def make():
+            with s._ws_lock:  # the report reads the copy through its one connection
+                return render_report(s.ws, results, title=f"{s.d.title}: research report",
+                                     unavailable=s.unavailable, include_all=s.include_all)
+        return html(s.page("report", make))
 
     if public:
         return _Guard(app, token, allowed_hosts)
 
     # -- API --------------------------------------------------------------------------------
+    # An answer is a function of the copy and the parameters, so it is kept per copy like the
+    # pages (encoded, least recently used dropped past API_CACHE_BYTES): the loop sends a kept
+    # one, a worker thread makes any other (a DuckDB query for /api/posts, the analyses).
+    async def answer(key: tuple, make) -> Response:
+        s = state.bound()
+        body = s.cached_answer(key)
+        if body is None:
+            body = await run_in_threadpool(s.answer, key, lambda: make(s))
+        return Response(body, media_type="application/json")
+
     Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
     @app.get("/api/people", summary="Listed people, ranked by followers",
@@ -580,27 +744,17 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         platform: Annotated[str | None, text_param("A platform (empty: all)")] = None,
         limit: Annotated[int, Query(ge=1, le=1000, description="Items to return")] = 100,
         offset: Offset = 0,
-    ) -> dict:
-        people = state.d.people
-        if department:
-            people = [p for p in people if p["department"] == department]
-        if role:
-            people = [p for p in people if (p["leader"] if role == "leaders" else p["title"] == role)]
-        if platform:
-            people = [p for p in people if any(a["platform"] == platform
-                                               for a in state.d.accounts.get(p["person_id"], []))]
-        if q:
-            terms = q.lower().split()
-
-            def text(p):
-                accs = state.d.accounts.get(p["person_id"], [])
-                return " ".join(str(x) for x in (p["name"], p["title"], p["department"],
-                                                 *(a["handle"] for a in accs)) if x).lower()
-            people = [p for p in people if all(t in text(p) for t in terms)]
-        items = [{**{k: p[k] for k in _PUBLIC_PERSON},
-                  "platforms": sorted({a["platform"] for a in state.d.accounts.get(p["person_id"], [])})}
-                 for p in people[offset:offset + limit]]
-        return {"total": len(people), "offset": offset, "limit": limit, "items": items}
+    ) -> Response:
+        def make(s: _State) -> dict:
+            terms = q.lower().split() if q else []
+            keep = [i for i, p in enumerate(s.d.people)
+                    if (not department or p["department"] == department)
+                    and (not role or (p["leader"] if role == "leaders" else p["title"] == role))
+                    and (not platform or platform in s.platforms[p["person_id"]])
+                    and all(t in s.search_text[i] for t in terms)]
+            items = [s.person_items[i] for i in keep[offset:offset + limit]]
+            return {"total": len(keep), "offset": offset, "limit": limit, "items": items}
+        return await answer(("people", q, department, role, platform, limit, offset), make)
 
     @app.get("/api/accounts", summary="Accounts of the listed people",
              response_model=None,
@@ -609,17 +763,18 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
         platform: Annotated[str | None, text_param("A platform (empty: all)")] = None,
         limit: Annotated[int, Query(ge=1, le=5000, description="Items to return")] = 1000,
         offset: Offset = 0,
-    ) -> dict:
-        accs = [{**a, "person_id": p["person_id"]} for p in state.d.people
-                for a in state.d.accounts.get(p["person_id"], [])
-                if not platform or a["platform"] == platform]
-        return {"total": len(accs), "offset": offset, "limit": limit,
-                "items": accs[offset:offset + limit]}
+    ) -> Response:
+        def make(s: _State) -> dict:
+            accs = [a for a in s.account_items if a["platform"] == platform] if platform else \
+                s.account_items
+            return {"total": len(accs), "offset": offset, "limit": limit,
+                    "items": accs[offset:offset + limit]}
+        return await answer(("accounts", platform, limit, offset), make)
 
     @app.get("/api/posts", summary="Posts of the listed people, newest first",
              response_model=None,
              responses={200: {"model": docs["PostsPage"]}, 404: docs["404"], 422: docs["422"]})
-    def api_posts(
+    async def api_posts(
         person: Annotated[str | None, Query(description="person_id", min_length=1,
                                             max_length=MAX_TEXT)] = None,
         since: Annotated[str | None, Query(
@@ -627,10 +782,10 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
             min_length=1, max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000, description="Items to return")] = 100,
         offset: Offset = 0,
-    ) -> dict:
+    ) -> Response:
         from socialens.analyses.common import to_time
 
-        if person is not None and person not in state.d.by_id:
+        if person is not None and person not in state.bound().d.by_id:
             raise HTTPException(404, "no such person in the directory")
         t = None
         if since is not None:
@@ -643,23 +798,32 @@ def create_app(workspace: str | Path | None = None, *, include_all: bool = False
             if t is None or not SINCE_RANGE[0] <= t < SINCE_RANGE[1]:
                 raise HTTPException(422, f"since: {since!r} is outside 1900-01-01 to 2999-12-31 "
                                     "(UTC)")
-        items = query_posts(state.cursor(), state.ids, person=person, since=t, limit=limit,
-                            offset=offset)
-        return {"offset": offset, "limit": limit, "items": items}
+
+        def make(s: _State) -> dict:
+            # the copy's posts as query_posts reads them, materialized once (served_posts), on
+            # a cursor of this request's own
+            with s.borrowed_cursor() as cur:
+                items = query_posts(s.posts, cur, person=person, since=t, limit=limit,
+                                    offset=offset)
+            return {"offset": offset, "limit": limit, "items": items}
+        return await answer(("posts", person, t, limit, offset), make)
 
     @app.get("/api/analyses/{name}", summary="An analysis: headline, summary and parameters",
              response_model=None,
              responses={200: {"model": docs["Analysis"]}, 404: docs["404"], 409: docs["409"],
                         422: docs["422"]})
-    def api_analysis(name: str) -> dict:
+    async def api_analysis(name: str) -> Response:
         from socialens.analyses import REGISTRY
 
         if name not in REGISTRY:
             raise HTTPException(404, f"no analysis {name!r}; available: {', '.join(REGISTRY)}")
-        r = state.results().get(name)
-        if r is None:
-            raise HTTPException(409, f"analysis {name!r} cannot run on this workspace")
-        return {"name": r.name, "title": r.title, "headline": r.headline, **r.to_dict()}
+
+        def make(s: _State) -> dict:
+            r = s.results().get(name)  # the first request computes them (seconds)
+            if r is None:
+                raise HTTPException(409, f"analysis {name!r} cannot run on this workspace")
+            return {"name": r.name, "title": r.title, "headline": r.headline, **r.to_dict()}
+        return await answer(("analysis", name), make)
 
     return _Guard(app, token, allowed_hosts)
 
