@@ -70,6 +70,8 @@ ENABLED = True
 STATS: Counter = Counter()
 
 CHUNK = 32 << 20
+#: DuckDB's ``checkpoint_threshold`` while the batches are written (see ``_Bulk._defer_checkpoints``)
+DEFERRED_CHECKPOINT = "4GB"
 
 FIELDS = ("post_id", "account_id", "text", "attrs", "hashtags", "mentions", "urls", "created_at",
           "lang", "reply_to_post_id", "reply_to_account_id", "quote_of", "repost_of", "url",
@@ -572,6 +574,7 @@ class _Bulk:
     def __init__(self, loader: Loader):
         self.l = loader
         self.con = loader.con
+        self._entities_conflict = True  # set by run() once _cb_load exists
 
     def run(self) -> FileReport:
         from datetime import UTC, datetime
@@ -614,7 +617,9 @@ class _Bulk:
         n_lines = con.execute("SELECT count(*), max(_line) FROM _cb_stage").fetchone()
         ld.report.n_read = n_lines[0]
         self._prepare()
+        self._entities_conflict = self._conflicts()
         ld._begin(datetime.now(UTC))
+        threshold = self._defer_checkpoints()
         try:
             prev = 0
             for i, (batch, last, n, n_dup, n_load, n_unknown) in enumerate(bounds):
@@ -636,9 +641,49 @@ class _Bulk:
             ld._abandon()
             raise
         finally:
+            self._restore_checkpoints(threshold)
             for t in ("_cb_good", "_cb_load", "_cb_ents"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
+        self._checkpoint()
         return ld.report
+
+    def _conflicts(self) -> bool:
+        """Whether ``post_entities`` already holds a row of a post about to be loaded (the posts
+        row is new, but rows can outlive it, e.g. enrichment's): then the inserts skip them as
+        the Loader's INSERT OR IGNORE does."""
+        return bool(self.con.execute(
+            """SELECT EXISTS (SELECT 1 FROM post_entities e
+                              WHERE e.post_id IN (SELECT post_id FROM _cb_load))""").fetchone()[0])
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def _defer_checkpoints(self) -> str | None:
+        """Raise DuckDB's ``checkpoint_threshold`` for the batches (the previous value, to restore).
+
+        Every committed batch still goes to the write-ahead log (a kill loses nothing committed;
+        the next open replays it), but DuckDB would otherwise checkpoint each time the log passes
+        16 MiB, and a checkpoint rewrites the tables' whole ART indexes (``posts``' and
+        ``post_entities``' primary keys): ~25 checkpoints at 10^6 posts, each larger than the last.
+        One checkpoint follows the last batch instead (:meth:`_checkpoint`)."""
+        try:
+            old = self.con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+            self.con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT}'")
+        except Exception:  # noqa: BLE001 - a DuckDB without the setting: checkpoint as it will
+            return None
+        return old
+
+    def _restore_checkpoints(self, old: str | None) -> None:
+        if old is not None:
+            self.con.execute(f"SET checkpoint_threshold = {_q(old)}")
+
+    def _checkpoint(self) -> None:
+        """The one checkpoint of the loaded batches (skipped if DuckDB refuses it, e.g. while
+        another connection holds a transaction: its automatic checkpoint comes later)."""
+        import duckdb
+
+        try:
+            self.con.execute("CHECKPOINT")
+        except duckdb.Error:
+            pass
 
     # -- the whole file at once -----------------------------------------------------------------
     def _prepare(self) -> None:
@@ -786,8 +831,11 @@ class _Bulk:
                           reply_count, quote_count, url, attrs::JSON, visibility, 'record', ?,
                           _line
                    FROM _cb_load WHERE batch = ? ORDER BY _line""", [ld.run_id, batch])
-            con.execute("""INSERT OR IGNORE INTO post_entities
-                           SELECT post_id, kind, value, ? FROM _cb_ents WHERE batch = ?""",
+            # the Loader's INSERT OR IGNORE only where the table already holds rows of these
+            # posts; else a plain INSERT (same rows: _cb_ents is distinct, one post per post_id)
+            verb = "INSERT OR IGNORE" if self._entities_conflict else "INSERT"
+            con.execute(f"""{verb} INTO post_entities
+                            SELECT post_id, kind, value, ? FROM _cb_ents WHERE batch = ?""",
                         [ld.run_id, batch])
         ld.report.n_loaded += n_load
         if ld.on_progress:

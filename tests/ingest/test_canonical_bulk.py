@@ -91,6 +91,35 @@ def test_reingest_counts_duplicates_identically(tmp_path):
     assert len(tables["runs"]) == 6  # the second run changed nothing: not recorded
 
 
+
+def test_entity_rows_left_by_a_deleted_post_are_kept_as_the_loader_keeps_them(tmp_path):
+    """post_entities can hold rows of a post that is not in posts (the posts row deleted): the
+    set-based inserts then skip the existing rows as the Loader's INSERT OR IGNORE does."""
+    got = {}
+    before = cb.STATS["bulk"]
+    for bulk in (True, False):
+        cb.ENABLED = bulk
+        try:
+            with socialens.open(tmp_path / f"{bulk}.duckdb") as ws:
+                ws.ingest(TINY)
+                post_id, kind, value = ws.con.execute(
+                    "SELECT post_id, kind, value FROM post_entities ORDER BY ALL LIMIT 1").fetchone()
+                ws.con.execute("DELETE FROM posts WHERE post_id = ?", [post_id])
+                ws.con.execute("DELETE FROM post_entities WHERE post_id = ? AND kind <> ?",
+                               [post_id, kind])
+                ws.con.execute("INSERT INTO post_entities VALUES (?, 'leftover', 'x', 'r0')",
+                               [post_id])
+                report = ws.ingest(TINY / "posts.jsonl").files[0].as_dict()
+                got[bulk] = _tables(ws), {**report, "run_id": None}
+        finally:
+            cb.ENABLED = True
+    assert got[True] == got[False]
+    tables, report = got[True]
+    assert cb.STATS["bulk"] == before + 2  # tiny_org, then the posts file again: set-based
+    assert report["loaded"] == 1 and report["duplicate"] == 506
+    assert sum(r.startswith(f"{post_id},leftover,x") for r in tables["post_entities"]) == 1
+    assert sum(r.startswith(f"{post_id},{kind},{value}") for r in tables["post_entities"]) == 1
+
 P = {"post_id": "twitter:1", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z"}
 RULES = [  # (record, reason the reference gives)
     ({**P, "text": "a &amp; b #Tag @x http://t.co/a"}, None),
