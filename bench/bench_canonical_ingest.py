@@ -5,9 +5,13 @@ The file: tiny_org's 507 posts replicated with new post ids to ``--posts`` recor
 10^6). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT * FROM read_json(file,
 format='newline_delimited')`` in a fresh DuckDB file, (b) ``ws.ingest(posts.jsonl)`` into a fresh
 workspace holding tiny_org's people and accounts; ``--reference`` adds (c) the same ingest with the
-per-record path (canonical_bulk.ENABLED = False). Reported: median and range of wall and CPU time
-over ``--repeats`` (>= 5) and the ratio of medians; peak RSS of the process (ru_maxrss) after all.
-Prints one JSON object. Usage: ``python -m bench.bench_canonical_ingest [--posts N] [--repeats 5]``.
+per-record path (canonical_bulk.ENABLED = False); ``--compare-to FILE`` adds (d) the same ingest
+with another version of ``canonical_bulk.py`` (e.g. from ``git show
+REV:socialens/ingest/canonical_bulk.py > /tmp/cb_before.py``) whose ``load_posts`` stands in for the
+current one, for before/after figures from the same rounds. Reported: median and range of wall and
+CPU time over ``--repeats`` (>= 5), the ratios of medians to ``read_json``'s (wall and CPU) and the
+peak RSS of the process (ru_maxrss) after all. Prints one JSON object. Usage: ``python -m
+bench.bench_canonical_ingest [--posts N] [--repeats 5] [--reference] [--compare-to FILE]``.
 """
 
 from __future__ import annotations
@@ -54,8 +58,18 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reference", action="store_true", help="also time the per-record path")
+    ap.add_argument("--compare-to", type=Path, default=None,
+                    help="also time this version of canonical_bulk.py (before/after)")
     args = ap.parse_args(argv)
-    res: dict[str, list[tuple[float, float]]] = {"read_json": [], "bulk": [], "per_record": []}
+    res: dict[str, list[tuple[float, float]]] = {"read_json": [], "bulk": [], "per_record": [],
+                                                 "compare": []}
+    other = None
+    if args.compare_to is not None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_cb_compare", args.compare_to)
+        other = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(other)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "in").mkdir()
@@ -68,8 +82,11 @@ def main(argv: list[str] | None = None) -> dict:
             assert con.execute("SELECT count(*) FROM t").fetchone()[0] == args.posts
             con.close()
 
-        def product(bulk: bool):
+        def product(bulk: bool, module=None):
             cb.ENABLED = bulk
+            current = cb.load_posts
+            if module is not None:
+                cb.load_posts = module.load_posts
             ws = socialens.open(tmp / "w.duckdb")
             ws.ingest(tmp / "in" / "people.csv", tmp / "in" / "accounts.csv")
 
@@ -81,6 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
             finally:
                 ws.close()
                 cb.ENABLED = True
+                cb.load_posts = current
 
         for _ in range(args.repeats):
             for name in res:
@@ -90,8 +108,10 @@ def main(argv: list[str] | None = None) -> dict:
                     res[name].append(_timed(raw))
                 elif name == "bulk":
                     res[name].append(product(True))
-                elif args.reference:
+                elif name == "per_record" and args.reference:
                     res[name].append(product(False))
+                elif name == "compare" and other is not None:
+                    res[name].append(product(True, other))
                 if res[name]:  # progress: each timing as it is taken
                     print(json.dumps({name: res[name][-1]}), file=sys.stderr, flush=True)
 
@@ -103,10 +123,11 @@ def main(argv: list[str] | None = None) -> dict:
     for name, runs in res.items():
         if runs:
             out[name] = {"wall": stats([w for w, _ in runs]), "cpu": stats([c for _, c in runs])}
-    for name in ("bulk", "per_record"):
+    for name in ("bulk", "per_record", "compare"):
         if name in out:
-            out[f"{name}_vs_read_json_wall"] = round(
-                out[name]["wall"]["median"] / out["read_json"]["wall"]["median"], 2)
+            for m in ("wall", "cpu"):
+                out[f"{name}_vs_read_json_{m}"] = round(
+                    out[name][m]["median"] / out["read_json"][m]["median"], 2)
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(out))
     return out
