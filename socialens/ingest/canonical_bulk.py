@@ -70,6 +70,8 @@ ENABLED = True
 STATS: Counter = Counter()
 
 CHUNK = 32 << 20
+#: rows per Arrow record batch handed to the staging query (its unit of parallel work)
+SCAN_ROWS = 8192
 #: DuckDB's ``checkpoint_threshold`` while the batches are written (see ``_Bulk._defer_checkpoints``)
 DEFERRED_CHECKPOINT = "4GB"
 
@@ -403,6 +405,8 @@ def _stage(con, loader: Loader, path: Path, tz: str | None) -> str | None:
         bad_utf8 += bad
         tbl = pa.table({"_line": pa.array(np.arange(start, start + len(arr)), pa.int64()),
                         "line": arr})
+        # record batches (zero-copy slices) DuckDB's threads can share; one array is one task
+        tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=SCAN_ROWS))
         con.register("_cb_lines", tbl)
         try:
             if first:
@@ -732,43 +736,40 @@ class _Bulk:
 
     def _entities(self) -> None:
         """``_cb_ents`` from the given lists and, for a list a record leaves out, from its text
-        (:func:`~socialens.text.scan_many` over the whole column, :func:`_entity_values` once
-        per distinct item)."""
+        (:func:`~socialens.text.scan_many` once per distinct text and mention rule, its matches
+        joined back to every record with that text; :func:`_entity_values` once per distinct
+        item)."""
         from socialens.text import TWITTER_PLATFORMS, scan_many
 
         con = self.con
-        need = con.execute("""SELECT _line, platform, text, l_hashtags IS NULL,
-                                     l_mentions IS NULL, l_urls IS NULL
-                              FROM _cb_load WHERE (l_hashtags IS NULL OR l_mentions IS NULL
-                                                   OR l_urls IS NULL) AND text <> ''
-                              ORDER BY _line""").to_arrow_table()
-        found = []
-        if need.num_rows:
-            lines = need.column(0)
-            texts = need.column(2).to_pylist()
-            twitter = [p in TWITTER_PLATFORMS for p in need.column(1).to_pylist()]
-            urls, tags, mentions = scan_many(texts, twitter)
-            src_m = pa.array(["mt" if t else "mg" for t in twitter], pa.string())
-            for src, lists, col in (("ut", urls, 5), ("ht", tags, 3), (src_m, mentions, 4)):
-                tbl = pa.table({"_line": lines, "src": src if isinstance(src, pa.Array)
-                                else pa.array([src] * len(lines), pa.string()),
-                                "items": pa.array(lists, pa.list_(pa.string()))})
-                found.append(tbl.filter(need.column(col)))
-        else:
-            found.append(pa.table({"_line": pa.array([], pa.int64()),
-                                   "src": pa.array([], pa.string()),
-                                   "items": pa.array([], pa.list_(pa.string()))}))
-        con.register("_cb_found", pa.concat_tables(found))
+        twitter = ", ".join(map(_q, sorted(TWITTER_PLATFORMS)))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _cb_need AS
+            SELECT _line, text, platform IN ({twitter}) AS tw, l_hashtags IS NULL AS nh,
+                   l_mentions IS NULL AS nm, l_urls IS NULL AS nu
+            FROM _cb_load WHERE (l_hashtags IS NULL OR l_mentions IS NULL OR l_urls IS NULL)
+                                AND text <> ''""")
+        texts = con.execute("SELECT DISTINCT text, tw FROM _cb_need").to_arrow_table()
+        urls, tags, mentions = scan_many(texts.column(0).to_pylist(), texts.column(1).to_pylist())
+        items = pa.list_(pa.string())
+        con.register("_cb_scan", pa.table({
+            "text": texts.column(0), "tw": texts.column(1), "urls": pa.array(urls, items),
+            "tags": pa.array(tags, items), "mentions": pa.array(mentions, items)}))
         try:
             given = " UNION ALL ".join(
                 f"SELECT _line, '{src}' AS src, unnest(l_{col}) AS item FROM _cb_load "
                 f"WHERE l_{col} IS NOT NULL" for src, _, col in _GIVEN)
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _cb_items AS
+                WITH found AS (SELECT n.*, s.urls, s.tags, s.mentions
+                               FROM _cb_need n JOIN _cb_scan s USING (text, tw))
                 SELECT DISTINCT _line, src, item FROM (
                     {given}
-                    UNION ALL SELECT _line, src, unnest(items) AS item FROM _cb_found)""")
+                    UNION ALL SELECT _line, 'ut', unnest(urls) FROM found WHERE nu
+                    UNION ALL SELECT _line, 'ht', unnest(tags) FROM found WHERE nh
+                    UNION ALL SELECT _line, CASE WHEN tw THEN 'mt' ELSE 'mg' END,
+                                     unnest(mentions) FROM found WHERE nm)""")
         finally:
-            con.unregister("_cb_found")
+            con.unregister("_cb_scan")
+            con.execute("DROP TABLE IF EXISTS _cb_need")
         distinct = con.execute("SELECT DISTINCT src, item FROM _cb_items").fetchall()
         m_src, m_item, m_kind, m_value = [], [], [], []
         for src, item in distinct:
