@@ -2,8 +2,9 @@
 ``read_json`` of the same file into a table, and against the per-record path.
 
 The file: tiny_org's 507 posts replicated with new post ids to ``--posts`` records (default
-10^6). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT * FROM read_json(file,
-format='newline_delimited')`` in a fresh DuckDB file, (b) ``ws.ingest(posts.jsonl)`` into a fresh
+10^6; 507 distinct texts, or with ``--distinct-texts`` every text made unique by appending
+`` ~i``, i the record's number). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT *
+FROM read_json(file, format='newline_delimited')`` in a fresh DuckDB file, (b) ``ws.ingest(posts.jsonl)`` into a fresh
 workspace holding tiny_org's people and accounts; ``--reference`` adds (c) the same ingest with the
 per-record path (canonical_bulk.ENABLED = False); ``--compare-to FILE`` adds (d) the same ingest
 with another version of ``canonical_bulk.py`` (e.g. from ``git show
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "fixtures" / "tiny_org"
 
 
-def make(folder: Path, n: int) -> Path:
+def make(folder: Path, n: int, distinct_texts: bool = False) -> Path:
     recs = [json.loads(line) for line in open(TINY / "posts.jsonl")]
     for f in ("people.csv", "accounts.csv"):
         shutil.copy(TINY / f, folder / f)
@@ -38,6 +39,8 @@ def make(folder: Path, n: int) -> Path:
         for i in range(n):
             r = dict(recs[i % len(recs)])
             r["post_id"] = f"{r['post_id']}r{i // len(recs)}"
+            if distinct_texts and r.get("text"):
+                r["text"] = f"{r['text']} ~{i}"
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     return folder / "posts.jsonl"
 
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reference", action="store_true", help="also time the per-record path")
+    ap.add_argument("--distinct-texts", action="store_true",
+                    help="append ' ~<record number>' to every non-empty text (no repeated texts)")
     ap.add_argument("--compare-to", type=Path, default=None,
                     help="also time this version of canonical_bulk.py (before/after)")
     args = ap.parse_args(argv)
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "in").mkdir()
-        posts = make(tmp / "in", args.posts)
+        posts = make(tmp / "in", args.posts, args.distinct_texts)
 
         def raw():
             con = duckdb.connect(str(tmp / "raw.duckdb"))
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         return {"median": round(statistics.median(xs), 3), "min": round(min(xs), 3),
                 "max": round(max(xs), 3)}
 
-    out = {"posts": args.posts, "repeats": args.repeats}
+    out = {"posts": args.posts, "repeats": args.repeats, "distinct_texts": args.distinct_texts}
     for name, runs in res.items():
         if runs:
             out[name] = {"wall": stats([w for w, _ in runs]), "cpu": stats([c for _, c in runs])}
