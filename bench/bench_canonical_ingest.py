@@ -1,18 +1,19 @@
 """Canonical posts ingest (set-based, socialens.ingest.canonical_bulk) against DuckDB's raw
 ``read_json`` of the same file into a table, and against the per-record path.
 
-The file: tiny_org's 507 posts replicated with new post ids to ``--posts`` records (default
-10^6; 507 distinct texts, or with ``--distinct-texts`` every text made unique by appending
-`` ~i``, i the record's number). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT *
-FROM read_json(file, format='newline_delimited')`` in a fresh DuckDB file, (b) ``ws.ingest(posts.jsonl)`` into a fresh
-workspace holding tiny_org's people and accounts; ``--reference`` adds (c) the same ingest with the
-per-record path (canonical_bulk.ENABLED = False); ``--compare-to FILE`` adds (d) the same ingest
-with another version of ``canonical_bulk.py`` (e.g. from ``git show
-REV:socialens/ingest/canonical_bulk.py > /tmp/cb_before.py``) whose ``load_posts`` stands in for the
-current one, for before/after figures from the same rounds. Reported: median and range of wall and
-CPU time over ``--repeats`` (>= 5), the ratios of medians to ``read_json``'s (wall and CPU) and the
-peak RSS of the process (ru_maxrss) after all. Prints one JSON object. Usage: ``python -m
-bench.bench_canonical_ingest [--posts N] [--repeats 5] [--reference] [--compare-to FILE]``.
+The file: tiny_org's 507 posts replicated with new post ids to ``--posts`` records (default 10^6;
+507 distinct texts, or with ``--distinct-texts`` every text made unique by appending `` ~i``, i the
+record's number). Each repeat runs, alternating, (a) ``CREATE TABLE t AS SELECT * FROM
+read_json(file, format='newline_delimited')`` in a fresh DuckDB file, (b)
+``ws.ingest(posts.jsonl)`` into a fresh workspace holding tiny_org's people and accounts;
+``--reference`` adds (c) the same ingest with the per-record path (canonical_bulk.ENABLED = False);
+``--compare-to FILE`` adds (d) the same ingest with another version of ``canonical_bulk.py`` (e.g.
+from ``git show REV:socialens/ingest/canonical_bulk.py > /tmp/cb_before.py``) whose ``load_posts``
+stands in for the current one, for before/after figures from the same rounds. Reported: median and
+range of wall and CPU time over ``--repeats`` (>= 5), the ratios of medians to ``read_json``'s
+(wall and CPU) and the peak RSS of the process (ru_maxrss) after all. Prints one JSON object.
+Usage: ``python -m bench.bench_canonical_ingest [--posts N] [--repeats 5] [--reference]
+[--distinct-texts] [--compare-to FILE]``.
 """
 
 from __future__ import annotations
