@@ -205,13 +205,14 @@ def _steps(tz: str | None) -> list[tuple[str, str, str, str | None]]:
 
 
 def _stage_sql(tz: str | None) -> str:
-    # each field's JSON type from the first character of its JSON text (json_type only for a
-    # number) and its value (a string without escapes is the text between the quotes)
+    # each field's JSON type from the first character of its JSON text (ascii(): its code point;
+    # json_type only for a number) and its value (a string without escapes is the text between
+    # the quotes)
     types = ", ".join(
-        f"CASE WHEN {_e(k)} IS NULL THEN 'NULL' ELSE CASE left({_e(k)}, 1) WHEN '\"' THEN "
-        f"'VARCHAR' WHEN '{{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' "
-        f"WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' ELSE json_type({_e(k)}) END END "
-        f"AS {_t(k)}, CASE WHEN left({_e(k)}, 1) <> '\"' THEN {_e(k)} "
+        f"CASE WHEN {_e(k)} IS NULL THEN 'NULL' ELSE CASE ascii({_e(k)}) WHEN 34 THEN "
+        f"'VARCHAR' WHEN 123 THEN 'OBJECT' WHEN 91 THEN 'ARRAY' WHEN 116 THEN 'BOOLEAN' "
+        f"WHEN 102 THEN 'BOOLEAN' WHEN 110 THEN 'NULL' ELSE json_type({_e(k)}) END END "
+        f"AS {_t(k)}, CASE WHEN ascii({_e(k)}) <> 34 THEN {_e(k)} "
         f"WHEN contains({_e(k)}, '\\') THEN {_e(k)} ->> '$' ELSE {_e(k)}[2:-2] END AS {_s(k)}"
         for k in FIELDS)
     struct = "{" + ", ".join(f'"{k}": "JSON"' for k in FIELDS) + "}"
@@ -278,7 +279,10 @@ def _stage_sql(tz: str | None) -> str:
                               ELSE coalesce(json_type(j), 'NULL') END AS t_top FROM valid),
     objects AS (SELECT *, CASE WHEN t_top = 'OBJECT' AND NOT odd THEN j END AS o FROM topped),
     keyed AS (SELECT *, from_json(o, '{struct}') AS js, json_keys(o) AS k FROM objects),
-    fields AS (SELECT *, len(k) <> len(list_distinct(k)) AS dupkeys FROM keyed),
+    -- a repeated key (Python keeps the last value); a record with the keys of the chunk's first
+    -- object, in their order, repeats none (a cheap list comparison before list_distinct)
+    fields AS (SELECT *, CASE WHEN k = {_KEYS} THEN false
+                              ELSE len(k) <> len(list_distinct(k)) END AS dupkeys FROM keyed),
     typed AS (SELECT *, {types} FROM fields),
     valued AS (SELECT *, {", ".join(values)} FROM typed),
     timed AS (SELECT *, regexp_extract(v_created_at, '{_TIME}',
@@ -395,6 +399,33 @@ def _fallback(why: str) -> None:
     return None
 
 
+#: where :func:`_stage` puts :func:`_keys_literal` of each chunk into the staging query
+_KEYS = "__CB_KEYS__"
+
+
+def _keys_literal(arr: pa.Array) -> str:
+    """The keys of the chunk's first JSON object (among its first lines) as a SQL list, in
+    their order: a record whose ``json_keys`` equal it has no repeated key (Python's dict keys
+    are distinct). NULL when no such line: every record is then checked with list_distinct."""
+    for value in arr[:16].to_pylist():
+        try:
+            data = json.loads(value)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, dict) and all(_plain(k) for k in data):
+            return "[" + ", ".join(map(_q, data)) + "]::VARCHAR[]"
+    return "NULL::VARCHAR[]"
+
+
+def _plain(key: str) -> bool:
+    """A key that a SQL string literal holds as it is (no NUL, no lone surrogate)."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in key
+
+
 def _stage(con, loader: Loader, path: Path, tz: str | None) -> str | None:
     """Stage the file into ``_cb_stage``; a reason to fall back, or None."""
     sql = _stage_sql(tz)
@@ -409,11 +440,12 @@ def _stage(con, loader: Loader, path: Path, tz: str | None) -> str | None:
         tbl = pa.Table.from_batches(tbl.to_batches(max_chunksize=SCAN_ROWS))
         con.register("_cb_lines", tbl)
         try:
+            chunk_sql = sql.replace(_KEYS, _keys_literal(arr))
             if first:
-                con.execute(f"CREATE TEMP TABLE _cb_stage AS {sql}")
+                con.execute(f"CREATE TEMP TABLE _cb_stage AS {chunk_sql}")
                 first = False
             else:
-                con.execute(f"INSERT INTO _cb_stage {sql}")
+                con.execute(f"INSERT INTO _cb_stage {chunk_sql}")
         finally:
             con.unregister("_cb_lines")
     if first:

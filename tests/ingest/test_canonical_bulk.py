@@ -249,6 +249,23 @@ def test_records_the_sql_cannot_decide_go_through_map_post_alone(tmp_path, recor
     assert used == {"bulk": 1, "records decided in Python": 2}
 
 
+
+@pytest.mark.parametrize("first", [
+    '{"post_id": "twitter:7", "post_id": "twitter:8", "account_id": "twitter:1", '
+    '"created_at": "2020-01-01T00:00:00Z"}',  # the chunk's first object repeats a key
+    '{"\\u0000": 1, "post_id": "twitter:7", "account_id": "twitter:1", '
+    '"created_at": "2020-01-01T00:00:00Z"}',  # a key no SQL literal holds: the next object's
+    "[1]",  # not an object: the next line's keys
+])
+def test_repeated_keys_are_found_whatever_the_first_record(tmp_path, first):
+    """Records with the keys of the chunk's first object skip list_distinct; every other record
+    (a repeated key included, also in the first line) is still checked."""
+    same = [json.dumps({**P, "post_id": f"twitter:{i}"}) for i in range(3)]
+    dup = ('{"post_id": "twitter:1", "account_id": "twitter:1", "created_at": '
+           '"2020-01-01T00:00:00Z", "post_id": "twitter:9"}')
+    _, used = _parity(tmp_path, [_org(tmp_path, [first, *same, dup])])
+    assert used == {"bulk": 1, "records decided in Python": 2 if "twitter:8" in first else 1}
+
 def test_naive_times_with_a_timezone_are_decided_in_python(tmp_path):
     folder = _org(tmp_path, [json.dumps({**P, "created_at": "2020-03-08 02:30:00"}),
                              json.dumps({**P, "post_id": "twitter:2"})])
