@@ -256,26 +256,31 @@ def _stage_sql(tz: str | None) -> str:
                            ELSE line END AS raw
         FROM _cb_lines
         -- blank lines (bytes.strip()) are not records; most lines start with a non-blank
-        WHERE ascii(line) NOT IN (0, 9, 10, 11, 12, 13, 32)
-              OR trim(line, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> ''),
+        -- (CASE evaluates its branches lazily, AND and OR in a projection both sides)
+        WHERE CASE WHEN ascii(line) NOT IN (0, 9, 10, 11, 12, 13, 32) THEN true
+                   ELSE trim(line, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
+                        <> '' END),
     parsed AS (
         SELECT _line, raw, json_valid(raw) AS ok,
                -- what DuckDB's parser reads differently from Python's, or Python's loads() cuts
                -- (a surrogate escape that is not one of a high-low pair; an escaped backslash
                -- beside surrogate escapes is not looked into)
-               (contains(raw, '\\u') AND regexp_matches(raw, '\\\\u[dD][89a-fA-F]') AND (
-                 contains(raw, '\\\\')
+               (CASE WHEN NOT contains(raw, '\\u') THEN false
+                     WHEN NOT regexp_matches(raw, '\\\\u[dD][89a-fA-F]') THEN false
+                     ELSE contains(raw, '\\\\')
                  OR len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}'))
                     <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))
                  OR len(regexp_extract_all(raw, '\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))
-                    <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}'))))
-                 OR (contains(raw, ',') AND regexp_matches(raw, ',[ \\t\\n\\r]*[\\]}}]'))
-                 OR (strlen(raw) > 200 AND
-                     strlen(raw) - strlen(replace(replace(raw, '[', ''), '{{', '')) > 200)
+                    <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}')) END)
+                 OR (CASE WHEN contains(raw, ',') THEN regexp_matches(raw, ',[ \\t\\n\\r]*[\\]}}]')
+                          ELSE false END)
+                 OR (CASE WHEN strlen(raw) > 200 THEN
+                     strlen(raw) - strlen(replace(replace(raw, '[', ''), '{{', '')) > 200
+                     ELSE false END)
                  AS odd
         FROM lines),
     valid AS (SELECT *, CASE WHEN ok THEN raw END AS j FROM parsed),
-    topped AS (SELECT *, CASE WHEN j IS NULL THEN 'NULL' WHEN left(j, 1) = '{{' THEN 'OBJECT'
+    topped AS (SELECT *, CASE WHEN j IS NULL THEN 'NULL' WHEN ascii(j) = 123 THEN 'OBJECT'
                               ELSE coalesce(json_type(j), 'NULL') END AS t_top FROM valid),
     objects AS (SELECT *, CASE WHEN t_top = 'OBJECT' AND NOT odd THEN j END AS o FROM topped),
     keyed AS (SELECT *, from_json(o, '{struct}') AS js, json_keys(o) AS k FROM objects),
