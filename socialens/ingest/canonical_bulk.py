@@ -152,14 +152,17 @@ def _steps(tz: str | None) -> list[tuple[str, str, str, str | None]]:
     for k in _LISTS:
         t, s = _t(k), _s(k)
         e = _e(k)
-        falsy = (f"CASE {t} WHEN 'ARRAY' THEN json_array_length({e}) = 0 WHEN 'VARCHAR' THEN "
+        # a falsy value is no list; a non-empty list must hold only strings (one CASE, so
+        # json_type's second parse runs only on the non-empty arrays)
+        falsy = (f"CASE {t} WHEN 'VARCHAR' THEN "
                  f"{s} = '' WHEN 'BOOLEAN' THEN {s} = 'false' WHEN 'OBJECT' THEN "
                  f"len(json_keys({e})) = 0 "
                  f"WHEN 'DOUBLE' THEN TRY_CAST({s} AS DOUBLE) = 0 "
                  f"WHEN 'BIGINT' THEN {s} = '0' WHEN 'UBIGINT' THEN {s} = '0' ELSE false END")
         strings = f"list_bool_and(list_transform(json_type({e}, '$[*]'), x -> x = 'VARCHAR'))"
-        steps.append(("false", f"{t} <> 'NULL' AND NOT ({falsy}) AND NOT ({t} = 'ARRAY' AND "
-                      f"{strings})", _q(f"{k} must be a list of strings"), k))
+        steps.append(("false", f"CASE {t} WHEN 'NULL' THEN false WHEN 'ARRAY' THEN CASE WHEN "
+                      f"json_array_length({e}) = 0 THEN false ELSE NOT {strings} END "
+                      f"ELSE NOT ({falsy}) END", _q(f"{k} must be a list of strings"), k))
     steps.append((f"{_t('created_at')} NOT IN ('VARCHAR', 'NULL', 'BIGINT', 'UBIGINT')",
                   "v_created_at IS NULL", _q("created_at is missing; every record needs one"),
                   "created_at"))
