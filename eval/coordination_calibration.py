@@ -84,13 +84,32 @@ def _bank_presence(markers_mode: str) -> np.ndarray:
     return np.array([[m in s for m in MARKERS] for s in sets], dtype=float)
 
 
+def reply_rows(ws, fv: str) -> pd.DataFrame:
+    """One row per reply that the analysis' pair counts use (person unit, personal accounts,
+    self-replies left out): ``post_id, speaker, target``, the reply's marker indicators ``s_*``
+    and the answered post's ``t_*`` (feature version ``fv``)."""
+    from socialens.analyses.coordination import MARKERS
+    from socialens.enrich.markers import MARKER_COLUMNS
+
+    s_cols = ", ".join(f"(fr.{MARKER_COLUMNS[m]} > 0)::INT AS s_{m}" for m in MARKERS)
+    t_cols = ", ".join(f"(fp.{MARKER_COLUMNS[m]} > 0)::INT AS t_{m}" for m in MARKERS)
+    return ws.con.execute(f"""
+        SELECT r.post_id, sa.person_id AS speaker, ta.person_id AS target, {s_cols}, {t_cols}
+        FROM posts r JOIN posts p ON r.reply_to_post_id = p.post_id
+        JOIN post_features fr ON fr.post_id = r.post_id AND fr.feature_version = ?
+        JOIN post_features fp ON fp.post_id = p.post_id AND fp.feature_version = ?
+        JOIN accounts sa ON sa.account_id = r.account_id AND sa.kind = 'personal'
+        JOIN accounts ta ON ta.account_id = p.account_id AND ta.kind = 'personal'
+        WHERE sa.person_id <> ta.person_id
+        ORDER BY r.post_id""", [fv, fv]).df()
+
+
 def planted_counts(ws, cfg: dict, markers_mode: str = "default") -> pd.DataFrame:
     """Pair counts with each reply's marker indicators replaced by their expectation under the
     simulator's mechanism (see the module docstring); same layout as
     :func:`socialens.analyses.coordination.pair_counts`."""
     from socialens.analyses.coordination import MARKERS, pair_counts
     from socialens.enrich import feature_version
-    from socialens.enrich.markers import MARKER_COLUMNS
     from socialens.simulate.texts import MARKERS as SIM_MARKERS
     from socialens.simulate.texts import text_bank
 
@@ -101,16 +120,7 @@ def planted_counts(ws, cfg: dict, markers_mode: str = "default") -> pd.DataFrame
     truth = ws.con.execute(
         "SELECT post_id, kind, tone_planned, fragment_id, reply_to_leader FROM sim_truth_posts"
     ).df().set_index("post_id")
-    cols = ", ".join(f"f.{MARKER_COLUMNS[m]} > 0 AS t_{m}" for m in MARKERS)
-    rep = ws.con.execute(f"""
-        SELECT r.post_id, sa.person_id AS speaker, ta.person_id AS target, {cols}
-        FROM posts r JOIN posts p ON r.reply_to_post_id = p.post_id
-        JOIN post_features f ON f.post_id = p.post_id AND f.feature_version = ?
-        JOIN post_features fr ON fr.post_id = r.post_id AND fr.feature_version = ?
-        JOIN accounts sa ON sa.account_id = r.account_id AND sa.kind = 'personal'
-        JOIN accounts ta ON ta.account_id = p.account_id AND ta.kind = 'personal'
-        WHERE sa.person_id <> ta.person_id
-    """, [fv, fv]).df()
+    rep = reply_rows(ws, fv)
     parent_frag = ws.con.execute(
         "SELECT r.post_id, t.fragment_id AS parent_fragment FROM posts r "
         "JOIN sim_truth_posts t ON t.post_id = r.reply_to_post_id").df().set_index("post_id")
