@@ -17,12 +17,21 @@ reference it is tested against, and decides only what is listed below.
 * **Texts, attrs and entities** for the whole file at once: HTML character references decoded in
   the texts that hold a ``&``; ``attrs`` written as the Loader writes a JSON column; a list the
   record gives is kept, a list it leaves out is found in the text with
-  :func:`~socialens.text.scan_many` (the text layer's patterns as C-level maps over the column),
-  each distinct item normalised once (:func:`_entity_values`: ``scan_value`` and
+  :func:`~socialens.text.scan_many` (the text layer's patterns as C-level maps), once per distinct
+  text and mention rule, its matches joined back to every record with that text; each distinct
+  item normalised once (:func:`_entity_values`: ``scan_value`` and
   :func:`~socialens.text.entity_rows`' normalisers) and joined back in SQL.
 * **Writing**: rows are inserted per batch, one committed transaction each, with the same
   ``ingest_runs`` row and progress callbacks, so an interrupted run looks as the per-record
-  path's does (the kill-point tests stop between and inside those transactions).
+  path's does (the kill-point tests stop between and inside those transactions). DuckDB's
+  automatic checkpoints wait until the last batch is committed (one ``CHECKPOINT`` then; the
+  committed batches are in the write-ahead log meanwhile), and ``post_entities`` rows go in by a
+  plain ``INSERT`` unless the table already holds rows of the posts being loaded (then ``INSERT
+  OR IGNORE``, as the Loader).
+* **Cost** (10^6 posts of the benchmark file, BENCHMARKS.md): staging SQL, the indexed inserts
+  and their commits are most of it; the inserts into ``posts`` and ``post_entities`` (primary
+  keys, ``posts_account_time``) with one commit per batch cost more than DuckDB's ``read_json``
+  of the whole file, so the schema and the commit policy, not this module, now bound it.
 
 What stays in Python, and why:
 
@@ -705,9 +714,9 @@ class _Bulk:
 
         Every committed batch still goes to the write-ahead log (a kill loses nothing committed;
         the next open replays it), but DuckDB would otherwise checkpoint each time the log passes
-        16 MiB, and a checkpoint rewrites the tables' whole ART indexes (``posts``' and
-        ``post_entities``' primary keys): ~25 checkpoints at 10^6 posts, each larger than the last.
-        One checkpoint follows the last batch instead (:meth:`_checkpoint`)."""
+        16 MiB, every few batches, each time writing the tables and their primary-key indexes: at
+        10^6 posts the commits took 19.5 s CPU that way and 13.6 s with one checkpoint after the
+        last batch (:meth:`_checkpoint`; one run each, loaded machine)."""
         try:
             old = self.con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
             self.con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT}'")
