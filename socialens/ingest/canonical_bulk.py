@@ -701,10 +701,17 @@ class _Bulk:
         return ld.report
 
     def _conflicts(self) -> bool:
-        """Whether ``post_entities`` already holds a row of a post about to be loaded (the posts
-        row is new, but rows can outlive it, e.g. enrichment's): then the inserts skip them as
-        the Loader's INSERT OR IGNORE does."""
-        return bool(self.con.execute(
+        """Whether the inserts must skip existing rows as the Loader's INSERT OR IGNORE does:
+        ``post_entities`` may hold rows of a post about to be loaded (the posts row is new, but
+        rows can outlive it). Looking costs a scan of ``post_entities``, worth it only when the
+        file brings many rows beside those already there; otherwise INSERT OR IGNORE it is."""
+        con = self.con
+        n_old = con.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+        if n_old == 0:
+            return False
+        if con.execute("SELECT count(*) FROM _cb_ents").fetchone()[0] * 8 < n_old:
+            return True
+        return bool(con.execute(
             """SELECT EXISTS (SELECT 1 FROM post_entities e
                               WHERE e.post_id IN (SELECT post_id FROM _cb_load))""").fetchone()[0])
 
