@@ -24,10 +24,12 @@ reference it is tested against, and decides only what is listed below.
 * **Writing**: rows are inserted per batch, one committed transaction each, with the same
   ``ingest_runs`` row and progress callbacks, so an interrupted run looks as the per-record
   path's does (the kill-point tests stop between and inside those transactions). DuckDB's
-  automatic checkpoints wait until the last batch is committed (one ``CHECKPOINT`` then; the
-  committed batches are in the write-ahead log meanwhile), and ``post_entities`` rows go in by a
-  plain ``INSERT`` unless the table already holds rows of the posts being loaded (then ``INSERT
-  OR IGNORE``, as the Loader).
+  automatic checkpoints wait until the last batch is committed (then one ``CHECKPOINT`` if the
+  write-ahead log has passed the workspace's threshold; the committed batches are in the log
+  meanwhile), and ``post_entities`` rows go in by a plain ``INSERT`` when the table holds no
+  rows of the posts being loaded (looked for only when the file brings at least 1/8 as many
+  rows as the table holds; else, or if there are such rows, ``INSERT OR IGNORE`` as the
+  Loader).
 * **Cost** (10^6 posts of the benchmark file, BENCHMARKS.md): staging SQL, the indexed inserts
   and their commits are most of it; the inserts into ``posts`` and ``post_entities`` (primary
   keys, ``posts_account_time``) with one commit per batch cost more than DuckDB's ``read_json``
@@ -411,6 +413,19 @@ def _line_arrays(path: Path):
                 return
 
 
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def _size_bytes(setting: str) -> int | None:
+    """DuckDB's display of a size setting (``'16.0 MiB'``) in bytes; None if not understood."""
+    number, _, unit = setting.strip().partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit or "bytes"])
+    except (ValueError, KeyError):
+        return None
+
+
 def _fallback(why: str) -> None:
     STATS[f"fallback: {why}"] += 1
     return None
@@ -697,7 +712,7 @@ class _Bulk:
             self._restore_checkpoints(threshold)
             for t in ("_cb_good", "_cb_load", "_cb_ents"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
-        self._checkpoint()
+        self._checkpoint(threshold)
         return ld.report
 
     def _conflicts(self) -> bool:
@@ -735,11 +750,19 @@ class _Bulk:
         if old is not None:
             self.con.execute(f"SET checkpoint_threshold = {_q(old)}")
 
-    def _checkpoint(self) -> None:
-        """The one checkpoint of the loaded batches (skipped if DuckDB refuses it, e.g. while
-        another connection holds a transaction: its automatic checkpoint comes later)."""
+    def _checkpoint(self, old: str | None) -> None:
+        """The one checkpoint of the loaded batches, if the write-ahead log has passed the
+        threshold at which DuckDB would have checkpointed (a small file leaves it to DuckDB, as
+        before); skipped if DuckDB refuses it, e.g. while another connection holds a
+        transaction (its automatic checkpoint comes later)."""
         import duckdb
 
+        if old is None:  # nothing was deferred
+            return
+        limit = _size_bytes(old)
+        wal = Path(f"{self.l.ws.path}.wal")
+        if limit is not None and (not wal.exists() or wal.stat().st_size < limit):
+            return
         try:
             self.con.execute("CHECKPOINT")
         except duckdb.Error:

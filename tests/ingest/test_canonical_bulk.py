@@ -130,6 +130,24 @@ def test_entity_rows_left_by_a_deleted_post_are_kept_as_the_loader_keeps_them(tm
     assert sum(r.startswith(f"{post_id},{kind},{value}") for r in tables["post_entities"]) == 1
 
 
+
+@pytest.mark.parametrize("threshold", ["1.0 KiB", "1.0 GiB"])
+def test_the_checkpoint_threshold_is_restored_and_the_batches_kept(tmp_path, threshold):
+    """The batches are written with DuckDB's checkpoints deferred; afterwards the workspace's
+    setting is back and a reopened workspace holds every row (checkpointed or in the log)."""
+    path = tmp_path / "ws.duckdb"
+    before = cb.STATS["bulk"]
+    with socialens.open(path) as ws:
+        ws.con.execute(f"SET checkpoint_threshold = '{threshold}'")
+        [report] = [f for f in ws.ingest(TINY).files if f.target == "posts"]
+        assert ws.con.execute("SELECT current_setting('checkpoint_threshold')").fetchone() == (
+            threshold,)
+        n = ws.con.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+    assert report.n_loaded == 507 and cb.STATS["bulk"] == before + 1
+    with socialens.open(path) as ws:
+        assert ws.count("posts") == 507
+        assert ws.con.execute("SELECT count(*) FROM post_entities").fetchone()[0] == n > 0
+
 P = {"post_id": "twitter:1", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z"}
 RULES = [  # (record, reason the reference gives)
     ({**P, "text": "a &amp; b #Tag @x http://t.co/a"}, None),
