@@ -100,6 +100,19 @@ def to_time(value, name: str) -> datetime | None:
         raise AnalysisError(f"--{name.replace('_', '-')}: {exc.reason}") from None
 
 
+class _PersonIds(frozenset):
+    """The ids in ``roster.attrs["person_ids"]``: a frozenset that is not copied. pandas deep-copies
+    a frame's ``attrs`` into every frame derived from it (each column selection, merge, filter);
+    a plain frozenset of 20,000 ids made that copy a third of ``directory``'s time at 10^6 posts
+    (BENCHMARKS.md). It is immutable, so sharing it is safe."""
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 @_shared
 def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
     """People of the organization at ``as_of`` with their top role.
@@ -114,7 +127,7 @@ def roster_at(ws: Workspace, as_of: datetime) -> pd.DataFrame:
     """
     people = ws.table("people").select("person_id", "name", "department", "opt_in")
     roles = ws.table("roles")
-    known = frozenset(people.person_id.to_pandas())
+    known = _PersonIds(people.person_id.to_pandas())
     if roles.count().execute() == 0:
         df = people.order_by("person_id").to_pandas()
         df["level"] = pd.NA
