@@ -30,11 +30,12 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench._common import timed, workspace_or_simulated  # noqa: E402
 
 _PERSON_POSTS = """
     SELECT a.person_id, count(*) AS posts, min(p.created_at) AS first_post,
@@ -76,12 +77,6 @@ BASELINES = {
 }
 
 
-def _timed(fn):
-    t, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - t, time.process_time() - c
-
-
 def _stats(v: list[float]) -> dict:
     return {"median": statistics.median(v), "min": min(v), "max": max(v)}
 
@@ -97,13 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     from socialens.analyses import REGISTRY
 
     with tempfile.TemporaryDirectory() as d:
-        path = a.workspace
-        if path is None:
-            from socialens.simulate import simulate
-
-            path = Path(d) / "ws.duckdb"
-            simulate(people=a.people, seed=1, preset="scale", target_posts=56 * a.people,
-                     out=path)
+        path = workspace_or_simulated(a.workspace, d, a.people, 56)
         ws = socialens.open(path, read_only=True)
         n_posts = ws.con.execute("SELECT count(*) FROM posts").fetchone()[0]
         n_people = ws.con.execute("SELECT count(*) FROM people").fetchone()[0]
@@ -119,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
             t = {"baseline": [], "analysis": []}
             for _ in range(a.repeats):
                 for k, f in (("baseline", base), ("analysis", prod)):
-                    _, w, c = _timed(f)
+                    _, w, c = timed(f)
                     t[k].append((w, c))
             ratio_w = [p[0] / b[0] for b, p in zip(t["baseline"], t["analysis"], strict=True)]
             ratio_c = [p[1] / max(b[1], 1e-9) for b, p in zip(t["baseline"], t["analysis"],

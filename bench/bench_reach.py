@@ -20,17 +20,12 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _timed(fn):
-    t, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - t, time.process_time() - c
+sys.path.insert(0, str(REPO))
+from bench._common import timed, workspace_or_simulated  # noqa: E402
 
 
 def _agreement(exact, sampled) -> dict:
@@ -70,13 +65,7 @@ def main(argv=None) -> dict:
     from socialens.analyses.reach import reach
 
     with tempfile.TemporaryDirectory() as d:
-        path = a.workspace
-        if path is None:
-            from socialens.simulate import simulate
-
-            path = Path(d) / "ws.duckdb"
-            simulate(people=a.people, seed=1, preset="scale", target_posts=55 * a.people,
-                     out=path, files=Path(d) / "files")
+        path = workspace_or_simulated(a.workspace, d, a.people, 55)
         ws = socialens.open(path, read_only=True)
         try:
             n_posts = ws.count("posts")
@@ -87,7 +76,7 @@ def main(argv=None) -> dict:
             first = {}
             for _ in range(a.repeats):
                 for k, fn in (("exact", exact), ("sampled", sampled)):
-                    res, wall, cpu = _timed(fn)
+                    res, wall, cpu = timed(fn)
                     runs[k].append((wall, cpu))
                     first.setdefault(k, res)
             agree = _agreement(first["exact"], first["sampled"])
