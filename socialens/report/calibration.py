@@ -116,7 +116,7 @@ EVIDENCE: dict[str, Evidence] = {
                      coverage_of="the planted leader coefficient α_L",
                      null_of="for leader − peer under the null"),
     "sharing": Evidence("Personal-sharing shift calibration: members' personal share after "
-                        "leaders' vs peers' first personal posts", seeds=203, coverage=0.963,
+                        "leaders' vs peers' first personal posts", seeds=393, coverage=0.964,
                         null_rejection=0.025,
                         coverage_of="the planted leader − peer shift (score scale)",
                         remark="the classifier halves true changes"),
