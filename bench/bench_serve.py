@@ -19,25 +19,16 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.bench_serve_load import product_routes
+from bench.bench_serve_load import DEMO_SITE_PARAMS, _start, _stop, product_routes
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_SITE_PARAMS = {"platform": "twitter", "account_filter": "official_listing=true"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -111,26 +102,10 @@ async def _load(base: str, routes: dict[str, list[str]], clients: int, duration:
 def load_test(ws_path: Path, clients: int, duration: float) -> dict:
     import httpx
 
-    port = _free_port()
-    cmd = [sys.executable, "-m", "socialens", "serve", "-w", str(ws_path), "--port", str(port),
-           "--platform", DEMO_SITE_PARAMS["platform"], "--account-filter",
-           DEMO_SITE_PARAMS["account_filter"]]
-    env = {**os.environ}
-    env.pop("SOCIALENS_TOKEN", None)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _start([sys.executable, "-m", "socialens", "serve", "-w", str(ws_path),
+                         "--platform", DEMO_SITE_PARAMS["platform"], "--account-filter",
+                         DEMO_SITE_PARAMS["account_filter"]], "/api/people?limit=1")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/people?limit=1", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("socialens serve did not start")
-            time.sleep(0.2)
         routes = product_routes(base)
         routes.pop("GET /api/posts?since=random")  # closed-loop clients fetch fixed URLs
         routes = {("static css (baseline)" if k == "static css" else k): v
@@ -142,12 +117,7 @@ def load_test(ws_path: Path, clients: int, duration: float) -> dict:
         res["loadavg"] = round(os.getloadavg()[0], 2)
         return res
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-
+        _stop(proc)
 
 def _append(site: dict, load: dict, clients: int, duration: float) -> None:
     lines = [

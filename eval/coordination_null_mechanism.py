@@ -80,7 +80,7 @@ def _within_cov(s: np.ndarray, t: np.ndarray, codes: np.ndarray, k: int) -> np.n
 def one_seed(seed: int, perms: int) -> dict:
     import socialens
     from socialens.analyses.common import roster_at, select_leaders
-    from socialens.analyses.coordination import MARKERS, pair_counts
+    from socialens.analyses.coordination import MARKERS, coordination, pair_counts
     from socialens.enrich import enrich, feature_version
     from socialens.simulate import simulate
 
@@ -93,8 +93,6 @@ def one_seed(seed: int, perms: int) -> dict:
             fv = feature_version("default")
             rows = reply_rows(ws, fv)
             real = pair_counts(ws, feature_version=fv)
-            from socialens.analyses.coordination import coordination
-
             as_of = coordination(ws, n_boot=0).params["as_of"]
             roster = roster_at(ws, pd.Timestamp(as_of).to_pydatetime())
         finally:
@@ -112,8 +110,7 @@ def one_seed(seed: int, perms: int) -> dict:
     spk = pd.Categorical(rows.speaker)
     codes, k = spk.codes, len(spk.categories)
     order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(np.r_[-1, codes[order], k + 1]))
-    groups = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)  # replies per speaker
     obs_cov = _within_cov(s, t, codes, k)
     perm_est, perm_cov = [], []
     for _ in range(perms):

@@ -360,7 +360,6 @@ class _State:
         self.ids = [p["person_id"] for p in self.d.people]
         #: the listed people's posts, read through the privacy views once (socialens.site.served_posts)
         self.posts = ServedPosts(self.ws.con, self.ids)
-        self._local = threading.local()
         self._cursors: list = []  # given back by borrowed_cursor
         self._lock = threading.Lock()  # starts the analyses' thread once
         self._ws_lock = threading.RLock()  # the workspace handle: one thread at a time
@@ -392,17 +391,12 @@ class _State:
         self.account_items = [{**a, "person_id": p["person_id"]} for p in self.d.people
                               for a in self.d.accounts.get(p["person_id"], [])]
 
-    def _new_cursor(self):
+    def cursor(self):
+        """A new cursor of the copy, with the privacy views and UTC times (requests borrow one
+        through :meth:`borrowed_cursor`)."""
         cur = self.ws.con.cursor()
         restrict(cur, not self.include_all, key=self.key)  # views belong to one connection
         cur.execute("SET TimeZone = 'UTC'")
-        return cur
-
-    def cursor(self):
-        """This thread's cursor of the copy (with the privacy views and UTC times)."""
-        cur = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._local.cur = self._new_cursor()
         return cur
 
     @contextmanager
@@ -413,7 +407,7 @@ class _State:
         try:
             cur = self._cursors.pop()  # list.pop/append are atomic
         except IndexError:
-            cur = self._new_cursor()
+            cur = self.cursor()
         try:
             yield cur
         finally:
