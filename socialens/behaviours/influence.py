@@ -606,13 +606,29 @@ class DiscreteHazard:
         1 − confidence level.
     profile : sequence of str
         Covariates that get profile-likelihood intervals.
+    cluster : str, optional
+        A control column (e.g. ``"department"``) whose groups may share unmodelled shocks, so
+        that person-periods within a group are not independent. Variances become cluster-robust
+        (sandwich with the efficient score summed per group, small-sample factor ``G/(G − 1)``;
+        Lin & Wei 1989, Cameron & Miller 2015), and a profiled covariate's likelihood-ratio
+        statistic is scaled by the ratio of model-based to robust variance (the robust
+        likelihood-ratio statistic, Royall 1986; Rotnitzky & Jewell 1990) and referred to
+        ``F(1, G − 1)`` instead of χ²₁, for its p-value and for the interval it inverts.
+        With ``robust_floor`` (default) the ratio is never taken below 1: with a handful of
+        groups the robust variance is itself noisy, and an interval narrower than the
+        model-based one is not trusted.
 
     Attributes
     ----------
     summary_ : DataFrame
         ``covariate, hazard_ratio, ci_low, ci_high, p_value, coef, se, interval``; for profiled
-        covariates ``p_value`` is the likelihood-ratio test of β = 0.
+        covariates ``p_value`` is the likelihood-ratio test of β = 0. With ``cluster`` also
+        ``se_model`` (the model-based standard error; ``se`` is the robust one) and
+        ``variance_ratio`` (robust over model-based variance, as used: floored at 1 with
+        ``robust_floor``).
     n_people_, n_events_ : int
+    n_clusters_ : int
+        Groups of ``cluster`` among the people at risk (with ``cluster``).
     """
 
     #: |β| beyond which the profile search stops (hazard ratios beyond e^±12 are reported as
@@ -622,7 +638,8 @@ class DiscreteHazard:
     def __init__(self, exposure: str = "indicator", *, controls: Sequence[str] = (),
                  strata: Sequence[str] = (), group_share: str | None = None,
                  share_window: int | None = None, alpha: float = 0.05,
-                 profile: Sequence[str] = ("leader_exposure", "peer_exposure")):
+                 profile: Sequence[str] = ("leader_exposure", "peer_exposure"),
+                 cluster: str | None = None, robust_floor: bool = True):
         self.exposure = exposure
         self.controls = tuple(controls)
         self.strata = tuple(strata)
@@ -630,14 +647,23 @@ class DiscreteHazard:
         self.share_window = share_window
         self.alpha = alpha
         self.profile = tuple(profile)
+        self.cluster = cluster
+        self.robust_floor = robust_floor
 
     def cells(self, panel: AdoptionPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                    np.ndarray, list[str]]:
         """``(group, X, n, y, names)``: person-periods aggregated by baseline group (period ×
-        stratum) and covariate pattern."""
+        stratum) and covariate pattern (and ``cluster`` group: then ``self.cell_cluster_`` holds
+        each cell's group code)."""
         df = ExposureCox(self.exposure, controls=self.controls, strata=self.strata,
                          group_share=self.group_share, share_window=self.share_window
                          ).design(panel)
+        if self.cluster is not None:
+            if panel.controls is None or self.cluster not in panel.controls.columns:
+                raise AnalysisError(f"cluster={self.cluster!r} is not a control column of the "
+                                    "panel; pass it in controls= when building the panel")
+            lab = panel.controls[self.cluster].reindex(panel.ids[df.id.to_numpy()])
+            ccode = pd.factorize(lab.astype(str))[0].astype(np.int64)
         self.n_people_, self.n_events_ = _people_and_events(df)
         strata = [c for c in df.columns if c.startswith("stratum:")]
         names = [c for c in df.columns if c not in ("id", "start", "stop", "event", *strata)]
@@ -648,20 +674,54 @@ class DiscreteHazard:
             raise AnalysisError("no covariate varies among the people at risk (nobody was ever "
                                 "exposed); the hazard model cannot be fitted")
         s_code, n_s, pat, pat_code, row, t, ev = _person_periods(df, strata, names)
-        T = panel.n_periods
         gkey = t * n_s + s_code[row]
         key = gkey * len(pat) + pat_code[row]
+        n_c = 1
+        if self.cluster is not None:
+            n_c = int(ccode.max()) + 1
+            key = key * n_c + ccode[row]
         ukey, inv = np.unique(key, return_inverse=True)
         n = np.bincount(inv).astype(float)
         y = np.bincount(inv, weights=ev)
+        cell_cluster = ukey % n_c
+        ukey = ukey // n_c
         group = ukey // len(pat)
         X = pat[ukey % len(pat)]
         # baseline groups without adoptions have a_t = −∞ and drop out
         has = np.bincount(np.unique(group, return_inverse=True)[1], weights=y)
         keep = has[np.unique(group, return_inverse=True)[1]] > 0
         group = np.unique(group[keep], return_inverse=True)[1].ravel()
-        del T
+        self.cell_cluster_ = cell_cluster[keep] if self.cluster is not None else None
         return group, X[keep], n[keep], y[keep], names
+
+    @staticmethod
+    def robust_cov(group, X, n, y, a, b, cluster) -> tuple[np.ndarray, int]:
+        """Cluster-robust covariance of β̂ (baseline eliminated) and the number of clusters.
+
+        ``S⁻¹ (G/(G−1) Σ_g s_g s_gᵀ) S⁻¹`` with ``S`` the expected information of β after the
+        baseline block is eliminated and ``s_g`` the efficient score of cluster ``g``: each
+        cell's score ``u_c`` times ``x_c − I_aβ/I_aa`` of its baseline group, summed over the
+        cluster's cells."""
+        G = int(group.max()) + 1
+        mu = np.exp(np.clip(a[group] + X @ b, -200, 30))
+        em1 = np.expm1(mu)
+        u = y * mu / em1 - (n - y) * mu
+        w = n * mu * mu / em1
+        Iaa = np.bincount(group, weights=w, minlength=G) + 1e-12
+        Iab = np.column_stack([np.bincount(group, weights=w * X[:, j], minlength=G)
+                               for j in range(X.shape[1])])
+        S = X.T @ (w[:, None] * X) - Iab.T @ (Iab / Iaa[:, None])
+        eff = u[:, None] * (X - Iab[group] / Iaa[group][:, None])
+        codes, k = np.unique(cluster, return_inverse=True)
+        sg = np.zeros((len(codes), X.shape[1]))
+        np.add.at(sg, k.ravel(), eff)
+        n_g = len(codes)
+        meat = sg.T @ sg * (n_g / max(n_g - 1, 1))
+        try:
+            Si = np.linalg.inv(S)
+        except np.linalg.LinAlgError:
+            return np.full_like(S, np.nan), n_g
+        return Si @ meat @ Si, n_g
 
     @staticmethod
     def _fit(group, X, n, y, offset, iters=100, init=None):
@@ -814,23 +874,51 @@ class DiscreteHazard:
         group, X, n, y, names = self.cells(panel)
         zero = np.zeros(len(n))
         b, cov, ll, ok, self._a = self._fit(group, X, n, y, zero)
-        se = np.sqrt(np.clip(np.diag(cov), 0, None))
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        crit = stats.chi2.ppf(1 - self.alpha, 1) / 2
+        se_model = np.sqrt(np.clip(np.diag(cov), 0, None))
+        se, ratio = se_model, np.ones(len(names))
+        if self.cluster is not None:
+            rcov, n_g = self.robust_cov(group, X, n, y, self._a, b, self.cell_cluster_)
+            self.n_clusters_ = n_g
+            if n_g < 2:
+                raise AnalysisError(f"cluster={self.cluster!r}: the people at risk are all in "
+                                    "one group; cluster-robust intervals need at least two")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.diag(rcov) / np.diag(cov)
+            ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
+            if self.robust_floor:
+                ratio = np.maximum(ratio, 1.0)
+            se = se_model * np.sqrt(ratio)
+            z = stats.t.ppf(1 - self.alpha / 2, n_g - 1)
+            q = stats.f.ppf(1 - self.alpha, 1, n_g - 1)
+            def sf(w, r):
+                return float(stats.f.sf(w / r, 1, n_g - 1))
+        else:
+            z = stats.norm.ppf(1 - self.alpha / 2)
+            q = stats.chi2.ppf(1 - self.alpha, 1)
+            def sf(w, r):
+                return float(stats.chi2.sf(w, 1))
         rows = []
         for k, name in enumerate(names):
             coef, s = float(b[k]), float(se[k])
             lo, hi = coef - z * s, coef + z * s
-            pval = float(2 * stats.norm.sf(abs(coef) / s)) if s > 0 else np.nan
+            pval = float(2 * stats.t.sf(abs(coef) / s, self.n_clusters_ - 1)
+                         if self.cluster is not None else 2 * stats.norm.sf(abs(coef) / s)
+                         ) if s > 0 else np.nan
             how = "Wald"
             if name in self.profile:
+                crit = q * ratio[k] / 2
                 coef, llmax, lo, hi, prof = self._profile(group, X, n, y, k, b, ll, ok, crit,
                                                           max(z * s, 0.1) if s > 0 else 0.5)
-                pval = float(stats.chi2.sf(max(2 * (llmax - prof(0.0)), 0.0), 1))
+                pval = sf(max(2 * (llmax - prof(0.0)), 0.0), ratio[k])
                 how = "profile likelihood"
             rows.append({"covariate": name, "hazard_ratio": float(np.exp(coef)),
                          "ci_low": float(np.exp(lo)), "ci_high": float(np.exp(hi)),
                          "p_value": pval, "coef": coef, "se": s, "interval": how})
+            if self.cluster is not None:
+                how = ("robust profile likelihood" if name in self.profile
+                       else "cluster-robust Wald")
+                rows[-1].update(interval=how, se_model=float(se_model[k]),
+                                variance_ratio=float(ratio[k]))
         self.converged_ = ok
         self.summary_ = pd.DataFrame(rows)
         self.hazard_ratios_ = dict(zip(self.summary_.covariate, self.summary_.hazard_ratio,
