@@ -429,6 +429,39 @@ ReversedKindsOpt = Annotated[str | None, typer.Option(
     "ties recorded as 'dst pays attention to src'), comma-separated.")]
 
 
+ExposureKindsOpt = Annotated[str | None, typer.Option(
+    "--exposure", help="Exposure network of the behaviour analyses (contagion, contagion_tests), "
+    "comma-separated from follows, reply, mention, repost, quote, interaction, manager "
+    "(reporting lines: use it for joining the platform); default follows,reply,mention.")]
+ControlsOpt = Annotated[str | None, typer.Option(
+    "--controls", help="Controls of the influence tests' hazard model (contagion_tests), "
+    "comma-separated from level, department, or 'none'; default department.")]
+ClusterOpt = Annotated[str | None, typer.Option(
+    "--cluster", help="Inference of the influence tests: 'department' (clustered, the "
+    "default) or 'none' (model-based intervals, permutation p-value).")]
+
+
+def _influence_params(params: dict, exposure: str | None, controls: str | None,
+                      cluster: str | None) -> None:
+    """Add ``exposure``, ``controls`` and ``cluster`` to the analysis parameters, checked."""
+    if exposure is not None:
+        from socialens.behaviours import EXPOSURE_KINDS
+
+        chosen = tuple(k.strip() for k in exposure.split(",") if k.strip())
+        bad = [k for k in chosen if k not in EXPOSURE_KINDS]
+        if bad or not chosen:
+            raise _fail(f"--exposure {exposure!r}: unknown kind {', '.join(bad) or '(none given)'}"
+                        f"; known kinds: {', '.join(EXPOSURE_KINDS)}")
+        params["exposure"] = chosen
+    if controls is not None:
+        chosen = tuple(c.strip() for c in controls.split(",") if c.strip())
+        params["controls"] = () if chosen == ("none",) else chosen
+    if cluster is not None:
+        if cluster not in ("department", "none"):
+            raise _fail(f"--cluster {cluster!r}: choose department or none")
+        params["cluster"] = None if cluster == "none" else cluster
+
+
 def _network_params(params: dict, kinds: str | None, reversed_kinds: str | None) -> None:
     """Add ``kinds`` / ``reversed_kinds`` to the analysis parameters, checked against the known
     edge kinds so that a typo is an error that lists them, not an analysis 'not available'."""
@@ -461,6 +494,9 @@ def analyze(
     behaviours: BehaviourOpt = None,
     kinds: KindsOpt = None,
     reversed_kinds: ReversedKindsOpt = None,
+    exposure: ExposureKindsOpt = None,
+    controls: ControlsOpt = None,
+    cluster: ClusterOpt = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write {analyses: {name: {summary, params}}} to this file (its "
         "folder is created if missing).")] = None,
@@ -479,6 +515,7 @@ def analyze(
     if behaviours:
         params["behaviours"] = list(behaviours)
     _network_params(params, kinds, reversed_kinds)
+    _influence_params(params, exposure, controls, cluster)
     from socialens.privacy import map_leaders, restrict
 
     unavailable: dict[str, str] = {}
@@ -526,6 +563,13 @@ def report(
     behaviours: BehaviourOpt = None,
     kinds: KindsOpt = None,
     reversed_kinds: ReversedKindsOpt = None,
+    exposure: ExposureKindsOpt = None,
+    influence_tests: Annotated[bool, typer.Option(
+        "--influence-tests", help="Also run the influence tests (contagion_tests: hazard ratios "
+        "of leader exposure, clustered by department, with their tests) and give them a "
+        "section; slow on many behaviours.")] = False,
+    controls: ControlsOpt = None,
+    cluster: ClusterOpt = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
     include_all: Annotated[bool, typer.Option(
         "--include-all", help="Also name people who did not opt in (e.g. a study of public "
@@ -548,6 +592,9 @@ def report(
     if behaviours:
         params["behaviours"] = list(behaviours)
     _network_params(params, kinds, reversed_kinds)
+    _influence_params(params, exposure, controls, cluster)
+    if (controls is not None or cluster is not None) and not influence_tests:
+        raise _fail("--controls and --cluster set up the influence tests: add --influence-tests")
     if engine == "spark":  # the lake's own boundary must cover what the report asks for
         from socialens.spark import SparkWorkspace
 
@@ -559,7 +606,7 @@ def report(
             _warn_snapshot(ws, snapshot)
         paths = write_report(ws, out_dir, title=title, include_all=include_all,
                              pseudonymize=pseudonymize, show_paths=show_paths, key_file=key_file,
-                             **params)
+                             names=["contagion_tests"] if influence_tests else None, **params)
     for name, reason in paths["not_available"].items():
         _say(f"{name}: not available: {reason}")
     if include_all and not pseudonymize:

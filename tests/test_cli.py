@@ -303,3 +303,29 @@ def test_publish_without_base_url_warns_about_opml(tiny_file, tmp_path):
     r = run("publish", "-w", tiny_file, "--out", tmp_path / "site", "--no-report",
             "--base-url", "https://example.org/dir/")
     assert r.exit_code == 0 and "Warning" not in r.output
+
+
+def test_influence_test_options_reach_contagion_tests(tiny_file, tmp_path):
+    r = run("analyze", "-w", tiny_file, "-a", "contagion_tests", "-b", "platform",
+            "--json", tmp_path / "s.json")
+    assert r.exit_code == 0, r.output
+    params = json.loads((tmp_path / "s.json").read_text())["analyses"]["contagion_tests"]["params"]
+    assert params["controls"] == ["department"] and params["cluster"] == "department"
+    r = run("analyze", "-w", tiny_file, "-a", "contagion_tests", "-b", "platform",
+            "--controls", "none", "--cluster", "none", "--json", tmp_path / "s.json")
+    assert r.exit_code == 0 and "the permutation test cannot tell" in r.output, r.output
+    params = json.loads((tmp_path / "s.json").read_text())["analyses"]["contagion_tests"]["params"]
+    assert params["controls"] == [] and params["cluster"] is None
+    r = run("analyze", "-w", tiny_file, "-a", "contagion_tests", "--cluster", "dept")
+    assert r.exit_code == 1 and "choose department or none" in r.output
+    r = run("analyze", "-w", tiny_file, "-a", "directory", "--controls", "level")
+    assert r.exit_code == 1 and "unknown parameter 'controls'" in r.output
+    r = run("analyze", "-w", tiny_file, "-a", "contagion_tests", "--exposure", "folows")
+    assert r.exit_code == 1 and "known kinds: follows" in r.output
+    r = run("report", "-w", tiny_file, "--out", tmp_path / "rep", "--cluster", "none")
+    assert r.exit_code == 1 and "add --influence-tests" in r.output
+    r = run("report", "-w", tiny_file, "--out", tmp_path / "rep", "--influence-tests",
+            "-b", "platform", "--exposure", "manager")
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "rep" / "summary.json").read_text())["analyses"]
+    assert s["contagion_tests"]["params"]["exposure"] == ["manager"]

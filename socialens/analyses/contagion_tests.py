@@ -2,8 +2,10 @@
 the leader ratio, per behaviour; the shuffle and edge-reversal tests of contacts' timing beside
 them (estimators in :mod:`socialens.behaviours.influence`).
 
-The influence verdict is the leader-permutation test of the hazard model (leaders' adoption
-periods permuted within their level): calibrated through simulated organizations (EVALUATION.md).
+The influence verdict is the hazard model's test of the leader ratio, with inference clustered by
+department (the robust likelihood-ratio test, F(1, G − 1)): calibrated through simulated
+organizations (EVALUATION.md). The leader-permutation test (leaders' adoption periods permuted
+within their level) stays beside it, and is the verdict when the roster has no departments.
 The shuffle and edge-reversal tests stay in the table as what they are — tests of whether
 adoption depends on contacts' *timing* — and are not an influence verdict: shocks shared by a
 department make them reject without any influence."""
@@ -43,7 +45,8 @@ def contagion_tests(
     exposure: tuple[str, ...] = DEFAULT_EXPOSURE_KINDS,
     lag_days: float = 1.0,
     exposure_measure: str = "indicator",
-    controls: tuple[str, ...] = (),
+    controls: tuple[str, ...] = ("department",),
+    cluster: str | None = "department",
     n_permutations: int = 199,
     seed: int = 0,
 ) -> Result:
@@ -69,9 +72,15 @@ def contagion_tests(
         How exposure enters the hazard model.
     controls : tuple of str
         Person-level controls of the hazard model, from the roster: ``level``, ``department``.
-        With ``department`` the model also controls for the lagged share of one's department who
-        had already shown the behaviour (common shocks, contagion through unobserved ties), and
-        the shuffle test permutes within departments.
+        With ``department`` (the default, the calibrated model) the model also controls for the
+        lagged share of one's department who had already shown the behaviour (common shocks,
+        contagion through unobserved ties), and the shuffle test permutes within departments.
+        A control the roster does not hold for at least two groups is dropped, with a note.
+    cluster : {"department", None}
+        Inference clustered by department (default): members of a department share shocks and
+        unobserved ties, so their adoptions are not independent; intervals and the leader
+        ratio's p-value are cluster-robust (docs/methods.md, Influence tests). ``None``:
+        model-based intervals, and the permutation test as the p-value.
     n_permutations : int
         Permutations per test (leader permutations, shuffles, direction flips).
     seed : int
@@ -89,36 +98,58 @@ def contagion_tests(
     roster = roster_at(ws, as_of_t)
     if roster.empty:
         raise AnalysisError("no roster: the influence tests need the people of the organization")
+    controls = tuple(controls)
     bad = [c for c in controls if c not in ("level", "department")]
     if bad:
         raise AnalysisError(f"unknown control(s) {bad}; choose from level, department")
-    population = roster[~roster.person_id.isin(lead)][["person_id", *controls]]
+    if cluster not in (None, "department"):
+        raise AnalysisError(f"cluster={cluster!r}: choose department or None")
+    members = roster[~roster.person_id.isin(lead)]
+    notes = []
+    groups = {c: members[c].dropna().nunique() for c in ("level", "department")}
+    for c in [c for c in controls if groups[c] < 2]:
+        notes.append(f"control {c} dropped: the roster gives fewer than two {c}s for the members")
+    controls = tuple(c for c in controls if groups[c] >= 2)
+    if cluster and groups[cluster] < 2:
+        notes.append("inference not clustered: the roster gives fewer than two departments, so "
+                     "the intervals are model-based and the permutation test gives the p-value")
+        cluster = None
+    population = members[["person_id", *dict.fromkeys([*controls, *([cluster] if cluster else [])])]]
+    if cluster:
+        population = population.assign(**{cluster: population[cluster].fillna("(none)")})
     # leaders are exchanged only with leaders of their level (the CEO keeps their time)
     ranked = roster[roster.person_id.isin(lead)]
     levels = dict(zip(ranked.person_id, ranked.level.astype(str), strict=True))
     uses = first_use(ws, behaviours).to_pandas()
     before = uses[uses["at"] < pd.Timestamp(start)]
     ties = exposure_ties(ws, list(exposure)).to_pandas()
-    rows, notes = [], []
+    rows = []
     for b, g in uses.groupby("behaviour", sort=True):
         pop = population[~population.person_id.isin(before[before.behaviour == b].person_id)]
         panel = AdoptionPanel.from_tables(g[["person_id", "at"]], ties, population=pop,
                                           leaders=lead, start=start, end=end,
                                           period=pd.Timedelta(days=period), lag=1,
-                                          controls=list(controls))
+                                          controls=list(population.columns[1:]))
         row = {"behaviour": b, "n_at_risk": panel.n_at_risk, "n_adopted": panel.n_events}
         dept = "department" in controls
         model = DiscreteHazard(exposure_measure, controls=controls,
-                               group_share="department" if dept else None)
+                               group_share="department" if dept else None, cluster=cluster)
         try:
             cox = model.fit(panel)
             for k in ("leader", "peer"):
                 hr, lo, hi = cox.interval(f"{k}_exposure")
                 row.update({f"hr_{k}": hr, f"hr_{k}_ci": [lo, hi]})
             if np.isfinite(row["hr_leader"]):
-                perm = LeaderPermutationTest(model, n_permutations, leader_groups=levels,
-                                             seed=seed).fit(panel)
-                row["p_leader"] = perm.p_value_
+                perm = LeaderPermutationTest(
+                    DiscreteHazard(exposure_measure, controls=controls,
+                                   group_share="department" if dept else None),
+                    n_permutations, leader_groups=levels, seed=seed).fit(panel)
+                row["p_leader_perm"] = perm.p_value_
+                row["p_leader"] = (float(cox.summary_.set_index("covariate")
+                                         .p_value["leader_exposure"]) if cluster
+                                   else perm.p_value_)
+                if cluster:
+                    row["n_clusters"] = cox.n_clusters_
         except AnalysisError as exc:
             notes.append(f"{b}: hazard model not fitted: {exc}")
         sh = ShuffleTest(n_permutations, seed=seed,
@@ -132,10 +163,11 @@ def contagion_tests(
         raise AnalysisError("no behaviour was shown by anyone in the window; choose other "
                             "behaviours (--behaviour) or a wider window")
     table = pd.DataFrame(rows)
-    if "p_leader" not in table:
-        table["p_leader"] = np.nan
-    for col in ("p_leader", "p_shuffle_leader", "p_shuffle_peer", "p_reversal_leader",
-                "p_reversal_peer"):
+    for col in ("p_leader", "p_leader_perm"):
+        if col not in table:
+            table[col] = np.nan
+    for col in ("p_leader", "p_leader_perm", "p_shuffle_leader", "p_shuffle_peer",
+                "p_reversal_leader", "p_reversal_peer"):
         table[col.replace("p_", "q_", 1)] = benjamini_hochberg(table[col].to_numpy())
     platform_only = any(str(b) == "platform" for b in table.behaviour)
     if platform_only and "manager" not in exposure:
@@ -143,14 +175,27 @@ def contagion_tests(
                      "people already on it, so nobody off the platform is ever 'exposed' and the "
                      "hazard ratios are inflated; use the reporting lines (exposure manager) for "
                      "this behaviour")
-    notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
-                 "period), 95 % profile-likelihood intervals (open-ended when the data cannot "
-                 "bound the ratio, e.g. everyone saw a leader at the same time); the leader "
-                 "ratio's p-value (p_leader) is a permutation test: the likelihood-ratio statistic "
-                 "against the same statistic with the leaders' adoption times permuted among "
-                 f"leaders of the same level ({n_permutations} permutations, seed {seed}); "
-                 "Benjamini–Hochberg q-values across behaviours; docs/methods.md, Influence tests. "
-                 "Calibration through simulated organizations: EVALUATION.md.")
+    perm_note = ("a permutation test: the likelihood-ratio statistic against the same statistic "
+                 "with the leaders' adoption times permuted among leaders of the same level "
+                 f"({n_permutations} permutations, seed {seed})")
+    if cluster:
+        notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
+                     "period), 95 % robust profile-likelihood intervals clustered by department "
+                     "(the likelihood-ratio statistic scaled by model-based over cluster-robust "
+                     "variance, never narrower than the model-based interval, against F(1, G − 1) "
+                     "for G departments; open-ended when the data cannot bound the ratio, e.g. "
+                     "everyone saw a leader at the same time); the leader ratio's p-value "
+                     "(p_leader) is the test this interval inverts; p_leader_perm beside it is "
+                     f"{perm_note}; Benjamini–Hochberg q-values across behaviours; "
+                     "docs/methods.md, Influence tests. Calibration through simulated "
+                     "organizations: EVALUATION.md.")
+    else:
+        notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
+                     "period), 95 % profile-likelihood intervals (open-ended when the data cannot "
+                     "bound the ratio, e.g. everyone saw a leader at the same time); the leader "
+                     f"ratio's p-value (p_leader) is {perm_note}; Benjamini–Hochberg q-values "
+                     "across behaviours; docs/methods.md, Influence tests. Calibration through "
+                     "simulated organizations: EVALUATION.md.")
     notes.append("the shuffle and edge-reversal columns (Anagnostopoulos, Kumar & Mahdian 2008) "
                  "test whether adoption depends on contacts' timing, not influence: they reject "
                  "under shocks a department shares (a training week, a campaign) without any "
@@ -160,12 +205,14 @@ def contagion_tests(
     params = {"behaviours": behaviours, "as_of": as_of_t, "window_start": start,
               "window_end": end, "leaders": leaders, "exposure": list(exposure),
               "lag_days": period, "exposure_measure": exposure_measure,
-              "controls": list(controls), "n_permutations": n_permutations, "seed": seed}
+              "controls": list(controls), "cluster": cluster,
+              "n_permutations": n_permutations, "seed": seed}
     return Result("contagion_tests", "Do members follow their leaders? Influence tests", params,
-                  summary, {"influence_tests": table}, headline=_headline(table), notes=notes)
+                  summary, {"influence_tests": table}, headline=_headline(table, cluster),
+                  notes=notes)
 
 
-def _headline(table: pd.DataFrame) -> str:
+def _headline(table: pd.DataFrame, cluster: str | None = None) -> str:
     r = table.sort_values("n_adopted", ascending=False).iloc[0]
     hr, ci = r.get("hr_leader"), r.get("hr_leader_ci")
     if hr is None or (isinstance(hr, float) and np.isnan(hr)):
@@ -178,7 +225,16 @@ def _headline(table: pd.DataFrame) -> str:
         first = (f"Members were {num(hr, '.2f')} times as likely to start {r.behaviour} once a "
                  f"leader they can see had shown it (95 % CI {num(ci[0], '.2f')}–{upper})")
     q = r.get("q_leader", np.nan)
-    if q is None or np.isnan(q):
+    if cluster:
+        if q is None or np.isnan(q):
+            verdict = "the test cannot tell (no leader exposure to test)"
+        elif q <= 0.05:
+            verdict = (f"the test clustered by department says this is more than what members "
+                       f"of a department share (q = {num(q, '.3f')})")
+        else:
+            verdict = (f"the test clustered by department finds no evidence of leader influence "
+                       f"beyond what members of a department share (q = {num(q, '.3f')})")
+    elif q is None or np.isnan(q):
         verdict = ("the permutation test cannot tell (no leader exposure to test, or no two "
                    "leaders of a level to exchange)")
     elif q <= 0.05:

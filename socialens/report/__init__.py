@@ -147,6 +147,7 @@ def write_report(
     pseudonymize: bool = False,
     show_paths: bool = False,
     key_file: str | Path | None = None,
+    names: list[str] | None = None,
     **params,
 ) -> dict:
     """Run the analyses (unless ``results`` are given) and write ``report.html`` and
@@ -170,6 +171,8 @@ def write_report(
         Show the paths of the ingested files (rewritten like post text).
     key_file : path, optional
         The study key (default ``$SOCIALENS_STUDY_KEY``, else ``<workspace>.study-key``).
+    names : list of str, optional
+        Opt-in analyses to run as well as every default one (e.g. ``["contagion_tests"]``).
 
     The analyses and the report read the workspace through :func:`socialens.privacy.public_only`
     with that consent; ``results`` passed in should have been computed inside it too.
@@ -185,7 +188,10 @@ def write_report(
         raise SocialensError(f"cannot create {out}: {exc.strerror or exc}") from exc
     unavailable = dict(unavailable or {})
     if results is None:
-        results = run_all(ws, unavailable=unavailable, **params)
+        from socialens.analyses import REGISTRY
+
+        results = run_all(ws, [*REGISTRY, *[n for n in names or () if n not in REGISTRY]],
+                          unavailable=unavailable, **params)
     if not results:
         reasons = "; ".join(f"{n}: {r}" for n, r in unavailable.items())
         raise AnalysisError(f"no analysis can run on this workspace ({reasons})")

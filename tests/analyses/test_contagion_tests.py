@@ -37,18 +37,32 @@ def test_hazard_ratios_tests_and_headline(ws):
     lo, hi = row.hr_leader_ci
     assert lo < row.hr_leader < hi
     assert 0 < row.p_shuffle_leader <= 1 and row.q_shuffle_leader == row.p_shuffle_leader
-    # the verdict is the leader-permutation test (p on the grid 1/20 … 1), not the shuffle test
-    assert row.q_leader == row.p_leader and round(row.p_leader * 20, 9) % 1 == 0
+    # the verdict is the department-clustered test the interval inverts: it rejects exactly
+    # when the interval leaves out 1; the permutation test (p on the grid 1/20 … 1) is beside it
+    assert row.q_leader == row.p_leader and (row.p_leader <= 0.05) == (lo > 1 or hi < 1)
+    assert round(row.p_leader_perm * 20, 9) % 1 == 0 and row.p_leader_perm != row.p_leader
+    assert row.n_clusters == ws.table("people").department.nunique().to_pyarrow().as_py() - 1
+    assert r.params["controls"] == ["department"] and r.params["cluster"] == "department"
     assert r.headline.startswith("Members were ")
     assert "times as likely to start platform" in r.headline
-    assert "permutation test" in r.headline and "shuffle" not in r.headline
+    assert "clustered by department" in r.headline and "shuffle" not in r.headline
+    assert any("robust profile-likelihood intervals clustered by department" in n
+               for n in r.notes)
     assert any("not influence" in n and "no influence verdict" in n for n in r.notes)
     assert r.params["n_permutations"] == 19 and r.params["exposure"] == ["manager"]
     # reproducible with the seed
     r2 = contagion_tests(ws, behaviours=["platform"], exposure=("manager",),
                          n_permutations=19, seed=3)
     assert np.allclose(r2.tables["influence_tests"].p_shuffle_leader, t.p_shuffle_leader)
-    assert r2.tables["influence_tests"].p_leader.iloc[0] == row.p_leader
+    assert r2.tables["influence_tests"].p_leader_perm.iloc[0] == row.p_leader_perm
+    # without clustering the permutation test is the verdict and the interval is model-based
+    r3 = contagion_tests(ws, behaviours=["platform"], exposure=("manager",), cluster=None,
+                         n_permutations=19, seed=3)
+    row3 = r3.tables["influence_tests"].iloc[0]
+    assert row3.p_leader == row3.p_leader_perm == row.p_leader_perm
+    assert row3.hr_leader == pytest.approx(row.hr_leader)
+    assert row3.hr_leader_ci[0] >= lo and row3.hr_leader_ci[1] <= hi
+    assert "permutation test" in r3.headline
 
 
 def test_platform_with_follows_warns_about_the_unobservable_network(ws):
@@ -63,11 +77,31 @@ def test_bad_parameters_say_what_to_do(ws):
         contagion_tests(ws, behaviours=["platform"], controls=("tenure",))
 
 
-def test_department_control_uses_the_discrete_hazard_model_and_its_interval(ws):
+def test_without_controls_the_model_is_still_clustered_and_its_interval_holds_the_estimate(ws):
     r = contagion_tests(ws, behaviours=["platform"], exposure=("manager",),
-                        controls=("department",), n_permutations=9, seed=1)
+                        controls=(), n_permutations=9, seed=1)
     row = r.tables["influence_tests"].iloc[0]
     lo, hi = row.hr_leader_ci
-    assert lo < row.hr_leader < hi
+    assert lo < row.hr_leader < hi and row.n_clusters >= 2
     assert any("profile-likelihood intervals" in n for n in r.notes)
-    assert r.params["controls"] == ["department"]
+    assert r.params["controls"] == [] and r.params["cluster"] == "department"
+    with pytest.raises(AnalysisError, match="choose department or None"):
+        contagion_tests(ws, behaviours=["platform"], cluster="level")
+
+
+def test_the_report_gives_the_influence_tests_a_section_when_asked(ws, tmp_path):
+    import json
+
+    from socialens.report import write_report
+
+    write_report(ws, tmp_path / "rep", names=["contagion_tests"], behaviours=["platform"],
+                 exposure=("manager",), n_permutations=9)
+    html = (tmp_path / "rep" / "report.html").read_text()
+    summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
+    r = summary["analyses"]["contagion_tests"]
+    assert r["params"]["cluster"] == "department" and r["params"]["exposure"] == ["manager"]
+    assert "Influence tests" in html and "clustered by department" in html
+    assert "p-value, leader-permutation test" in html
+    write_report(ws, tmp_path / "plain", behaviours=["platform"])
+    assert "contagion_tests" not in json.loads(
+        (tmp_path / "plain" / "summary.json").read_text())["analyses"]

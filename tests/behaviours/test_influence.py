@@ -230,6 +230,83 @@ def test_a_leader_effect_shared_by_a_whole_stratum_is_not_estimable_within_it():
     assert lo == 0 and hi == np.inf, (lo, hi)
 
 
+def _clustered(seed=1, hr_leader=3.0):
+    p = planted(hr_leader=hr_leader, seed=seed)
+    members = [i for i in p.ids if i.startswith("m")]
+    # the department is the leader one watches (members m_k watch L_{k mod 6})
+    p.controls = pd.DataFrame({"dept": [f"d{int(m[1:]) % 6}" for m in members]}, index=members)
+    return p
+
+
+def test_cluster_robust_covariance_is_the_sandwich_of_the_person_period_model():
+    """robust_cov (cells, baseline eliminated) against the textbook sandwich computed on the
+    unaggregated person-period rows with one explicit dummy per period: β block of
+    I⁻¹ (G/(G−1) Σ_g U_g U_gᵀ) I⁻¹, U_g the full score (baseline and β) summed over cluster g."""
+    p = _clustered(seed=3)
+    m = DiscreteHazard("indicator", cluster="dept")
+    group, X, n, y, names = m.cells(p)
+    b, cov, ll, ok, a = DiscreteHazard._fit(group, X, n, y, np.zeros(len(n)))
+    rcov, n_g = DiscreteHazard.robust_cov(group, X, n, y, a, b, m.cell_cluster_)
+    assert n_g == 6
+    # expand the cells back to one row per person-period (events first within a cell)
+    rows = np.repeat(np.arange(len(n)), n.astype(int))
+    first = np.r_[0, np.cumsum(n)[:-1]].astype(int)
+    ev = (np.arange(len(rows)) - first[rows]) < y[rows]
+    G, k = int(group.max()) + 1, X.shape[1]
+    D = np.zeros((len(rows), G + k))
+    D[np.arange(len(rows)), group[rows]] = 1.0
+    D[:, G:] = X[rows]
+    mu = np.exp(D @ np.r_[a, b])
+    u = ev * mu / np.expm1(mu) - (~ev) * mu          # d loglik / d eta, per row
+    w = mu * mu / np.expm1(mu)                        # expected information weight
+    info = D.T @ (w[:, None] * D)
+    score = np.zeros((6, G + k))
+    np.add.at(score, m.cell_cluster_[rows], u[:, None] * D)
+    meat = score.T @ score * 6 / 5
+    inv = np.linalg.pinv(info)
+    full = (inv @ meat @ inv)[G:, G:]
+    assert np.allclose(rcov, full, rtol=1e-6, atol=1e-10), (rcov, full)
+
+
+def test_clustered_interval_is_never_narrower_and_its_test_is_the_interval():
+    from scipy import stats
+
+    p = _clustered(seed=1)
+    plain = DiscreteHazard("indicator", profile=("leader_exposure",)).fit(p)
+    rob = DiscreteHazard("indicator", profile=("leader_exposure",), cluster="dept").fit(p)
+    raw = DiscreteHazard("indicator", profile=("leader_exposure",), cluster="dept",
+                         robust_floor=False).fit(p)
+    _, lo0, hi0 = plain.interval("leader_exposure")
+    hr, lo, hi = rob.interval("leader_exposure")
+    r = rob.summary_.set_index("covariate").loc["leader_exposure"]
+    assert rob.n_clusters_ == 6 and r.interval == "robust profile likelihood"
+    assert r.variance_ratio >= 1 and lo <= lo0 and hi >= hi0 and lo < 3 < hi
+    # F(1, 5) instead of χ²₁ widens the interval even at a variance ratio of 1
+    assert (hi - lo) > (hi0 - lo0) * 1.05
+    # the p-value is the robust likelihood-ratio statistic against F(1, G − 1) ...
+    lr = stats.chi2.isf(plain.summary_.set_index("covariate").p_value["leader_exposure"], 1)
+    assert r.p_value == pytest.approx(stats.f.sf(lr / r.variance_ratio, 1, 5), rel=1e-4)
+    # ... and the unfloored ratio is the sandwich's over the model's variance
+    rr = raw.summary_.set_index("covariate").loc["leader_exposure"]
+    assert rr.variance_ratio == pytest.approx(rr.se ** 2 / rr.se_model ** 2)
+    assert r.variance_ratio == max(rr.variance_ratio, 1.0)
+    # no influence: the interval holds 1 and the test does not reject
+    p0 = _clustered(seed=2, hr_leader=1.0)
+    d0 = DiscreteHazard("indicator", profile=("leader_exposure",), cluster="dept").fit(p0)
+    _, l0, h0 = d0.interval("leader_exposure")
+    assert l0 < 1 < h0 and d0.summary_.set_index("covariate").p_value["leader_exposure"] > 0.05
+
+
+def test_cluster_needs_a_control_column_and_two_groups():
+    p = planted(seed=1)
+    with pytest.raises(AnalysisError, match="not a control column"):
+        DiscreteHazard(cluster="dept").fit(p)
+    members = [i for i in p.ids if i.startswith("m")]
+    p.controls = pd.DataFrame({"dept": ["d0"] * len(members)}, index=members)
+    with pytest.raises(AnalysisError, match="at least two"):
+        DiscreteHazard(cluster="dept").fit(p)
+
+
 def test_leader_permutation_statistic_is_the_likelihood_ratio_and_finds_a_planted_effect():
     from scipy import stats
 
