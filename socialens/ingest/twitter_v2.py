@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,8 @@ from socialens.ingest._platform import (
 from socialens.ingest.loader import ApiError
 from socialens.ingest.sources import SourceRecord, iter_csv, iter_jsonl, loads, too_deep_error
 
-__all__ = ["detect", "tasks", "map_tweet", "map_user", "records", "csv_records", "unflatten"]
+__all__ = ["detect", "tasks", "map_tweet", "map_user", "records", "line_records", "csv_records",
+           "unflatten"]
 
 PLATFORM = "twitter"
 _FOLLOW_URL = re.compile(r"/2/users/(\d+)/(following|followers)\b")
@@ -367,10 +368,41 @@ def _api_errors_apart(stream: Iterator) -> Iterator:
 def records(path: Path) -> Iterator:
     """``(line, raw, rows, error)`` for every tweet/user of a twarc2 JSONL file; the pages'
     ``errors`` entries come as :class:`~socialens.ingest.loader.ApiError` (counted apart)."""
+    return line_records(iter_jsonl(path))
+
+
+def line_records(recs: Iterable[SourceRecord]) -> Iterator:
+    """:func:`records` of the given lines (as :func:`~socialens.ingest.sources.iter_jsonl` reads
+    them): the per-record mapping, which :mod:`socialens.ingest.twitter_v2_bulk` also runs on
+    the lines its SQL cannot decide."""
     def items():
-        for rec in iter_jsonl(path):
+        for rec in recs:
             yield from _expand(rec)
     return _api_errors_apart(mapped(items(), _map_item, what="tweet"))
+
+
+class _PageRecords:
+    """The records of a twarc2 JSONL file of tweet pages (an iterator), which can also be loaded
+    set-based (:mod:`socialens.ingest.twitter_v2_bulk`)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._records: Iterator | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._records is None:
+            self._records = records(self.path)
+        return next(self._records)
+
+    def load_bulk(self, loader):
+        """The file loaded by :func:`socialens.ingest.twitter_v2_bulk.load_pages` (a
+        FileReport), or None when it must go record by record (nothing was written then)."""
+        from socialens.ingest.twitter_v2_bulk import load_pages
+
+        return load_pages(loader, self.path)
 
 
 # -- twarc-csv --------------------------------------------------------------------------------
@@ -441,4 +473,4 @@ def tasks(path: Path, timezone: str | None) -> Iterator[tuple[Path, str, Iterato
     data = v.get("data") if isinstance(v, dict) else None
     first = data[0] if isinstance(data, list) and data else data
     target = "accounts" if _is_v2_user(first) and "text" not in first else "posts"
-    yield path, target, records(path)
+    yield path, target, _PageRecords(path) if target == "posts" else records(path)
