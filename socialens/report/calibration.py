@@ -122,8 +122,8 @@ EVIDENCE: dict[str, Evidence] = {
                         remark="the classifier halves true changes"),
     "hashtags": Evidence(None, remark="exact test against a random first user, but description, "
                          "not an influence test: not calibrated through simulation as evidence "
-                         "that members follow (the influence tests, contagion_tests, are "
-                         "opt-in)"),
+                         "that members follow (the influence tests are: report "
+                         "--influence-tests, EVALUATION.md, Influence tests)"),
     "delegation": Evidence("Model or delegate: delegation comparison calibration on simulated "
                            "organizations", seeds=200, coverage=0.955, null_rejection=0.015,
                            coverage_of=("the planted difference (the lowest over the default and CEO "
