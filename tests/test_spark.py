@@ -6,6 +6,7 @@ One Spark session is shared by the module (starting one takes seconds)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -14,7 +15,7 @@ import pytest
 pytest.importorskip("pyspark", reason="the Spark engine needs the extra: pip install '.[spark]'")
 
 import socialens  # noqa: E402
-from socialens.analyses import REGISTRY  # noqa: E402
+from socialens.analyses import OPT_IN, REGISTRY  # noqa: E402
 from socialens.errors import AnalysisError, SocialensError  # noqa: E402
 from socialens.lake import LakeError, write_lake  # noqa: E402
 from socialens.spark import SparkWorkspace, spark_session  # noqa: E402
@@ -100,17 +101,22 @@ def test_the_lake_reads_back_the_workspace_tables(org, lake):
     assert lake.con is None and lake.read_only
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
+#: every analysis, the opt-in influence tests too (few permutations: the same seed on both)
+ANALYSES = {**REGISTRY, "contagion_tests": functools.partial(OPT_IN["contagion_tests"],
+                                                             n_permutations=19)}
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
 def test_every_analysis_gives_the_same_result_on_spark(org, lake, name):
     ws, _ = org
     try:
-        want = REGISTRY[name](ws)
+        want = ANALYSES[name](ws)
     except AnalysisError as exc:  # then Spark must refuse it the same way
         with pytest.raises(AnalysisError) as got:
-            REGISTRY[name](lake)
+            ANALYSES[name](lake)
         assert str(got.value) == str(exc)
         return
-    got = REGISTRY[name](lake)
+    got = ANALYSES[name](lake)
     assert _same(want.summary, got.summary, "summary") == []
     assert _same(want.params, got.params, "params") == []
     assert got.headline == want.headline

@@ -104,7 +104,7 @@ def contagion_tests(
         raise AnalysisError(f"unknown control(s) {bad}; choose from level, department")
     if cluster not in (None, "department"):
         raise AnalysisError(f"cluster={cluster!r}: choose department or None")
-    members = roster[~roster.person_id.isin(lead)]
+    members = roster[~roster.person_id.isin(lead)].sort_values("person_id", kind="stable")
     notes = []
     groups = {c: members[c].dropna().nunique() for c in ("level", "department")}
     for c in [c for c in controls if groups[c] < 2]:
@@ -120,9 +120,12 @@ def contagion_tests(
     # leaders are exchanged only with leaders of their level (the CEO keeps their time)
     ranked = roster[roster.person_id.isin(lead)]
     levels = dict(zip(ranked.person_id, ranked.level.astype(str), strict=True))
-    uses = first_use(ws, behaviours).to_pandas()
+    # rows in one order whatever the engine returns: the permutations draw by position
+    uses = first_use(ws, behaviours).to_pandas().sort_values(
+        ["behaviour", "person_id", "at"], kind="stable", ignore_index=True)
     before = uses[uses["at"] < pd.Timestamp(start)]
     ties = exposure_ties(ws, list(exposure)).to_pandas()
+    ties = ties.sort_values(list(ties.columns), kind="stable", ignore_index=True)
     rows = []
     for b, g in uses.groupby("behaviour", sort=True):
         pop = population[~population.person_id.isin(before[before.behaviour == b].person_id)]

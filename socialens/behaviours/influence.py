@@ -702,6 +702,11 @@ class DiscreteHazard:
         baseline block is eliminated and ``s_g`` the efficient score of cluster ``g``: each
         cell's score ``u_c`` times ``x_c − I_aβ/I_aa`` of its baseline group, summed over the
         cluster's cells."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return DiscreteHazard._robust_cov(group, X, n, y, a, b, cluster)
+
+    @staticmethod
+    def _robust_cov(group, X, n, y, a, b, cluster):
         G = int(group.max()) + 1
         mu = np.exp(np.clip(a[group] + X @ b, -200, 30))
         em1 = np.expm1(mu)
@@ -911,9 +916,11 @@ class DiscreteHazard:
                                                           max(z * s, 0.1) if s > 0 else 0.5)
                 pval = sf(max(2 * (llmax - prof(0.0)), 0.0), ratio[k])
                 how = "profile likelihood"
-            rows.append({"covariate": name, "hazard_ratio": float(np.exp(coef)),
-                         "ci_low": float(np.exp(lo)), "ci_high": float(np.exp(hi)),
-                         "p_value": pval, "coef": coef, "se": s, "interval": how})
+            with np.errstate(over="ignore"):  # a Wald bound beyond e^709 is an unbounded ratio
+                hr, ci = float(np.exp(coef)), (float(np.exp(lo)), float(np.exp(hi)))
+            rows.append({"covariate": name, "hazard_ratio": hr, "ci_low": ci[0],
+                         "ci_high": ci[1], "p_value": pval, "coef": coef, "se": s,
+                         "interval": how})
             if self.cluster is not None:
                 how = ("robust profile likelihood" if name in self.profile
                        else "cluster-robust Wald")
