@@ -241,7 +241,9 @@ _LINES = """
 
 # what DuckDB's parser reads differently from Python's (canonical_bulk's test): a surrogate
 # escape that is not one of a high-low pair, an escaped backslash beside surrogate escapes, a
-# trailing comma
+# trailing comma; and a bare nan/inf/infinity in any case, which DuckDB reads as a number and
+# Python refuses (Python's NaN and Infinity are caught too: a few more lines for Python; one
+# pattern per leading character, as RE2 scans fast from a literal)
 _ODD = r"""(CASE WHEN NOT contains(raw, '\u') THEN false
                  WHEN NOT regexp_matches(raw, '\\u[dD][89a-fA-F]') THEN false
                  ELSE contains(raw, '\\')
@@ -251,7 +253,7 @@ _ODD = r"""(CASE WHEN NOT contains(raw, '\u') THEN false
                 <> len(regexp_extract_all(raw, '\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}')) END)
              OR (CASE WHEN contains(raw, ',') THEN regexp_matches(raw, ',[ \t\n\r]*[\]}]')
                       ELSE false END)
-             OR regexp_matches(raw, '(?i)[:,\[][ \t\n\r]*[-+]?(nan|inf|infinity)[ \t\n\r]*[,}\]]')"""
+             OR regexp_matches(raw, ':[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]') OR regexp_matches(raw, ',[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]') OR regexp_matches(raw, '\[[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]')"""
 
 _CLASSIFY = f"""
     WITH l AS ({_LINES})
@@ -810,6 +812,7 @@ class _Write:
         self.s = stage
         self.l = stage.l
         self.con = stage.con
+        self._entities_conflict: bool | None = None
 
     def run(self) -> FileReport:
         from datetime import UTC, datetime
@@ -830,9 +833,7 @@ class _Write:
             con.execute(f"""CREATE TEMP TABLE _tv_k_{target} AS
                 SELECT r.*, b.batch,
                        row_number() OVER (PARTITION BY b.batch, {', '.join('r.' + k for k in _KEYS[target])}
-                                          ORDER BY r.prim DESC, r._line, r._i, r.ord) = 1 AS kept,
-                       min(struct_pack(l := r._line, i := r._i, o := r.ord)) OVER
-                           (PARTITION BY b.batch, {', '.join('r.' + k for k in _KEYS[target])}) AS first
+                                          ORDER BY r.prim DESC, r._line, r._i, r.ord) = 1 AS kept
                 FROM _tv_{target} r JOIN _tv_batch b USING (_line, _i) WHERE b.good""")
             del key
         n_read, n_good = con.execute(
@@ -892,7 +893,7 @@ class _Write:
             [b]).fetchall(), "duplicate")
         cols = ", ".join(n for n, _ in _COLS[target])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _tv_b AS
-            SELECT _line, _i, ord, prim, first, {cols} FROM _tv_k_{target}
+            SELECT _line, _i, ord, prim, {cols} FROM _tv_k_{target}
             WHERE batch = ? AND kept""", [b])
 
     def _unknown(self, target: str) -> None:
@@ -904,7 +905,7 @@ class _Write:
                    "WHERE a.account_id = b.account_id)")
         bad = con.execute(f"""SELECT b.prim, b._line, b._i, b.account_id, r.raw FROM _tv_b b
                               LEFT JOIN _tv_rec r USING (_line, _i)
-                              WHERE {missing} ORDER BY b.first""").fetchall()
+                              WHERE {missing} ORDER BY b._line, b._i, b.ord""").fetchall()
         if not bad:
             return
         for prim, line, i, value, raw in bad:
@@ -947,7 +948,7 @@ class _Write:
         names = ", ".join(cols)
         sel = ", ".join(c if c != "attrs" else "attrs::JSON" for c in cols)
         con.execute(f"""INSERT INTO accounts ({names}, run_id, source_line)
-                        SELECT {sel}, ?, _line FROM _tv_b ORDER BY first""", [ld.run_id])
+                        SELECT {sel}, ?, _line FROM _tv_b ORDER BY _line, _i, ord""", [ld.run_id])
         self._count("accounts", con.execute(
             "SELECT prim, count(*) FROM _tv_b GROUP BY prim").fetchall(), "loaded")
 
@@ -962,7 +963,7 @@ class _Write:
                        WHERE t.account_id = s.account_id AND t.observed_at = s.observed_at)""")
         cols = ", ".join(n for n, _ in _COLS["account_snapshots"])
         con.execute(f"""INSERT INTO account_snapshots ({cols}, run_id, source_line)
-                        SELECT {cols}, ?, _line FROM _tv_b ORDER BY first""", [ld.run_id])
+                        SELECT {cols}, ?, _line FROM _tv_b ORDER BY _line, _i, ord""", [ld.run_id])
         self._count("account_snapshots", con.execute(
             "SELECT prim, count(*) FROM _tv_b GROUP BY prim").fetchall(), "loaded")
 
@@ -981,7 +982,7 @@ class _Write:
         sel = ", ".join(c if c != "attrs" else "attrs::JSON" for c in cols)
         con.execute(f"""INSERT INTO posts ({names}, collected_as, run_id, source_line)
                         SELECT {sel}, CASE WHEN prim THEN 'record' ELSE 'embedded' END, ?, _line
-                        FROM _tv_b ORDER BY first""", [ld.run_id])
+                        FROM _tv_b ORDER BY _line, _i, ord""", [ld.run_id])
         # as Loader._mark_records: posts loaded embedded that now arrive as records
         if ld._embedded is None:
             ld._embedded = con.execute(
@@ -993,9 +994,28 @@ class _Write:
                                            AND prim)""", [b])
         self._count("posts", con.execute(
             "SELECT prim, count(*) FROM _tv_b GROUP BY prim").fetchall(), "loaded")
-        con.execute("""INSERT OR IGNORE INTO post_entities
-                       SELECT e.post_id, e.kind, e.value, ? FROM _tv_ents e
-                       SEMI JOIN _tv_b b USING (_line, _i, ord)""", [ld.run_id])
+        if self._entities_conflict is None:
+            self._entities_conflict = self._conflicts()
+        # the Loader's INSERT OR IGNORE only where the table may hold rows of these posts (rows
+        # can outlive their post); else a plain INSERT of the same rows (one post row per
+        # post_id is loaded, its entities distinct)
+        verb = "INSERT OR IGNORE" if self._entities_conflict else "INSERT"
+        con.execute(f"""{verb} INTO post_entities
+                        SELECT e.post_id, e.kind, e.value, ? FROM _tv_ents e
+                        SEMI JOIN _tv_b b USING (_line, _i, ord)""", [ld.run_id])
+
+    def _conflicts(self) -> bool:
+        """Whether ``post_entities`` may hold rows of a post of this file (looked for only when
+        the file brings at least 1/8 as many rows as the table holds; else assumed)."""
+        con = self.con
+        n_old = con.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+        if n_old == 0:
+            return False
+        if con.execute("SELECT count(*) FROM _tv_ents").fetchone()[0] * 8 < n_old:
+            return True
+        return bool(con.execute(
+            """SELECT EXISTS (SELECT 1 FROM post_entities e
+                              WHERE e.post_id IN (SELECT post_id FROM _tv_posts))""").fetchone()[0])
 
 
 def load_pages(loader: Loader, path: Path) -> FileReport | None:

@@ -386,3 +386,37 @@ def test_mutated_sample_pages_are_identical(tmp_path):
     tables, used = _parity(tmp_path, [_write(tmp_path / "in", lines)])
     assert used.get("bulk") == 1
     assert used.get("lines decided in Python", 0) < 60
+
+
+def test_a_user_page_among_tweet_pages_sends_the_file_record_by_record(tmp_path):
+    following = json.dumps({"data": [_user("7", "gus"), _user("8", "hal")], "__twarc": {
+        "url": "https://api.twitter.com/2/users/1/following", "retrieved_at":
+        "2021-04-09T18:05:00+00:00"}})
+    lines = [_page([_tweet("10", "1")], [ALICE]), following]
+    tables, used = _parity(tmp_path, [_write(tmp_path / "in", lines)])
+    assert used.get("fallback: a user page") == 1 and "bulk" not in used
+
+
+def test_a_workspace_with_forgotten_people_goes_record_by_record(tmp_path):
+    lines = [_page([_tweet("10", "1"), _tweet("11", "2")], [ALICE, BOB])]
+    path = _write(tmp_path / "in", lines)
+    for bulk in (True, False):
+        tb.ENABLED = bulk
+        folder = tmp_path / ("bulk" if bulk else "ref")
+        folder.mkdir()
+        with socialens.open(folder / "ws.duckdb") as ws:
+            ws.ingest(path, format="twitter_v2")
+            from socialens.forget import forget
+
+            forget(ws, "twitter:2")
+    tb.ENABLED = True
+    before = dict(tb.STATS)
+    got = []
+    for name in ("bulk", "ref"):
+        tb.ENABLED = name == "bulk"
+        with socialens.open(tmp_path / name / "ws.duckdb") as ws:
+            res = ws.ingest(path, format="twitter_v2")
+            got.append(([{**f.as_dict(), "run_id": None} for f in res.files], _tables(ws)))
+    tb.ENABLED = True
+    assert got[0] == got[1]
+    assert tb.STATS["fallback: forgotten people"] == before.get("fallback: forgotten people", 0) + 1
