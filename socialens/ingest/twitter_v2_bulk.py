@@ -36,8 +36,9 @@ What goes through the per-record path, and why:
   :func:`~socialens.ingest.twitter_v2.line_records` (``map_tweet`` and the Loader's row checks)
   *alone*, and its records join the staged rows in file order; the rest of the file stays
   set-based. Such lines: JSON DuckDB's parser refuses or reads differently from Python's (broken
-  lines, ``NaN``, a lone surrogate escape, a trailing comma, a repeated key in an object the
-  mapping reads, nesting deeper than :data:`~socialens.ingest.sources.MAX_DEPTH`), a page
+  lines, a bare ``nan``/``inf`` in any case, a lone surrogate escape, a trailing comma, a
+  repeated key in any object of the line, nesting deeper than
+  :data:`~socialens.ingest.sources.MAX_DEPTH`), a page
   without ``data`` (errors-only pages, flattened tweets), a ``_socialens`` stamp, any field the
   mapping reads with another JSON type (numbers as strings, floats, empty objects, ...), a
   ``note_tweet`` or an embedded ``author``, a tweet that would be quarantined (no ``author_id``,
@@ -50,6 +51,12 @@ What goes through the per-record path, and why:
 
 The page's ``errors`` entries are counted apart (``FileReport.api_errors``) with the reader's
 kinds, as the per-record path counts them.
+
+Cost (BENCHMARKS.md, 200,000 tweets replicated from the real twarc2 search page): about 3× DuckDB's
+own ``read_json`` of the file, in CPU, and no less CPU than the per-record path on this file; near
+half of it is reading the JSON exactly as Python does (``json_structure``, the typed
+``from_json``, ``json_keys(raw, '$.**')`` for repeated keys: each a parse of the page), a quarter
+the indexed inserts. Its DuckDB stages use every core; the per-record path uses one.
 """
 
 from __future__ import annotations
@@ -262,11 +269,20 @@ _CLASSIFY = f"""
     FROM l"""
 
 
+#: the page lines in which an object below the top repeats a key (Python keeps the last value
+#: of a repeated key, DuckDB the first): every object's keys (``$.**``), one row each
+_REPEATED = f"""
+    WITH l AS ({_LINES}),
+    a AS (SELECT l._line, l.raw FROM l SEMI JOIN _tv_fit s USING (_line))
+    SELECT DISTINCT _line FROM (SELECT _line, unnest(json_keys(raw, '$.**')) AS x FROM a)
+    WHERE len(x) > 1 AND len(x) <> list_unique(x)"""
+
+
 def _pages_sql(shape: str) -> str:
     """Per page line of ``shape`` (``list``: ``data`` an array, ``one``: one tweet): its tweets,
     included users and tweets (typed), the stamp, the errors, and whether the SQL may read it:
-    no object anywhere in the line repeats a key (Python keeps the last value of a repeated key,
-    DuckDB the first) and the stamp is a time it reads exactly."""
+    the top object repeats no key and the stamp is a time it reads exactly (repeated keys
+    further down: :data:`_REPEATED`)."""
     tweet = _schema(_TWEET)
     schema = ("{" + f'"data": {f"[{tweet}]" if shape == "list" else tweet}, '
               f'"includes": {{"users": [{_schema(_USER)}], "tweets": [{tweet}]}}, '
@@ -275,14 +291,11 @@ def _pages_sql(shape: str) -> str:
     return f"""
     WITH l AS ({_LINES}),
     a AS (SELECT l._line, l.raw FROM l JOIN _tv_fit s USING (_line) WHERE s.shape = '{shape}'),
-    p AS (SELECT _line, from_json(raw, '{schema}') AS pg, json_keys(raw) AS k0,
-                 list_bool_and(list_transform(json_keys(raw, '$.**'),
-                                              x -> len(x) = len(list_distinct(x)))) AS uniq
-          FROM a)
+    p AS (SELECT _line, from_json(raw, '{schema}') AS pg, json_keys(raw) AS k0 FROM a)
     SELECT _line, {data} AS tweets, pg.includes.users AS users, pg.includes.tweets AS itweets,
            pg.__twarc.retrieved_at AS retrieved_at,
            CASE WHEN json_type(pg.errors) = 'ARRAY' THEN pg.errors END AS errors,
-           coalesce(uniq, true) AND len(k0) = len(list_distinct(k0))
+           len(k0) = len(list_distinct(k0))
            AND (pg.__twarc.retrieved_at IS NULL OR pg.__twarc.retrieved_at = ''
                 OR coalesce({_time_ok('pg.__twarc.retrieved_at')}, false)) AS ok
     FROM p"""
@@ -421,6 +434,7 @@ class _Stage:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _tv_pg AS {_pages_sql('list')}")
             if "one" in fit.values():
                 con.execute(f"INSERT INTO _tv_pg {_pages_sql('one')}")
+            repeated = [r[0] for r in con.execute(_REPEATED).fetchall()]
         finally:
             con.unregister("_tv_fit")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _tv_ctw AS
@@ -440,7 +454,7 @@ class _Stage:
             UNION SELECT _line FROM _tv_ctw WHERE NOT ok
             UNION SELECT _line FROM _tv_cit WHERE NOT ok
             UNION SELECT _line FROM _tv_cu WHERE NOT ok""").fetchall()
-        bad_lines = sorted(r[0] for r in bad)
+        bad_lines = sorted({r[0] for r in bad} | set(repeated))
         con.register("_tv_bad", pa.table({"_line": pa.array(bad_lines, pa.int64())}))
         try:
             keep = "WHERE _line NOT IN (SELECT _line FROM _tv_bad)"

@@ -306,6 +306,11 @@ def test_odd_values_are_identical(tmp_path, case):
     '"2021-04-09T18:03:33.000Z", "unread": nan}]}',  # DuckDB reads nan, Python refuses it
     '{"data": [{"id": "10", "author_id": "1", "text": "x", "created_at": '
     '"2021-04-09T18:03:33.000Z", "unread": {"a": 1, "a": 2}}]}',
+    '{"data": [], "data": [{"id": "10", "author_id": "1", "text": "x", "created_at": '
+    '"2021-04-09T18:03:33.000Z"}]}',  # a repeated top-level key
+    '{"data": [{"id": "10", "author_id": "1", "text": "x", "created_at": '
+    '"2021-04-09T18:03:33.000Z"}], "includes": {"users": [{"id": "1", "username": "a", '
+    '"username": "b"}]}}',
     '{"data": [{"id": "10", "author_id": "1", "text": "x", "created_at": '
     '"2021-04-09T18:03:33.000Z", "deep": ' + "[" * 210 + "]" * 210 + "}]}",
 ])
