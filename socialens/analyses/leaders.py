@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
+from scipy import stats
 
 from socialens.analyses.common import post_time_range, roster_at, select_leaders, to_time
 from socialens.analyses.result import Result, readable
@@ -55,6 +56,9 @@ NOT_ENOUGH = "not enough data"
 RATIO_IN_SUMMARY = frozenset({"platform"})
 #: fewest adoptions by members exposed to the leader (and no other leader) before a ratio is given
 MIN_EXPOSED_EVENTS = 3
+#: fewest behaviours a leader used before a ratio is given for behaviours shown in posts: the
+#: interval is clustered by behaviour (one cascade is one independent unit), which needs at least 3
+MIN_BEHAVIOURS = 3
 #: the note (and the summaries' reason) when the ratio is not quoted
 RATIO_WARNING = (
     "the summaries do not quote the exposure ratio for hashtags and other behaviours shown in "
@@ -105,6 +109,7 @@ def leader_exposure_ratios(ws: Workspace, leader_set: Sequence[str], members: Se
                            groups: dict[str, str] | None = None,
                            only: Sequence[str] | None = None,
                            min_exposed_events: int = MIN_EXPOSED_EVENTS,
+                           min_behaviours: int | None = None,
                            confidence: float = 0.95) -> pd.DataFrame:
     """Per leader: the hazard ratio of taking up a behaviour the leader used, for members who
     could see the leader (and no other leader) use it against members who could see no leader.
@@ -143,6 +148,10 @@ def leader_exposure_ratios(ws: Workspace, leader_set: Sequence[str], members: Se
         Fit these leaders only.
     min_exposed_events : int
         Fewer adoptions by members exposed to the leader alone give ``status`` "not enough data".
+    min_behaviours : int, optional
+        Fewer behaviours used by the leader give "not enough data". Default
+        :data:`MIN_BEHAVIOURS` (3) for behaviours shown in posts, 1 for ``platform`` alone (one
+        behaviour; its model-based interval is the calibrated one).
 
     Returns
     -------
@@ -157,9 +166,17 @@ def leader_exposure_ratios(ws: Workspace, leader_set: Sequence[str], members: Se
     and no other leader (the ratio reported); could see another leader use it; could see at least
     one peer use it; ``log(1 + peers seen)`` (peers capped at 30), so that both a threshold-like
     and a cascade-like (each peer one more chance) response to peers are absorbed; and
-    ``group_count`` (above). One baseline per period and behaviour. With several behaviours a
-    member is in several strata: the interval is widened by the ratio of the member-clustered to
-    the model-based standard error when that exceeds 1.
+    ``group_count`` (above). One baseline per period and behaviour.
+
+    Interval: the adoptions within one behaviour's cascade are not independent given what is
+    observed (transmissions through ties nobody observed, within a period, from the official
+    account), so with ``S >= 3`` behaviours the profile interval is widened by
+    ``max(r_member, r_behaviour * sqrt(S / (S - 1)) * t_{S-1} / z)``, where ``r_member =
+    max(1, se / se_model)`` of the sandwich clustered by member, ``r_behaviour = se / se_model`` of
+    the sandwich clustered by behaviour (CR1: ``sqrt(S / (S - 1))``), and ``t_{S-1} / z`` refers
+    the bound to Student's t with ``S - 1`` degrees of freedom, as few clusters need (Cameron &
+    Miller 2015). With fewer behaviours (``min_behaviours=1``, e.g. ``platform``) the
+    member-clustered widening alone is applied when ``S > 1``.
     """
     start, end = pd.Timestamp(to_time(window_start, "window_start")), pd.Timestamp(
         to_time(window_end, "window_end"))
@@ -174,7 +191,10 @@ def leader_exposure_ratios(ws: Workspace, leader_set: Sequence[str], members: Se
     uses = uses.dropna(subset=["at"])
     lead = {str(x) for x in leader_set}
     members = [str(m) for m in members if str(m) not in lead]
-    if entry is None and ws is not None and not (uses.behaviour == "platform").all():
+    only_platform = bool((uses.behaviour == "platform").all())
+    if min_behaviours is None:
+        min_behaviours = 1 if only_platform else MIN_BEHAVIOURS
+    if entry is None and ws is not None and not only_platform:
         from socialens.analyses.common import adoption_dates
 
         entry = adoption_dates(ws).rename(columns={"adopted_at": "at"})
@@ -213,7 +233,7 @@ def leader_exposure_ratios(ws: Workspace, leader_set: Sequence[str], members: Se
             if b not in onsets:
                 onsets[b] = _onsets(adopt[b], t, members, mpos, lead, T)
         row.update(_fit_one(x, own, adopt, onsets, members, entry_p, T, min_exposed_events,
-                            1 - confidence, groups))
+                            1 - confidence, groups, min_behaviours))
         rows.append(row)
     cols = ["person_id", "n_behaviours", "n_at_risk", "n_adopted", "n_adopted_exposed",
             "n_exposed", "hazard_ratio", "ci_low", "ci_high", "p_value", "other_leader_hr",
@@ -256,7 +276,7 @@ def _decode(code: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _fit_one(x, own, adopt, onsets, members, entry_p, T, min_events, alpha,
-             groups: dict | None = None) -> dict:
+             groups: dict | None = None, min_behaviours: int = 1) -> dict:
     """Spells and cells of leader ``x``'s model over behaviours ``own``, and its fit."""
     S = len(own)
     n_risk = n_ev = n_ev_x = n_exp = 0
@@ -305,6 +325,10 @@ def _fit_one(x, own, adopt, onsets, members, entry_p, T, min_events, alpha,
                 n_ev += 1
                 n_ev_x += int(_decode(np.array(code))[0] == 2)
     out = {"n_at_risk": n_risk, "n_adopted": n_ev, "n_adopted_exposed": n_ev_x, "n_exposed": n_exp}
+    if S < min_behaviours:
+        return {**out, "status": NOT_ENOUGH,
+                "reason": f"used {S} of the behaviours (at least {min_behaviours} needed: the "
+                          "interval treats each behaviour's cascade as one independent unit)"}
     if n_ev_x < min_events:
         return {**out, "status": NOT_ENOUGH,
                 "reason": f"{n_ev_x} adoptions by members who could see this leader alone "
@@ -340,13 +364,20 @@ def _fit_one(x, own, adopt, onsets, members, entry_p, T, min_events, alpha,
         return {**out, "status": NOT_ENOUGH, "reason": f"model not fitted: {exc}"}
     hr, lo, hi = model.interval("leader_exposure")
     sm = model.summary_.set_index("covariate")
-    # members appear in every behaviour's stratum: widen the profile interval by the ratio of
-    # the member-clustered (sandwich) to the model-based standard error when it exceeds 1
+    # members appear in every behaviour's stratum, and the adoptions within one behaviour's
+    # cascade depend on each other beyond the observed exposures: widen the profile interval by
+    # the larger of the member-clustered and the behaviour-clustered (small-sample t) ratio
     inflation = 1.0
     if S > 1 and np.isfinite(lo) and np.isfinite(hi) and lo > 0:
+        cells_at = (r_i[keep], t_i[keep])
         with np.errstate(all="ignore"):  # exp(mu) overflows in groups of certain adoption
-            inflation = _cluster_inflation(model, group, X, n[keep], (r_i[keep], t_i[keep]),
-                                           rows, sp, ev_rows, ev, R, T)
+            inflation = _cluster_inflation(model, group, X, n[keep], cells_at, rows, sp,
+                                           ev_rows, ev, R, T, sp[:, 0], ev[:, 0])
+            if S >= 3:
+                by_b = _cluster_inflation(model, group, X, n[keep], cells_at, rows, sp,
+                                          ev_rows, ev, R, T, sp[:, 1], ev[:, 1], floor=False)
+                q = stats.t.ppf(1 - alpha / 2, S - 1) / stats.norm.ppf(1 - alpha / 2)
+                inflation = max(inflation, by_b * np.sqrt(S / (S - 1)) * q)
         b0 = np.log(hr)
         with np.errstate(over="ignore"):  # a widened bound beyond e^709 is unbounded
             lo = float(np.exp(b0 - (b0 - np.log(lo)) * inflation))
@@ -366,10 +397,14 @@ def _fit_one(x, own, adopt, onsets, members, entry_p, T, min_events, alpha,
     return {**out, "status": "ok", "reason": None}
 
 
-def _cluster_inflation(model, group, X, n, cell_at, rows, sp, ev_rows, ev, R, T) -> float:
-    """``max(1, se_cluster / se_model)`` of the leader coefficient: the sandwich variance with
-    each member's score summed over their person-periods in every behaviour (Lin & Wei 1989; the
-    baseline parameters profiled out through the within-group weighted mean of the covariates).
+def _cluster_inflation(model, group, X, n, cell_at, rows, sp, ev_rows, ev, R, T, spell_cluster,
+                       event_cluster, floor: bool = True) -> float:
+    """``max(1, se_cluster / se_model)`` (``se_cluster / se_model`` without ``floor``) of the
+    leader coefficient: the sandwich variance with
+    the score summed within each cluster (``spell_cluster``/``event_cluster``: the cluster of each
+    spell and event; the member: over their person-periods in every behaviour, Lin & Wei 1989;
+    the behaviour: over everyone's person-periods of that behaviour), the baseline parameters
+    profiled out through the within-group weighted mean of the covariates.
     """
     names = list(model.summary_.covariate)
     Xk = X[:, [_COVARIATES.index(nm) for nm in names]]
@@ -390,10 +425,11 @@ def _cluster_inflation(model, group, X, n, cell_at, rows, sp, ev_rows, ev, R, T)
     np.cumsum(C0, axis=1, out=C0)
     A1 = np.zeros((R, T, k))
     A1[r_c, t_c] = (u1 - u0)[:, None] * dx
-    score = np.zeros((int(sp[:, 0].max()) + 1, k))
-    np.add.at(score, sp[:, 0], C0[rows, sp[:, 4]] - C0[rows, sp[:, 3]])
+    n_cl = int(max(spell_cluster.max(), event_cluster.max() if len(ev) else 0)) + 1
+    score = np.zeros((n_cl, k))
+    np.add.at(score, spell_cluster, C0[rows, sp[:, 4]] - C0[rows, sp[:, 3]])
     if len(ev):
-        np.add.at(score, ev[:, 0], A1[ev_rows, ev[:, 3]])
+        np.add.at(score, event_cluster, A1[ev_rows, ev[:, 3]])
     info = (Xk * w[:, None]).T @ dx  # the information with the baselines eliminated
     try:
         inv = np.linalg.inv(info)
@@ -404,7 +440,7 @@ def _cluster_inflation(model, group, X, n, cell_at, rows, sp, ev_rows, ev, R, T)
     se_model, se_rob = np.sqrt(inv[j, j]), np.sqrt(max(robust[j, j], 0.0))
     if not (np.isfinite(se_model) and np.isfinite(se_rob)) or se_model <= 0:
         return 1.0
-    return float(max(1.0, se_rob / se_model))
+    return float(max(1.0, se_rob / se_model)) if floor else float(se_rob / se_model)
 
 
 # ---------------------------------------------------------------------- composition

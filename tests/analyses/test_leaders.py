@@ -148,9 +148,7 @@ def test_run_all_reuses_the_results(org):
     assert "leaders" in REGISTRY and list(REGISTRY)[-1] == "leaders"
 
 
-def test_exposure_ratio_solves_by_hand():
-    """One baseline group with adoptions (period 1): the cloglog MLE is closed-form,
-    exp(β) = log(1 − 3/6) / log(1 − 1/4) = 2.4094."""
+def _by_hand_data():
     members = [f"m{k}" for k in range(10)]
     ties = pd.DataFrame({"person_id": members[:6], "source_person_id": "L",
                          "start_at": pd.NaT})
@@ -158,19 +156,62 @@ def test_exposure_ratio_solves_by_hand():
     uses = pd.DataFrame({"person_id": ["L", "m0", "m1", "m2", "m6"],
                          "behaviour": "hashtag:#x",
                          "at": [pd.Timestamp("2020-01-01T06:00:00Z")] + [t1] * 4})
-    r = leader_exposure_ratios(None, ["L"], members, window_start="2020-01-01T00:00:00Z",
-                               window_end="2020-01-04T00:00:00Z", ties=ties, uses=uses)
+    return members, ties, uses
+
+
+_WINDOW = dict(window_start="2020-01-01T00:00:00Z", window_end="2020-01-04T00:00:00Z")
+
+
+def test_exposure_ratio_solves_by_hand():
+    """One baseline group with adoptions (period 1): the cloglog MLE is closed-form,
+    exp(β) = log(1 − 3/6) / log(1 − 1/4) = 2.4094."""
+    members, ties, uses = _by_hand_data()
+    r = leader_exposure_ratios(None, ["L"], members, ties=ties, uses=uses, min_behaviours=1,
+                               **_WINDOW)
     row = r.iloc[0]
     assert row.status == "ok"
     assert row.hazard_ratio == pytest.approx(math.log(0.5) / math.log(0.75), rel=1e-4)
     assert row.ci_low < row.hazard_ratio < row.ci_high and row.ci_low > 0
+    assert row.se_inflation == 1.0  # one behaviour: the profile interval as it is
     assert (row.n_at_risk, row.n_adopted, row.n_adopted_exposed, row.n_exposed) == (10, 4, 3, 6)
     # two exposed adoptions are too few: "not enough data", no number
-    r = leader_exposure_ratios(None, ["L"], members, window_start="2020-01-01T00:00:00Z",
-                               window_end="2020-01-04T00:00:00Z", ties=ties, uses=uses.iloc[1:]
-                               .pipe(lambda u: pd.concat([uses.iloc[:1], u.iloc[1:]])))
+    r = leader_exposure_ratios(None, ["L"], members, ties=ties, min_behaviours=1,
+                               uses=uses.iloc[1:].pipe(lambda u: pd.concat([uses.iloc[:1],
+                                                                            u.iloc[1:]])),
+                               **_WINDOW)
     assert r.iloc[0].status == NOT_ENOUGH and "2 adoptions" in r.iloc[0].reason
     assert math.isnan(r.iloc[0].hazard_ratio)
+    # by default a behaviour shown in posts needs 3 behaviours (the interval is clustered by
+    # behaviour): one hashtag gives "not enough data"
+    r = leader_exposure_ratios(None, ["L"], members, ties=ties, uses=uses, **_WINDOW)
+    assert r.iloc[0].status == NOT_ENOUGH and "used 1 of the behaviours" in r.iloc[0].reason
+    assert "at least 3" in r.iloc[0].reason and math.isnan(r.iloc[0].hazard_ratio)
+
+
+def test_exposure_ratio_interval_clustered_by_member_and_behaviour():
+    """Three identical copies of the by-hand behaviour: the estimate is the closed form; by
+    symmetry each behaviour's score is zero at the MLE (behaviour-clustered variance 0), so the
+    widening is the member-clustered ratio, solved here by hand: with ``mu1 = log 2`` (exposed),
+    ``mu0 = log 4/3`` (not), weights ``w = n mu^2 / (e^mu - 1)``, ``xbar = w1 / (w1 + w0)``, per
+    copy the information ``I = w1 (1 - xbar)`` and the member scores ``±mu1 (1 - xbar)`` (3
+    adopters: ``mu1 / (e^mu1 - 1) = log 2``; 3 not) and ``-3 log(4/3) xbar`` (1 adopter),
+    ``+log(4/3) xbar`` (3 not); each member's score is 3 times that over the copies, so
+    ``se_member / se_model = sqrt(3 sum(s^2) / I)`` (the behaviour-clustered term, 0, loses)."""
+    members, ties, one = _by_hand_data()
+    uses = pd.concat([one.assign(behaviour=f"hashtag:#{b}") for b in "xyz"], ignore_index=True)
+    r = leader_exposure_ratios(None, ["L"], members, ties=ties, uses=uses, **_WINDOW)
+    row = r.iloc[0]
+    assert row.status == "ok" and row.n_behaviours == 3
+    assert row.hazard_ratio == pytest.approx(math.log(0.5) / math.log(0.75), rel=1e-4)
+    m1, m0 = math.log(2), math.log(4 / 3)
+    w1, w0 = 6 * m1 ** 2 / (math.exp(m1) - 1), 4 * m0 ** 2 / (math.exp(m0) - 1)
+    xbar = w1 / (w1 + w0)
+    info = w1 * (1 - xbar)
+    s2 = 6 * (m1 * (1 - xbar)) ** 2 + (3 * m0 * xbar) ** 2 + 3 * (m0 * xbar) ** 2
+    ratio = math.sqrt(3 * s2 / info)
+    # in this two-cell model sum(s^2) = I at the MLE, so the ratio is sqrt(3) exactly
+    assert ratio == pytest.approx(math.sqrt(3), rel=1e-12)
+    assert row.se_inflation == pytest.approx(ratio, rel=1e-4)
 
 
 def test_html_cards_anchored_and_escaped(card):
