@@ -35,7 +35,7 @@ measured; the card says so.
 
 A seed takes about a second of simulation and ingest at ``PEOPLE`` people (the campaigns' posts a
 few seconds more). Run alone: ``python -m eval.leaders_calibration [--seeds N] [--rows
-rows.jsonl] [--budget s] [--presets ...]`` (one JSON line per organization in ``rows.jsonl``;
+rows.jsonl] [--budget s] [--presets ...] [--workers N]`` (one JSON line per organization in ``rows.jsonl``;
 the metrics as JSON on the last line); ``--summarize rows.jsonl`` scores rows of a stopped run.
 """
 
@@ -56,12 +56,18 @@ TITLE = "Leader report card: exposure ratio calibration through the product"
 
 N_SEEDS = 200
 PEOPLE = 300
-#: seeds SEED_BASE + k. Development (choosing the settings and the model): 990000-990019.
+#: seeds SEED_BASE + k. Development (choosing the settings and the model): 990000-990019; for
+#: issue 13 (the hashtag lean) 990000-990299.
 #: Used by earlier versions of the estimator and never to be reported again: 190000-190199
 #: (indicator covariates only, everyone at risk: 21 % of intervals above 1 under hashtags-null;
 #: then with platform entry and the peer count: 12 %), which led to the recent-peer and
-#: department controls and the member-clustered widening.
-SEED_BASE = 191_000
+#: department controls and the member-clustered widening; 191000-191199 (that version: 91.2 %
+#: under hashtags-null, 6.5 % above 1; EVALUATION.md), which led to issue 13's fix.
+#: Declared before the run, for the fix of commit edb1927 (issue 13: the interval clustered by
+#: behaviour as well as by member, CR1 with Student's t on S - 1 degrees of freedom, and at
+#: least 3 behaviours per leader for behaviours shown in posts; platform unchanged): fresh seeds
+#: 192000-192199, run with ``--workers 2 --budget 2100``.
+SEED_BASE = 192_000
 BUDGET_S = 25 * 60.0
 PRESETS = ("platform", "platform-null", "hashtags-null")
 #: SimConfig overrides of ``hashtags-null``: leaders' uses pass nothing on; members' and the
@@ -170,23 +176,25 @@ def summarize(df: pd.DataFrame) -> dict:
 
 
 def run(n_seeds: int = N_SEEDS, *, seed_base: int = SEED_BASE, rows_out: Path | None = None,
-        budget_s: float | None = BUDGET_S, presets: list[str] | None = None) -> dict:
+        budget_s: float | None = BUDGET_S, presets: list[str] | None = None,
+        workers: int = 1) -> dict:
     t0 = time.perf_counter()
     presets = list(presets or PRESETS)
     jobs = [(seed_base + k, p) for k in range(n_seeds) for p in presets]
-    rows = run_jobs(_job, jobs, rows_out=rows_out, budget_s=budget_s, t0=t0)
+    rows = run_jobs(_job, jobs, workers=workers, rows_out=rows_out, budget_s=budget_s, t0=t0)
     df, errors = complete_seeds(rows, len(presets))
     out = summarize(df)
     out.update(errors=errors, seconds=round(time.perf_counter() - t0, 1),
-               n_seeds_requested=n_seeds, budget_s=budget_s)
+               n_seeds_requested=n_seeds, budget_s=budget_s, workers=workers)
     return out
 
 
 def to_markdown(r: dict) -> str:
     lines = [
-        f"{PEOPLE} people per organization; {r.get('seconds', '?')} s in one process; failed "
-        f"seeds: {r.get('errors', 0)}. Estimable leaders: those with at least 3 adoptions by "
-        "members who could see them alone and a bounded interval (the card says 'not enough "
+        f"{PEOPLE} people per organization; {r.get('seconds', '?')} s in "
+        f"{r.get('workers', 1)} process(es); failed seeds: {r.get('errors', 0)}. Estimable "
+        "leaders: those with at least 3 adoptions by members who could see them alone, for "
+        "hashtags at least 3 behaviours used, and a bounded interval (the card says 'not enough "
         "data' for the others).", "",
         "| setting | seeds | planted ratio | leaders estimated / all | coverage of planted "
         "(95 % Wilson) | interval excludes 1 | interval above 1 | median estimate |",
@@ -214,6 +222,7 @@ def main(argv=None) -> None:
     ap.add_argument("--rows", type=Path, help="write per-organization rows here (JSON Lines)")
     ap.add_argument("--summarize", type=Path, nargs="+", help="only summarize these rows")
     ap.add_argument("--presets", nargs="+", choices=list(PRESETS), help="only these settings")
+    ap.add_argument("--workers", type=int, default=1, help="processes (spawned when > 1)")
     a = ap.parse_args(argv)
     if a.summarize:
         df = pd.DataFrame(read_rows(a.summarize))
@@ -222,7 +231,7 @@ def main(argv=None) -> None:
         out.update(errors=errors)
     else:
         out = run(a.seeds, seed_base=a.seed_base, rows_out=a.rows, budget_s=a.budget,
-                  presets=a.presets)
+                  presets=a.presets, workers=a.workers)
     print(to_markdown(out), file=sys.stderr)
     emit(out)
 
