@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
             con.close()
 
         def product(bulk: bool):
+            default = tb.ENABLED
             tb.ENABLED = bulk
             before = dict(tb.STATS)
             ws = socialens.open(tmp / "w.duckdb")
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
                 r = timed(lambda: ws.ingest(pages).files[0])
             finally:
                 ws.close()
-                tb.ENABLED = True
+                tb.ENABLED = default
             report = r[0]
             assert report.n_read == n and report.balanced, report.as_dict()
             ways.append({k: v - before.get(k, 0) for k, v in tb.STATS.items()

@@ -39,7 +39,8 @@ What stays in Python, and why:
 
 * *Records the SQL cannot decide exactly* (status ``undecidable``): a lone surrogate escape (or
   surrogate escapes beside an escaped backslash), duplicate keys (Python keeps the last), a
-  trailing comma DuckDB's parser accepts and Python's refuses, nesting deeper than
+  trailing comma or a bare ``nan``/``inf``/``infinity`` (any case) that DuckDB's parser accepts
+  and Python's refuses, nesting deeper than
   :data:`~socialens.ingest.sources.MAX_DEPTH` (or over 200 brackets), a value whose Python
   ``str()`` SQL does not reproduce (floats, odd types in id or count fields), a time in an ISO 8601
   form other than ``YYYY-MM-DD[T ]hh:mm:ss[.f{1,6}][Z|±hh:mm]`` or a date, a naive time with
@@ -288,6 +289,12 @@ def _stage_sql(tz: str | None) -> str:
                     <> len(regexp_extract_all(raw, '\\\\u[dD][89abAB][0-9a-fA-F]{{2}}\\\\u[dD][c-fC-F][0-9a-fA-F]{{2}}')) END)
                  OR (CASE WHEN contains(raw, ',') THEN regexp_matches(raw, ',[ \\t\\n\\r]*[\\]}}]')
                           ELSE false END)
+                 -- a bare nan / inf / infinity in any case: DuckDB reads a number, Python's
+                 -- loads refuses it (NaN and Infinity, which Python reads, go to Python too);
+                 -- one pattern per leading character, as RE2 scans fast from a literal
+                 OR regexp_matches(raw, ':[ \\t\\n\\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \\t\\n\\r]*[,}}\\]]')
+                 OR regexp_matches(raw, ',[ \\t\\n\\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \\t\\n\\r]*[,}}\\]]')
+                 OR regexp_matches(raw, '\\[[ \\t\\n\\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \\t\\n\\r]*[,}}\\]]')
                  OR (CASE WHEN strlen(raw) > 200 THEN
                      strlen(raw) - strlen(replace(replace(raw, '[', ''), '{{', '')) > 200
                      ELSE false END)

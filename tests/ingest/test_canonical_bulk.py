@@ -260,6 +260,13 @@ UNDECIDED = [  # records the SQL does not decide: each goes through map_post alo
     json.dumps({**Q, "created_at": "2020-01-01T00:00:00+0000"}),  # another ISO 8601 form
     json.dumps({**Q, "created_at": "2020-01-01T00:00"}),  # naive, in another form: quarantined
     json.dumps({**Q, "like_count": float("nan")}),
+    # bare nan / inf in any case: DuckDB's json_valid reads a number, Python's loads refuses
+    '{"post_id": "twitter:99", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z", '
+    '"like_count": nan}',
+    '{"post_id": "twitter:99", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z", '
+    '"x": -INF, "text": "a"}',
+    '{"post_id": "twitter:99", "account_id": "twitter:1", "created_at": "2020-01-01T00:00:00Z", '
+    '"hashtags": [ infinity ]}',
     json.dumps({**Q, "like_count": 3.0, "attrs": {"z": [1]}}),
     json.dumps({**Q, "text": "deep " + "[" * 300 + "]" * 300}),
     json.dumps({**Q, "attrs": {"a": "[" * 300}}),

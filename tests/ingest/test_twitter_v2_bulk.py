@@ -18,6 +18,9 @@ import pytest
 import socialens
 from socialens.ingest import twitter_v2_bulk as tb
 
+#: the product's setting, restored after every switch
+DEFAULT = tb.ENABLED
+
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "format_samples"
 V2 = SAMPLES / "twitter_v2"
 TABLES = ("people", "roles", "accounts", "account_snapshots", "posts", "post_entities", "edges",
@@ -61,7 +64,7 @@ def _ingest(tmp: Path, paths: list[Path], bulk: bool):
                 reports += [{**f.as_dict(), "run_id": None} for f in res.files]
             return _tables(ws), reports
     finally:
-        tb.ENABLED = True
+        tb.ENABLED = DEFAULT
 
 
 def _parity(tmp: Path, paths: list[Path]) -> tuple[dict, dict]:
@@ -414,7 +417,7 @@ def test_a_workspace_with_forgotten_people_goes_record_by_record(tmp_path):
             from socialens.forget import forget
 
             forget(ws, "twitter:2")
-    tb.ENABLED = True
+    tb.ENABLED = DEFAULT
     before = dict(tb.STATS)
     got = []
     for name in ("bulk", "ref"):
@@ -422,6 +425,6 @@ def test_a_workspace_with_forgotten_people_goes_record_by_record(tmp_path):
         with socialens.open(tmp_path / name / "ws.duckdb") as ws:
             res = ws.ingest(path, format="twitter_v2")
             got.append(([{**f.as_dict(), "run_id": None} for f in res.files], _tables(ws)))
-    tb.ENABLED = True
+    tb.ENABLED = DEFAULT
     assert got[0] == got[1]
     assert tb.STATS["fallback: forgotten people"] == before.get("fallback: forgotten people", 0) + 1
