@@ -447,12 +447,7 @@ def _influence_params(params: dict, exposure: str | None, controls: str | None,
     if exposure is not None:
         from socialens.behaviours import EXPOSURE_KINDS
 
-        chosen = tuple(k.strip() for k in exposure.split(",") if k.strip())
-        bad = [k for k in chosen if k not in EXPOSURE_KINDS]
-        if bad or not chosen:
-            raise _fail(f"--exposure {exposure!r}: unknown kind {', '.join(bad) or '(none given)'}"
-                        f"; known kinds: {', '.join(EXPOSURE_KINDS)}")
-        params["exposure"] = chosen
+        params["exposure"] = _kinds("--exposure", exposure, EXPOSURE_KINDS)
     if controls is not None:
         chosen = tuple(c.strip() for c in controls.split(",") if c.strip())
         params["controls"] = () if chosen == ("none",) else chosen
@@ -468,15 +463,19 @@ def _network_params(params: dict, kinds: str | None, reversed_kinds: str | None)
     from socialens.network import NETWORK_KINDS
 
     for name, value in (("kinds", kinds), ("reversed_kinds", reversed_kinds)):
-        if value is None:
-            continue
-        chosen = tuple(k.strip() for k in value.split(",") if k.strip())
-        bad = [k for k in chosen if k not in NETWORK_KINDS]
-        if bad or (name == "kinds" and not chosen):
-            raise _fail(f"--{name.replace('_', '-')} {value!r}: unknown edge kind "
-                        f"{', '.join(bad) or '(none given)'}; known kinds: "
-                        f"{', '.join(NETWORK_KINDS)}")
-        params[name] = chosen
+        if value is not None:
+            params[name] = _kinds(f"--{name.replace('_', '-')}", value, NETWORK_KINDS,
+                                  allow_empty=name == "reversed_kinds")
+
+
+def _kinds(flag: str, value: str, known, allow_empty: bool = False) -> tuple[str, ...]:
+    """A comma-separated list of kinds, each checked against ``known`` (an error names them)."""
+    chosen = tuple(k.strip() for k in value.split(",") if k.strip())
+    bad = [k for k in chosen if k not in known]
+    if bad or (not chosen and not allow_empty):
+        raise _fail(f"{flag} {value!r}: unknown edge kind {', '.join(bad) or '(none given)'}; "
+                    f"known kinds: {', '.join(known)}")
+    return chosen
 
 
 @command()

@@ -228,23 +228,18 @@ def _headline(table: pd.DataFrame, cluster: str | None = None) -> str:
         first = (f"Members were {num(hr, '.2f')} times as likely to start {r.behaviour} once a "
                  f"leader they can see had shown it (95 % CI {num(ci[0], '.2f')}–{upper})")
     q = r.get("q_leader", np.nan)
-    if cluster:
-        if q is None or np.isnan(q):
-            verdict = "the test cannot tell (no leader exposure to test)"
-        elif q <= 0.05:
-            verdict = (f"the test clustered by department says this is more than what members "
-                       f"of a department share (q = {num(q, '.3f')})")
-        else:
-            verdict = (f"the test clustered by department finds no evidence of leader influence "
-                       f"beyond what members of a department share (q = {num(q, '.3f')})")
-    elif q is None or np.isnan(q):
-        verdict = ("the permutation test cannot tell (no leader exposure to test, or no two "
-                   "leaders of a level to exchange)")
-    elif q <= 0.05:
-        verdict = (f"the permutation test says this is more than chance in when the leaders "
-                   f"started (q = {num(q, '.3f')})")
+    # (cannot tell, more than, no evidence): the clustered test's words, or the permutation test's
+    words = (("the test cannot tell (no leader exposure to test)",
+              "the test clustered by department says this is more than what members of a "
+              "department share", "the test clustered by department finds no evidence of leader "
+              "influence beyond what members of a department share") if cluster else
+             ("the permutation test cannot tell (no leader exposure to test, or no two leaders "
+              "of a level to exchange)", "the permutation test says this is more than chance in "
+              "when the leaders started", "the permutation test finds no evidence of leader "
+              "influence"))
+    if q is None or np.isnan(q):
+        verdict = words[0]
     else:
-        verdict = (f"the permutation test finds no evidence of leader influence "
-                   f"(q = {num(q, '.3f')})")
+        verdict = f"{words[1] if q <= 0.05 else words[2]} (q = {num(q, '.3f')})"
     more = f" ({len(table)} behaviours tested; table)" if len(table) > 1 else ""
     return f"{first}; {verdict}{more}."
