@@ -432,7 +432,8 @@ ReversedKindsOpt = Annotated[str | None, typer.Option(
 ExposureKindsOpt = Annotated[str | None, typer.Option(
     "--exposure", help="Exposure network of the behaviour analyses (contagion, contagion_tests), "
     "comma-separated from follows, reply, mention, repost, quote, interaction, manager "
-    "(reporting lines: use it for joining the platform); default follows,reply,mention.")]
+    "(one's manager), leaders_above (every leader above one in the reporting chain); for "
+    "joining the platform use manager,leaders_above; default follows,reply,mention.")]
 ControlsOpt = Annotated[str | None, typer.Option(
     "--controls", help="Controls of the influence tests' hazard model (contagion_tests), "
     "comma-separated from level, department, or 'none'; default department.")]

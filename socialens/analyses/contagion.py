@@ -246,7 +246,7 @@ def contagion(
         Leader rule.
     exposure : tuple of str
         Exposure network (``follows``, ``reply``, ``mention``, ``repost``, ``quote``,
-        ``interaction``, ``manager``).
+        ``interaction``, ``manager``, ``leaders_above``).
     lag_days : float
         A contact's use is seen ``lag_days`` after it.
     decay_days : float, optional
@@ -278,7 +278,7 @@ def contagion(
             "behaviours, each by one member): there is no one who followed; choose other "
             "behaviours (--behaviour) or a longer window")
     lead = leader_ids(ws, leaders, t_roles)
-    ties = exposure_ties(ws, kinds)
+    ties = exposure_ties(ws, kinds, leaders=lead)
     u3 = uses_t.drop("post_id")
     counts = exposure_counts(u3, ties, lead, end=end, lag_days=lag_days,
                              decay_days=decay_days).order_by("behaviour", "person_id").execute()

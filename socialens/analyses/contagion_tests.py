@@ -124,7 +124,7 @@ def contagion_tests(
     uses = first_use(ws, behaviours).to_pandas().sort_values(
         ["behaviour", "person_id", "at"], kind="stable", ignore_index=True)
     before = uses[uses["at"] < pd.Timestamp(start)]
-    ties = exposure_ties(ws, list(exposure)).to_pandas()
+    ties = exposure_ties(ws, list(exposure), leaders=lead).to_pandas()
     ties = ties.sort_values(list(ties.columns), kind="stable", ignore_index=True)
     rows = []
     for b, g in uses.groupby("behaviour", sort=True):
@@ -173,11 +173,12 @@ def contagion_tests(
                 "p_reversal_leader", "p_reversal_peer"):
         table[col.replace("p_", "q_", 1)] = benjamini_hochberg(table[col].to_numpy())
     platform_only = any(str(b) == "platform" for b in table.behaviour)
-    if platform_only and "manager" not in exposure:
+    if platform_only and not {"manager", "leaders_above"} & set(exposure):
         notes.append("joining the platform: follows, replies and mentions exist only between "
                      "people already on it, so nobody off the platform is ever 'exposed' and the "
-                     "hazard ratios are inflated; use the reporting lines (exposure manager) for "
-                     "this behaviour")
+                     "hazard ratios are inflated; use the reporting lines (exposure manager,leaders_above: "
+                     "one's manager and every leader above, the calibrated network) for this "
+                     "behaviour")
     perm_note = ("a permutation test: the likelihood-ratio statistic against the same statistic "
                  "with the leaders' adoption times permuted among leaders of the same level "
                  f"({n_permutations} permutations, seed {seed})")

@@ -40,8 +40,11 @@ __all__ = ["EXPOSURE_KINDS", "DEFAULT_EXPOSURE_KINDS", "exposure_ties", "leader_
            "exposure_counts", "exposure_events", "leader_table"]
 
 #: Kinds of exposure: the edge kinds of the workspace plus ``manager`` (reporting lines from
-#: ``people.attrs.manager_id``: a person is exposed to their manager).
-EXPOSURE_KINDS = ("follows", "reply", "mention", "repost", "quote", "interaction", "manager")
+#: ``people.attrs.manager_id``: a person is exposed to their manager) and ``leaders_above`` (a
+#: person is exposed to every leader above them in the reporting chain: the network of the
+#: influence tests' calibration for joining the platform, with ``manager``).
+EXPOSURE_KINDS = ("follows", "reply", "mention", "repost", "quote", "interaction", "manager",
+                  "leaders_above")
 #: The default exposure network.
 DEFAULT_EXPOSURE_KINDS = ("follows", "reply", "mention")
 _TIMED = ("reply", "mention", "repost", "quote")
@@ -62,7 +65,8 @@ def _kinds(kinds: Iterable[str] | str | None) -> list[str]:
 
 
 def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_KINDS, *,
-                  before=None, follows: str = "always") -> ir.Table:
+                  before=None, follows: str = "always",
+                  leaders: Iterable[str] | None = None) -> ir.Table:
     """The exposure network between people: who could see whose behaviour, from when.
 
     Parameters
@@ -80,6 +84,8 @@ def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_K
         ``"always"`` (default): a follow tie held from the start (``start_at`` NULL), as
         :func:`socialens.network.network_at` assumes; ``"observed"``: from its first observation
         (conservative: a tie seen first at a snapshot may be older).
+    leaders : iterable of str, optional
+        The leaders' person ids, for ``leaders_above`` (required with it).
 
     Returns
     -------
@@ -97,7 +103,7 @@ def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_K
     if follows not in ("always", "observed"):
         raise BehaviourError(f"follows={follows!r}; use 'always' or 'observed'")
     t1 = to_time(before, "before")
-    edge_kinds = [k for k in kinds if k != "manager"]
+    edge_kinds = [k for k in kinds if k not in ("manager", "leaders_above")]
     parts = []
     ts_type = ws.table("edges").observed_at.type()
     if edge_kinds:
@@ -125,6 +131,13 @@ def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_K
         mgr = mgr.join(known, mgr._mgr == known.m_id)
         parts.append(mgr.select(person_id=mgr.person_id, source_person_id=mgr._mgr,
                                 start_at=ibis.null().cast(ts_type)))
+    if "leaders_above" in kinds:
+        if leaders is None:
+            raise BehaviourError("exposure kind leaders_above needs the leaders (leaders=...)")
+        above = _leaders_above(ws, {str(x) for x in leaders})
+        parts.append(ibis.memtable(above, schema={"person_id": "string",
+                                                  "source_person_id": "string"})
+                     .mutate(start_at=ibis.null().cast(ts_type)))
     ties = parts[0]
     for p in parts[1:]:
         ties = ties.union(p, distinct=False)
@@ -134,6 +147,26 @@ def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_K
     return agg.select(
         person_id=agg.person_id.cast("string"), source_person_id=agg.source_person_id.cast("string"),
         start_at=ibis.ifelse(agg._timed < agg._n, ibis.null().cast(ts_type), agg._min))
+
+
+def _leaders_above(ws: Workspace, leaders: set[str]):
+    """``person_id, source_person_id``: each person and every leader above them in the
+    reporting chain (``people.attrs.manager_id`` followed up; a cycle stops the walk)."""
+    import pandas as pd
+
+    people = ws.table("people")
+    df = people.select("person_id", manager_id=people.attrs["manager_id"].str).to_pandas()
+    mgr = {str(p): m for p, m in zip(df.person_id, df.manager_id, strict=True)
+           if isinstance(m, str)}
+    rows = []
+    for p in sorted(mgr):
+        m, seen = mgr.get(p), {p}
+        while isinstance(m, str) and m not in seen:
+            seen.add(m)
+            if m in leaders:
+                rows.append((p, m))
+            m = mgr.get(m)
+    return pd.DataFrame(rows, columns=["person_id", "source_person_id"])
 
 
 def leader_ids(ws: Workspace, leaders: str = "is_leader", as_of=None) -> set[str]:

@@ -113,7 +113,7 @@ def adoption_sequence(
             + "; check the spelling (hashtags are matched case-insensitively, without '#') or "
             "list the most used ones with --behaviour top-hashtags:20")
     lead = leader_ids(ws, leaders, as_of)
-    ties = exposure_ties(ws, exposure)
+    ties = exposure_ties(ws, exposure, leaders=lead)
     ev = exposure_events(uses_t.drop("post_id"), ties, lead).execute()
     people = ws.table("people").select("person_id", "name").execute()
     names = dict(zip(people.person_id, people.name, strict=True))

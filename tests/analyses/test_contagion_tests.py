@@ -105,3 +105,31 @@ def test_the_report_gives_the_influence_tests_a_section_when_asked(ws, tmp_path)
     write_report(ws, tmp_path / "plain", behaviours=["platform"])
     assert "contagion_tests" not in json.loads(
         (tmp_path / "plain" / "summary.json").read_text())["analyses"]
+
+
+def test_the_analysis_is_the_calibrated_estimator(tmp_path):
+    """contagion_tests on joining the platform, with the calibration's network (one's manager
+    and every leader above) and window, gives the interval eval.contagion_calibration scores —
+    to the last digit — so EVALUATION.md's coverage is the analysis' own."""
+    import socialens
+    from eval.contagion_calibration import COX_MODELS, IDENTIFIED, observed_panel
+    from socialens.workspace import Workspace
+
+    socialens.simulate(people=300, seed=900_001, preset="strong-leaders", out=tmp_path / "w.duckdb",
+                       **IDENTIFIED)
+    ws = Workspace(tmp_path / "w.duckdb", read_only=True)
+    try:
+        est, kw = COX_MODELS["_dh_rob"]
+        panel = observed_panel(ws)
+        want = est("indicator", **kw).fit(panel).interval("leader_exposure")
+        start = ws.table("roles").start_at.min().to_pandas()
+        end = ws.table("account_snapshots").observed_at.max().to_pandas()
+        r = contagion_tests(ws, behaviours=["platform"], exposure=("manager", "leaders_above"),
+                            window_start=start, window_end=end, as_of=start, n_permutations=5)
+    finally:
+        ws.close()
+    row = r.tables["influence_tests"].iloc[0]
+    assert (row.n_at_risk, row.n_adopted) == (panel.n_at_risk, panel.n_events)
+    assert (row.hr_leader, *row.hr_leader_ci) == pytest.approx(want, rel=1e-12)
+    assert 1 < want[1] < 4 < want[2]
+    assert not any("inflated" in n for n in r.notes)

@@ -67,6 +67,19 @@ def test_exposure_ties_direction_and_start(org):
     assert rows(exposure_ties(org, ["mention"], before="2020-01-05")) == []
     mgr = rows(exposure_ties(org, "manager"), ["person_id", "source_person_id"])
     assert mgr == [("ann", "ceo"), ("bob", "ann"), ("cat", "ann"), ("cfo", "ceo")]
+    # every leader above in the reporting chain (bob and cat report to ann, who reports to ceo)
+    above = rows(exposure_ties(org, "leaders_above", leaders={"ceo", "cfo"}),
+                 ["person_id", "source_person_id"])
+    assert above == [("ann", "ceo"), ("bob", "ceo"), ("cat", "ceo"), ("cfo", "ceo")]
+    above_ann = rows(exposure_ties(org, "leaders_above", leaders={"ann"}),
+                     ["person_id", "source_person_id"])
+    assert above_ann == [("bob", "ann"), ("cat", "ann")]
+    both = rows(exposure_ties(org, ["manager", "leaders_above"], leaders={"ceo"}),
+                ["person_id", "source_person_id"])
+    assert both == [("ann", "ceo"), ("bob", "ann"), ("bob", "ceo"), ("cat", "ann"),
+                    ("cat", "ceo"), ("cfo", "ceo")]
+    with pytest.raises(BehaviourError, match="needs the leaders"):
+        exposure_ties(org, ["leaders_above"])
     with pytest.raises(BehaviourError, match="follows,reply,mention"):
         exposure_ties(org, ["likes"])
 
