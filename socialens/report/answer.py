@@ -420,6 +420,8 @@ def verdicts(results: dict[str, Result],
         r = results.get(name)
         if r is not None:
             out[q] = fn(r)
+    if "hashtags" in out and "contagion_tests" in results:  # report --influence-tests: beside
+        out["hashtags"]["influence"] = results["contagion_tests"].headline  # the primary test
     _adjust(out, FAMILIES["leaders"])
     _adjust(out, FAMILIES["members"])
     for x in out.values():
@@ -554,6 +556,8 @@ def _members_line(q: str, x: dict) -> dict:
         evidence = f"the data cannot tell: {x['reason']}." + _caveat(x)
         return {"number": UNKNOWN, "interval": None, "evidence": evidence, "sentence": evidence}
     evidence = f"{evidence}; {_pvalues(x)}." + _caveat(x)
+    if x.get("influence"):  # the influence tests' answer, not part of the Holm family
+        evidence += f" Influence tests (section below): {x['influence']}"
     iv = f" (95 % interval {interval})" if interval else ""
     # the page shows the number and interval on their own line; the sentence has them inline
     return {"number": number, "interval": interval, "evidence": evidence,

@@ -102,9 +102,14 @@ def test_the_report_gives_the_influence_tests_a_section_when_asked(ws, tmp_path)
     assert r["params"]["cluster"] == "department" and r["params"]["exposure"] == ["manager"]
     assert "Influence tests" in html and "clustered by department" in html
     assert "p-value, leader-permutation test" in html
+    # the first page puts the influence verdict beside the descriptive hashtag answer
+    line = [x for x in summary["answer"].splitlines() if "follow their hashtags" in x][0]
+    assert "Influence tests (section below): " in line
+    assert "the test clustered by department" in line.split("Influence tests (section below)")[1]
     write_report(ws, tmp_path / "plain", behaviours=["platform"])
-    assert "contagion_tests" not in json.loads(
-        (tmp_path / "plain" / "summary.json").read_text())["analyses"]
+    plain = json.loads((tmp_path / "plain" / "summary.json").read_text())
+    assert "contagion_tests" not in plain["analyses"]
+    assert "Influence tests (section below)" not in plain["answer"]
 
 
 def test_the_analysis_is_the_calibrated_estimator(tmp_path):
