@@ -272,11 +272,14 @@ def test_summary_quotes_the_ratio_only_where_calibrated():
 
     ratio = {"component": "exposure ratio", "measure": "hazard ratio", "value": 2.1,
              "ci_low": 1.4, "ci_high": 3.0, "status": "ok"}
-    assert "platform" in RATIO_IN_SUMMARY and "hashtags" not in RATIO_IN_SUMMARY
+    assert {"platform", "hashtags"} <= RATIO_IN_SUMMARY and "behaviours" not in RATIO_IN_SUMMARY
     s = _summary("Ann", [ratio], [], "platform", True)
     assert s.endswith("on the platform joined it 2.1× (1.4–3.0) as fast as members who could "
                       "see no leader there.")
-    s = _summary("Ann", [ratio], [], "hashtags", False)
-    assert "2.1" not in s and "is not quoted here" in s
+    s = _summary("Ann", [ratio], [], "hashtags", True)
+    assert s.endswith("use one of their hashtags took it up 2.1× (1.4–3.0) as fast as members "
+                      "who could see no leader use it.")
+    s = _summary("Ann", [ratio], [], "behaviours", False)
+    assert "2.1" not in s and "is not quoted here" in s and "not calibrated" in s
     s = _summary("Ann", [{**ratio, "status": NOT_ENOUGH, "value": None}], [], "hashtags", False)
     assert s.endswith(f"take up their hashtags faster: {NOT_ENOUGH}.")
