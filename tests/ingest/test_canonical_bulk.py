@@ -19,23 +19,11 @@ from hypothesis import strategies as st
 import socialens
 from eval import fuzz_ingest as fz
 from socialens.ingest import canonical_bulk as cb
+from tests.ingest.parity import tables as _tables
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_org"
-TABLES = ("people", "roles", "accounts", "account_snapshots", "posts", "post_entities", "edges",
-          "quarantine")
 
 
-def _tables(ws) -> dict:
-    out = {}
-    for t in TABLES:
-        df = ws.sql(f"SELECT * EXCLUDE (run_id) FROM {t}")
-        if t == "quarantine":
-            df = df.drop(columns=["source_path"])
-        out[t] = sorted(df.astype(str).to_csv(index=False, header=False).splitlines())
-    out["runs"] = ws.sql("""SELECT target, format, sha256, n_read, n_loaded, n_duplicate,
-                                   n_quarantined, n_merged, finished_at IS NOT NULL
-                            FROM ingest_runs ORDER BY target, sha256""").values.tolist()
-    return out
 
 
 def _ingest(tmp: Path, paths: list[Path], bulk: bool, timezone: str | None = None):

@@ -17,14 +17,13 @@ import pytest
 
 import socialens
 from socialens.ingest import twitter_v2_bulk as tb
+from tests.ingest.parity import tables as _tables
 
 #: the product's setting, restored after every switch
 DEFAULT = tb.ENABLED
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "format_samples"
 V2 = SAMPLES / "twitter_v2"
-TABLES = ("people", "roles", "accounts", "account_snapshots", "posts", "post_entities", "edges",
-          "quarantine")
 
 needs_samples = pytest.mark.skipif(not V2.exists(), reason="needs ../shared/data/format_samples")
 
@@ -37,17 +36,6 @@ def _loud():
     tb.CATCH = True
 
 
-def _tables(ws) -> dict:
-    out = {}
-    for t in TABLES:
-        df = ws.sql(f"SELECT * EXCLUDE (run_id) FROM {t}")
-        if t == "quarantine":
-            df = df.drop(columns=["source_path"])
-        out[t] = sorted(df.astype(str).to_csv(index=False, header=False).splitlines())
-    out["runs"] = ws.sql("""SELECT target, format, sha256, n_read, n_loaded, n_duplicate,
-                                   n_quarantined, n_merged, finished_at IS NOT NULL
-                            FROM ingest_runs ORDER BY target, sha256""").values.tolist()
-    return out
 
 
 def _ingest(tmp: Path, paths: list[Path], bulk: bool):
