@@ -706,16 +706,23 @@ class DiscreteHazard:
             return DiscreteHazard._robust_cov(group, X, n, y, a, b, cluster)
 
     @staticmethod
-    def _robust_cov(group, X, n, y, a, b, cluster):
+    def _information(group, X, n, a, b, offset=0.0):
+        """``(mu, Iaa, Iab, S)`` at ``(a, b)``: the cells' hazards, the baseline block (diagonal)
+        and cross block of the expected information, and β's information with the baseline
+        eliminated, ``S = I_ββ − I_βa I_aa⁻¹ I_aβ``."""
         G = int(group.max()) + 1
-        mu = np.exp(np.clip(a[group] + X @ b, -200, 30))
-        em1 = np.expm1(mu)
-        u = y * mu / em1 - (n - y) * mu
-        w = n * mu * mu / em1
+        mu = np.exp(np.clip(a[group] + X @ b + offset, -200, 30))
+        w = n * mu * mu / np.expm1(mu)
         Iaa = np.bincount(group, weights=w, minlength=G) + 1e-12
         Iab = np.column_stack([np.bincount(group, weights=w * X[:, j], minlength=G)
                                for j in range(X.shape[1])])
         S = X.T @ (w[:, None] * X) - Iab.T @ (Iab / Iaa[:, None])
+        return mu, Iaa, Iab, S
+
+    @staticmethod
+    def _robust_cov(group, X, n, y, a, b, cluster):
+        mu, Iaa, Iab, S = DiscreteHazard._information(group, X, n, a, b)
+        u = y * mu / np.expm1(mu) - (n - y) * mu
         eff = u[:, None] * (X - Iab[group] / Iaa[group][:, None])
         codes, k = np.unique(cluster, return_inverse=True)
         sg = np.zeros((len(codes), X.shape[1]))
@@ -813,12 +820,7 @@ class DiscreteHazard:
             grad = negll(theta)[1]
         converged = bool(np.max(np.abs(grad)) < 1e-3)
         if p:  # expected information at the final point, baseline eliminated
-            mu = np.exp(np.clip(a[group] + X @ b + offset, -200, 30))
-            w = n * mu * mu / np.expm1(mu)
-            Iaa = np.bincount(group, weights=w, minlength=G) + 1e-12
-            Iab = np.column_stack([np.bincount(group, weights=w * X[:, j], minlength=G)
-                                   for j in range(p)])
-            S = X.T @ (w[:, None] * X) - Iab.T @ (Iab / Iaa[:, None])
+            S = DiscreteHazard._information(group, X, n, a, b, offset)[-1]
         try:
             cov = np.linalg.inv(S) if p else S
         except np.linalg.LinAlgError:
@@ -880,7 +882,9 @@ class DiscreteHazard:
         zero = np.zeros(len(n))
         b, cov, ll, ok, self._a = self._fit(group, X, n, y, zero)
         se_model = np.sqrt(np.clip(np.diag(cov), 0, None))
-        se, ratio = se_model, np.ones(len(names))
+        ratio = np.ones(len(names))
+        # reference laws of the Wald statistic and of the likelihood-ratio statistic
+        ref_t, ref_f = stats.norm, stats.chi2(1)
         if self.cluster is not None:
             rcov, n_g = self.robust_cov(group, X, n, y, self._a, b, self.cell_cluster_)
             self.n_clusters_ = n_g
@@ -892,40 +896,29 @@ class DiscreteHazard:
             ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
             if self.robust_floor:
                 ratio = np.maximum(ratio, 1.0)
-            se = se_model * np.sqrt(ratio)
-            z = stats.t.ppf(1 - self.alpha / 2, n_g - 1)
-            q = stats.f.ppf(1 - self.alpha, 1, n_g - 1)
-            def sf(w, r):
-                return float(stats.f.sf(w / r, 1, n_g - 1))
-        else:
-            z = stats.norm.ppf(1 - self.alpha / 2)
-            q = stats.chi2.ppf(1 - self.alpha, 1)
-            def sf(w, r):
-                return float(stats.chi2.sf(w, 1))
+            ref_t, ref_f = stats.t(n_g - 1), stats.f(1, n_g - 1)
+        se = se_model * np.sqrt(ratio)
+        z, q = ref_t.ppf(1 - self.alpha / 2), ref_f.ppf(1 - self.alpha)
         rows = []
         for k, name in enumerate(names):
             coef, s = float(b[k]), float(se[k])
             lo, hi = coef - z * s, coef + z * s
-            pval = float(2 * stats.t.sf(abs(coef) / s, self.n_clusters_ - 1)
-                         if self.cluster is not None else 2 * stats.norm.sf(abs(coef) / s)
-                         ) if s > 0 else np.nan
-            how = "Wald"
+            pval = float(2 * ref_t.sf(abs(coef) / s)) if s > 0 else np.nan
+            how = "Wald" if self.cluster is None else "cluster-robust Wald"
             if name in self.profile:
-                crit = q * ratio[k] / 2
-                coef, llmax, lo, hi, prof = self._profile(group, X, n, y, k, b, ll, ok, crit,
+                coef, llmax, lo, hi, prof = self._profile(group, X, n, y, k, b, ll, ok,
+                                                          q * ratio[k] / 2,
                                                           max(z * s, 0.1) if s > 0 else 0.5)
-                pval = sf(max(2 * (llmax - prof(0.0)), 0.0), ratio[k])
-                how = "profile likelihood"
+                pval = float(ref_f.sf(max(2 * (llmax - prof(0.0)), 0.0) / ratio[k]))
+                how = ("profile likelihood" if self.cluster is None
+                       else "robust profile likelihood")
             with np.errstate(over="ignore"):  # a Wald bound beyond e^709 is an unbounded ratio
                 hr, ci = float(np.exp(coef)), (float(np.exp(lo)), float(np.exp(hi)))
             rows.append({"covariate": name, "hazard_ratio": hr, "ci_low": ci[0],
                          "ci_high": ci[1], "p_value": pval, "coef": coef, "se": s,
                          "interval": how})
             if self.cluster is not None:
-                how = ("robust profile likelihood" if name in self.profile
-                       else "cluster-robust Wald")
-                rows[-1].update(interval=how, se_model=float(se_model[k]),
-                                variance_ratio=float(ratio[k]))
+                rows[-1].update(se_model=float(se_model[k]), variance_ratio=float(ratio[k]))
         self.converged_ = ok
         self.summary_ = pd.DataFrame(rows)
         self.hazard_ratios_ = dict(zip(self.summary_.covariate, self.summary_.hazard_ratio,
