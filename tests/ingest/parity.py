@@ -18,3 +18,27 @@ def tables(ws) -> dict:
                                    n_quarantined, n_merged, finished_at IS NOT NULL
                             FROM ingest_runs ORDER BY target, sha256""").values.tolist()
     return out
+
+
+def ingest_one_way(module, tmp, paths, bulk: bool, **ingest_kw) -> tuple[dict, list[dict]]:
+    """Ingest ``paths`` into a fresh workspace under ``tmp`` with ``module.ENABLED = bulk`` (the
+    set-based path or the per-record reference), the setting restored after; its tables and the
+    file reports (run ids left out)."""
+    import shutil
+
+    import socialens
+
+    default, module.ENABLED = module.ENABLED, bulk
+    try:
+        folder = tmp / ("bulk" if bulk else "ref")
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        with socialens.open(folder / "ws.duckdb") as ws:
+            reports = []
+            for p in paths:
+                res = ws.ingest(p, **ingest_kw)
+                reports += [{**f.as_dict(), "run_id": None} for f in res.files]
+            return tables(ws), reports
+    finally:
+        module.ENABLED = default

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import socialens
 from eval import fuzz_ingest as fz
 from socialens.ingest import canonical_bulk as cb
+from tests.ingest.parity import ingest_one_way
 from tests.ingest.parity import tables as _tables
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_org"
@@ -27,20 +28,7 @@ TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_org"
 
 
 def _ingest(tmp: Path, paths: list[Path], bulk: bool, timezone: str | None = None):
-    cb.ENABLED = bulk
-    try:
-        folder = tmp / ("bulk" if bulk else "ref")
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        with socialens.open(folder / "ws.duckdb") as ws:
-            reports = []
-            for p in paths:
-                res = ws.ingest(p, timezone=timezone)
-                reports += [{**f.as_dict(), "run_id": None} for f in res.files]
-            return _tables(ws), reports
-    finally:
-        cb.ENABLED = True
+    return ingest_one_way(cb, tmp, paths, bulk, timezone=timezone)
 
 
 def _parity(tmp: Path, paths: list[Path], timezone: str | None = None) -> tuple[dict, dict]:

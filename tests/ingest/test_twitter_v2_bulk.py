@@ -10,13 +10,13 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 import socialens
 from socialens.ingest import twitter_v2_bulk as tb
+from tests.ingest.parity import ingest_one_way
 from tests.ingest.parity import tables as _tables
 
 #: the product's setting, restored after every switch
@@ -39,20 +39,7 @@ def _loud():
 
 
 def _ingest(tmp: Path, paths: list[Path], bulk: bool):
-    tb.ENABLED = bulk
-    try:
-        folder = tmp / ("bulk" if bulk else "ref")
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        with socialens.open(folder / "ws.duckdb") as ws:
-            reports = []
-            for p in paths:
-                res = ws.ingest(p, format="twitter_v2")
-                reports += [{**f.as_dict(), "run_id": None} for f in res.files]
-            return _tables(ws), reports
-    finally:
-        tb.ENABLED = DEFAULT
+    return ingest_one_way(tb, tmp, paths, bulk, format="twitter_v2")
 
 
 def _parity(tmp: Path, paths: list[Path]) -> tuple[dict, dict]:
