@@ -112,18 +112,15 @@ DEV_SEED_BASE = 900_000
 
 def reporting_ties(people: pd.DataFrame, leaders: set[str]) -> pd.DataFrame:
     """Each person → their manager and every leader above them in the reporting chain."""
+    from socialens.behaviours.exposure import managers_above
+
     mgr = dict(zip(people.person_id, people.manager_id, strict=True))
     rows = []
     for p in people.person_id:
-        m = mgr.get(p)
-        if isinstance(m, str):
-            rows.append((p, m))
-        seen = set()
-        while isinstance(m, str) and m not in seen:
-            seen.add(m)
-            if m in leaders and m != mgr.get(p):
-                rows.append((p, m))
-            m = mgr.get(m)
+        m0 = mgr.get(p)
+        if isinstance(m0, str):
+            rows.append((p, m0))
+        rows += [(p, m) for m in managers_above(p, mgr) if m in leaders and m != m0]
     return pd.DataFrame(rows, columns=["person_id", "source_person_id"]).assign(start_at=pd.NaT)
 
 

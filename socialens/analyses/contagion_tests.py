@@ -143,10 +143,9 @@ def contagion_tests(
                 hr, lo, hi = cox.interval(f"{k}_exposure")
                 row.update({f"hr_{k}": hr, f"hr_{k}_ci": [lo, hi]})
             if np.isfinite(row["hr_leader"]):
-                perm = LeaderPermutationTest(
-                    DiscreteHazard(exposure_measure, controls=controls,
-                                   group_share="department" if dept else None),
-                    n_permutations, leader_groups=levels, seed=seed).fit(panel)
+                # the permutations refit the same model (its clustering plays no part there)
+                perm = LeaderPermutationTest(model, n_permutations, leader_groups=levels,
+                                             seed=seed).fit(panel)
                 row["p_leader_perm"] = perm.p_value_
                 row["p_leader"] = (float(cox.summary_.set_index("covariate")
                                          .p_value["leader_exposure"]) if cluster
@@ -182,24 +181,17 @@ def contagion_tests(
     perm_note = ("a permutation test: the likelihood-ratio statistic against the same statistic "
                  "with the leaders' adoption times permuted among leaders of the same level "
                  f"({n_permutations} permutations, seed {seed})")
-    if cluster:
-        notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
-                     "period), 95 % robust profile-likelihood intervals clustered by department "
-                     "(the likelihood-ratio statistic scaled by model-based over cluster-robust "
-                     "variance, never narrower than the model-based interval, against F(1, G − 1) "
-                     "for G departments; open-ended when the data cannot bound the ratio, e.g. "
-                     "everyone saw a leader at the same time); the leader ratio's p-value "
-                     "(p_leader) is the test this interval inverts; p_leader_perm beside it is "
-                     f"{perm_note}; Benjamini–Hochberg q-values across behaviours; "
-                     "docs/methods.md, Influence tests. Calibration through simulated "
-                     "organizations: EVALUATION.md.")
-    else:
-        notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
-                     "period), 95 % profile-likelihood intervals (open-ended when the data cannot "
-                     "bound the ratio, e.g. everyone saw a leader at the same time); the leader "
-                     f"ratio's p-value (p_leader) is {perm_note}; Benjamini–Hochberg q-values "
-                     "across behaviours; docs/methods.md, Influence tests. Calibration through "
-                     "simulated organizations: EVALUATION.md.")
+    interval, p_leader = (
+        ("robust profile-likelihood intervals clustered by department (the likelihood-ratio "
+         "statistic scaled by model-based over cluster-robust variance, never narrower than the "
+         "model-based interval, against F(1, G − 1) for G departments; ",
+         f"the test this interval inverts; p_leader_perm beside it is {perm_note}")
+        if cluster else ("profile-likelihood intervals (", perm_note))
+    notes.append("hazard ratios: discrete-time proportional-hazards model (one baseline per "
+                 f"period), 95 % {interval}open-ended when the data cannot bound the ratio, e.g. "
+                 "everyone saw a leader at the same time); the leader ratio's p-value (p_leader) "
+                 f"is {p_leader}; Benjamini–Hochberg q-values across behaviours; docs/methods.md, "
+                 "Influence tests. Calibration through simulated organizations: EVALUATION.md.")
     notes.append("the shuffle and edge-reversal columns (Anagnostopoulos, Kumar & Mahdian 2008) "
                  "test whether adoption depends on contacts' timing, not influence: they reject "
                  "under shocks a department shares (a training week, a campaign) without any "

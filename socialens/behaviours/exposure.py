@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from socialens.behaviours.events import person_accounts
@@ -149,23 +149,26 @@ def exposure_ties(ws: Workspace, kinds: Iterable[str] | str = DEFAULT_EXPOSURE_K
         start_at=ibis.ifelse(agg._timed < agg._n, ibis.null().cast(ts_type), agg._min))
 
 
+def managers_above(person: str, manager_of: dict[str, str]) -> Iterator[str]:
+    """Everyone above ``person`` in the reporting chain, nearest first (``manager_of``: person →
+    manager; the walk stops at the top or where the chain runs into a cycle)."""
+    m, seen = manager_of.get(person), {person}
+    while isinstance(m, str) and m not in seen:
+        seen.add(m)
+        yield m
+        m = manager_of.get(m)
+
+
 def _leaders_above(ws: Workspace, leaders: set[str]):
     """``person_id, source_person_id``: each person and every leader above them in the
-    reporting chain (``people.attrs.manager_id`` followed up; a cycle stops the walk)."""
+    reporting chain (``people.attrs.manager_id`` followed up)."""
     import pandas as pd
 
     people = ws.table("people")
     df = people.select("person_id", manager_id=people.attrs["manager_id"].str).to_pandas()
     mgr = {str(p): m for p, m in zip(df.person_id, df.manager_id, strict=True)
            if isinstance(m, str)}
-    rows = []
-    for p in sorted(mgr):
-        m, seen = mgr.get(p), {p}
-        while isinstance(m, str) and m not in seen:
-            seen.add(m)
-            if m in leaders:
-                rows.append((p, m))
-            m = mgr.get(m)
+    rows = [(p, m) for p in sorted(mgr) for m in managers_above(p, mgr) if m in leaders]
     return pd.DataFrame(rows, columns=["person_id", "source_person_id"])
 
 
