@@ -188,10 +188,7 @@ def _schema(spec: Any) -> str:
     return "{" + ", ".join(f'"{k}": {_schema(v)}' for k, v in inner.items()) + "}"
 
 
-def _clean(v: str) -> str:
-    """clean_str of a text: Python's strip, empty -> NULL."""
-    return (f"nullif(CASE WHEN {v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~' "
-            f"THEN {v} ELSE regexp_replace({v}, '^{_WS}+|{_WS}+$', '', 'g') END, '')")
+_clean = cb.clean_sql
 
 
 _CTRL = r"[\x00-\x1f\\\"]"
@@ -249,21 +246,8 @@ _LINES = """
                ELSE trim(line, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) <> ''
           END"""
 
-# what DuckDB's parser reads differently from Python's (canonical_bulk's test): a surrogate
-# escape that is not one of a high-low pair, an escaped backslash beside surrogate escapes, a
-# trailing comma; and a bare nan/inf/infinity in any case, which DuckDB reads as a number and
-# Python refuses (Python's NaN and Infinity are caught too: a few more lines for Python; one
-# pattern per leading character, as RE2 scans fast from a literal)
-_ODD = r"""(CASE WHEN NOT contains(raw, '\u') THEN false
-                 WHEN NOT regexp_matches(raw, '\\u[dD][89a-fA-F]') THEN false
-                 ELSE contains(raw, '\\')
-             OR len(regexp_extract_all(raw, '\\u[dD][89abAB][0-9a-fA-F]{2}'))
-                <> len(regexp_extract_all(raw, '\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}'))
-             OR len(regexp_extract_all(raw, '\\u[dD][c-fC-F][0-9a-fA-F]{2}'))
-                <> len(regexp_extract_all(raw, '\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}')) END)
-             OR (CASE WHEN contains(raw, ',') THEN regexp_matches(raw, ',[ \t\n\r]*[\]}]')
-                      ELSE false END)
-             OR regexp_matches(raw, ':[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]') OR regexp_matches(raw, ',[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]') OR regexp_matches(raw, '\[[ \t\n\r]*[-+]?[nNiI][aAnN][nNfF]([iI][nN][iI][tT][yY])?[ \t\n\r]*[,}\]]')"""
+_ODD = cb.PARSER_ODD
+
 
 _CLASSIFY = f"""
     WITH l AS ({_LINES})
