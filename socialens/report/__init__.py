@@ -23,7 +23,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from socialens.analyses import run_all, summaries
+from socialens.analyses import REGISTRY, run_all, summaries
 from socialens.analyses.result import Result, label, readable
 from socialens.errors import AnalysisError, SocialensError
 from socialens.privacy import current_consent, published
@@ -75,8 +75,6 @@ def privacy_info(ws: Workspace, include_all: bool, pseudonymize: bool = False,
 def _not_available_html(name: str, reason: str) -> Markup:
     from markupsafe import escape
 
-    from socialens.analyses import REGISTRY
-
     fn = REGISTRY.get(name)
     doc = (fn.__doc__ or "").strip().splitlines()[0] if fn else name
     return Markup(f'<section class="result not-available" id="{escape(name)}">'
@@ -101,7 +99,6 @@ def render_report(ws: Workspace, results: dict[str, Result], *, title: str | Non
     for r in runs:  # the boundary withholds the path unless --show-paths
         r["source_path"] = (os.path.basename(r["source_path"])
                             if isinstance(r["source_path"], str) else None)
-    from socialens.analyses import REGISTRY
 
     unavailable = dict(unavailable or {})
     order = [n for n in REGISTRY if n in results or n in unavailable]
@@ -188,8 +185,6 @@ def write_report(
         raise SocialensError(f"cannot create {out}: {exc.strerror or exc}") from exc
     unavailable = dict(unavailable or {})
     if results is None:
-        from socialens.analyses import REGISTRY
-
         results = run_all(ws, [*REGISTRY, *[n for n in names or () if n not in REGISTRY]],
                           unavailable=unavailable, **params)
     if not results:
