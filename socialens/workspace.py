@@ -35,6 +35,14 @@ __all__ = ["Workspace", "open_workspace", "default_workspace_path", "storage_err
 #: (``$SOCIALENS_LOCK_WAIT``). A write open blocked by another writer gives up at once.
 LOCK_WAIT = float(os.environ.get("SOCIALENS_LOCK_WAIT") or 3.0)
 _log = logging.getLogger("socialens")
+#: what :meth:`Workspace.table`'s kept expressions depend on: every table and view (the privacy
+#: boundary's temporary views included, ibis's own in-memory tables left out) with its catalog id
+#: and column count, which a CREATE, DROP or ALTER changes
+_CATALOG_FINGERPRINT = (
+    "SELECT database_name, schema_name, table_name, table_oid, column_count FROM duckdb_tables() "
+    "WHERE NOT starts_with(table_name, 'ibis_') UNION ALL "
+    "SELECT database_name, schema_name, view_name, view_oid, column_count FROM duckdb_views() "
+    "WHERE NOT internal AND NOT starts_with(view_name, 'ibis_') ORDER BY ALL")
 
 #: The data tables of the workspace, in load order.
 TABLES = (
@@ -108,6 +116,8 @@ class Workspace:
 
             self.interrupted = reconcile_interrupted(self.con)
         self._ibis = None
+        self._tables: dict[str, ir.Table] = {}
+        self._tables_fingerprint: list | None = None
         #: why the last serve copy could not be published (None: published or not needed)
         self.serve_copy_error: str | None = None
 
@@ -130,6 +140,7 @@ class Workspace:
             self.con.close()
             self.con = None
             self._ibis = None
+            self._tables, self._tables_fingerprint = {}, None
 
     @property
     def migrations(self) -> list[str]:
@@ -165,9 +176,20 @@ class Workspace:
         return [r[0] for r in rows]
 
     def table(self, name: str) -> ir.Table:
-        """A lazy ibis table expression, for set-based work that also runs on other backends."""
-        self._check_table(name)
-        return self.ibis.table(name)
+        """A lazy ibis table expression, for set-based work that also runs on other backends.
+
+        The expressions are kept while the catalog is unchanged (the same tables and views with
+        the same ids and column counts, one query of DuckDB's catalog functions): checking the
+        name against ``information_schema`` and asking ibis for the schema cost about 10 ms a
+        call, and an analysis asks for nine tables (BENCHMARKS.md, issue 14 item 4)."""
+        fingerprint = self.con.execute(_CATALOG_FINGERPRINT).fetchall()
+        if fingerprint != self._tables_fingerprint:
+            self._tables, self._tables_fingerprint = {}, fingerprint
+        t = self._tables.get(name)
+        if t is None:
+            self._check_table(name)
+            t = self._tables[name] = self.ibis.table(name)
+        return t
 
     @property
     def ibis(self):

@@ -76,6 +76,23 @@ def test_ibis_table_and_unknown_table(tiny_ws):
         tiny_ws.df("nonsense")
 
 
+def test_kept_table_expressions_follow_the_catalog(ws):
+    """ws.table keeps its expressions only while the catalog is unchanged: a table created,
+    altered, dropped or shadowed by a temporary view after the first call is seen at once."""
+    ws.con.execute("CREATE TABLE extra (a INTEGER)")
+    t = ws.table("extra")
+    assert ws.table("extra") is t  # kept
+    assert t.columns == ("a",)
+    ws.con.execute("ALTER TABLE extra ADD COLUMN b VARCHAR")
+    assert ws.table("extra").columns == ("a", "b")
+    ws.con.execute("CREATE TEMP VIEW extra AS SELECT 1 AS c")  # a temp view shadows the table
+    assert ws.table("extra").columns == ("c",)
+    ws.con.execute("DROP VIEW extra")
+    ws.con.execute("DROP TABLE extra")
+    with pytest.raises(WorkspaceError, match="no table 'extra'"):
+        ws.table("extra")
+
+
 def test_times_are_utc(tiny_ws):
     df = tiny_ws.df("accounts")
     assert str(df["created_at"].dt.tz) == "UTC"

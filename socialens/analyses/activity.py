@@ -40,7 +40,6 @@ from scipy import optimize, stats
 from socialens.analyses.common import (
     latest_snapshot_time,
     personal_accounts,
-    post_stats,
     post_time_range,
     record_posts,
     roster_at,
@@ -137,18 +136,23 @@ def activity(
     # -- window rates from primary posts ------------------------------------------------------
     if ws_t is not None and we_t is not None and we_t > ws_t:
         # covered accounts: at least one collected record at any time
-        everything = post_stats(ws, records_only=True)
-        window = post_stats(ws, ws_t, we_t, records_only=True)
-        cov = (accounts.join(everything, "account_id")
+        # one pass over the posts: all records per account and, filtered, those in the window
+        # (the numbers of post_stats(ws, records_only=True) and of post_stats(ws, ws_t, we_t, ...))
+        p = record_posts(ws)
+        in_window = (p.created_at >= ws_t) & (p.created_at <= we_t)
+        per_account = p.group_by("account_id").aggregate(
+            n_total=p.count(), first_post=p.created_at.min(), last_post_at=p.created_at.max(),
+            n_window=p.count(where=in_window),
+            weeks_window=p.created_at.truncate("W").nunique(where=in_window))
+        cov = (accounts.join(per_account, "account_id")
                        .select(accounts.account_id, accounts.person_id,
-                               present_from=ibis.coalesce(accounts.created_at, everything.first_post),
-                               first_record=everything.first_post,
-                               last_record=everything.last_post_at))
-        cov = cov.left_join(window, "account_id").select(
-            cov.account_id, cov.person_id, cov.present_from, cov.first_record, cov.last_record,
-            n_posts=window.n_posts.fill_null(0),
-            weeks_with_posts=window.weeks_with_posts.fill_null(0),
-            n_total=everything.n_posts)
+                               present_from=ibis.coalesce(accounts.created_at,
+                                                          per_account.first_post),
+                               first_record=per_account.first_post,
+                               last_record=per_account.last_post_at,
+                               n_posts=per_account.n_window.fill_null(0),
+                               weeks_with_posts=per_account.weeks_window.fill_null(0),
+                               n_total=per_account.n_total))
         acc = cov.to_pandas()
         capped, cap = _capped_collection(acc["n_total"])
         method = {"auto": "capped" if capped else "exposure"}.get(rate, rate)
