@@ -59,6 +59,13 @@ _MEDIA_RE = re.compile(
 )
 
 
+#: A link of Twitter's shortener as :mod:`socialens.text` finds it (an alphanumeric id):
+#: :func:`url_domain` gives ``t.co`` (in :data:`SHORTENERS`) and :data:`_MEDIA_RE` cannot match
+#: (no ``pic.twitter.com/``, no second ``/``, no ``.`` but the host's, no media host), so such a
+#: URL adds no row; checked against the general rule in ``tests/enrich/test_entities.py``.
+_TCO_RE = re.compile(r"https?://t\.co/[a-z0-9]+", re.IGNORECASE)
+
+
 def is_media_url(url: str) -> bool:
     """Whether ``url`` points at a photo or video.
 
@@ -83,6 +90,7 @@ def extract_entities(
     handles: Mapping[tuple[str, str], str] | None = None,
     known_urls: Sequence[Sequence[str] | None] | None = None,
     known_mentions: Sequence[Sequence[str] | None] | None = None,
+    scans: tuple[Sequence[list[str]], Sequence[list[str]], Sequence[list[str]]] | None = None,
 ) -> Entities:
     """Find the entities of each text.
 
@@ -96,40 +104,46 @@ def extract_entities(
     known_urls, known_mentions : sequences of lists, optional
         URLs and mentions already stored for each post (from ingest): their domains, media flags
         and account resolution are added too.
+    scans : (urls, hashtags, mentions), optional
+        :func:`socialens.text.scan`'s three lists of each text, when the caller has them already
+        (:func:`socialens.enrich.views.read_texts`).
     """
     n = len(texts)
     platforms = platforms if platforms is not None else [""] * n
     handles = handles or {}
     known_urls = known_urls if known_urls is not None else [None] * n
     known_mentions = known_mentions if known_mentions is not None else [None] * n
+    if scans is None:
+        found = [scan(t, p) if t else None for t, p in zip(texts, platforms, strict=True)]
+        scans = ([f.urls if f else [] for f in found], [f.hashtags if f else [] for f in found],
+                 [f.mentions if f else [] for f in found])
     out = Entities()
-    for text, platform, kurls, kments in zip(
-        texts, platforms, known_urls, known_mentions, strict=True
+    rows = out.rows
+    has_media = out.has_media
+    tco = _TCO_RE.fullmatch
+    for platform, urls, tags, mentions, kurls, kments in zip(
+        platforms, *scans, known_urls, known_mentions, strict=True
     ):
-        ents: set[tuple[str, str]] = set()
-        urls: list[str] = []
-        mentions: list[str] = []
-        if text:
-            found = scan(text, platform)
-            urls = found.urls
-            mentions = found.mentions
-            ents.update(("url", u) for u in urls)
-            ents.update(("hashtag", h) for h in found.hashtags)
-            ents.update(("mention", h) for h in mentions)
-        expanded = list(kurls or ())
-        for u in urls + expanded:
+        ents: set[tuple[str, str]] = {("url", u) for u in urls}
+        ents.update([("hashtag", h) for h in tags])
+        ents.update([("mention", h) for h in mentions])
+        media = False
+        for u in (urls + list(kurls) if kurls else urls):
+            if tco(u):  # Twitter's shortener: no domain, no media (see _TCO_RE)
+                continue
             d = url_domain(u)
             if d and d not in SHORTENERS and not d.endswith("pic.twitter.com"):
                 ents.add(("domain", d))
             if is_media_url(u):
                 ents.add(("media", u))
-        for h in mentions + [m for m in (kments or ()) if m]:
-            if _ID_RE.match(h):
+                media = True
+        for h in (mentions + [m for m in kments if m] if kments else mentions):
+            if ":" in h and _ID_RE.match(h):  # an account id (the pattern needs a ":")
                 ents.add(("mention_account", h))
                 continue
             acc = handles.get((platform, h.lower()))
             if acc is not None:
                 ents.add(("mention_account", acc))
-        out.rows.append(ents)
-        out.has_media.append(any(k == "media" for k, _ in ents))
+        rows.append(ents)
+        has_media.append(media)
     return out

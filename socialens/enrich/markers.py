@@ -246,6 +246,25 @@ def _is_shouting(text: str) -> bool:
     return not any(ch.islower() for ch in text)
 
 
+#: Bits per category in a packed count (:func:`_packed`): a text has fewer than 2**32 tokens.
+_FIELD = 32
+_MASK = (1 << _FIELD) - 1
+_PACKED: dict[str, int] = {}
+_PACKED_LIMIT = 500_000
+
+
+def _packed(token: str) -> int:
+    """The categories of a token as written, packed: bit field ``i`` (of :data:`_FIELD` bits) is
+    1 when the token is in ``MARKERS[i]``; a text's counts are then the sum of its tokens'."""
+    v = _PACKED.get(token)
+    if v is None:
+        v = sum(1 << (_FIELD * i) for i in _token_slots(token))
+        if len(_PACKED) >= _PACKED_LIMIT:
+            _PACKED.clear()
+        _PACKED[token] = v
+    return v
+
+
 def _default_slot_counts(
     text: str, view: str | None = None, stripped: str | None = None
 ) -> tuple[list[int], int]:
@@ -258,17 +277,13 @@ def _default_slot_counts(
         tokens = words(stripped)  # = tokenize(view, views=True) without stripping again
     else:
         tokens = tokenize(view, views=True)
-    counts = [0] * len(MARKERS)
-    shouting = None
-    for tok in tokens:
-        if tok == "US":
-            if shouting is None:
-                shouting = _is_shouting(text)
-            if not shouting:
-                continue  # the country, not the pronoun
-        for i in _token_slots(tok):
-            counts[i] += 1
-    return counts, len(tokens)
+    packed = list(map(_PACKED.get, tokens))
+    if None in packed:
+        packed = [_packed(t) if v is None else v for t, v in zip(tokens, packed, strict=True)]
+    total = sum(packed)
+    if "US" in tokens and not _is_shouting(text):
+        total -= tokens.count("US") * _packed("US")  # the country, not the pronoun
+    return [(total >> (_FIELD * i)) & _MASK for i in range(len(MARKERS))], len(tokens)
 
 
 def _default_counts(text: str) -> tuple[dict[str, int], int]:

@@ -24,8 +24,8 @@ from socialens.enrich.language import detect_languages
 from socialens.enrich.markers import MARKER_COLUMNS, MODES, marker_counts
 from socialens.enrich.sharing import METHODS, classify_sharing
 from socialens.enrich.tone import tone_scores
+from socialens.enrich.views import read_texts
 from socialens.errors import EnrichError
-from socialens.text import readable, strip_entities
 
 __all__ = [
     "FEATURE_VERSION",
@@ -125,22 +125,27 @@ def enrich_batch(
     n = len(post_ids)
     platforms = [p.split(":", 1)[0] if p else "" for p in post_ids]
 
-    # entities decoded, URLs removed: computed once for language, tone and sharing
-    views = [None if t is None else readable(t) for t in texts]
-    # and with mentions and hashtags replaced: read by language identification and the markers
-    stripped = [None if v is None else strip_entities(v, url=None, mention=" ", hashtag=" ")
-                for v in views]
+    # each text read once for every feature: its readable view (decoded, URLs removed), that view
+    # with mentions and hashtags replaced (language identification, markers), with mentions as
+    # @user (tone) and its URLs, hashtags and mentions (entities)
+    tv = read_texts(texts, platforms)
+    views = tv.readable
     lang = detect_languages(texts, _column(batch, "lang"), readable_texts=views,
-                            stripped_texts=stripped)
+                            stripped_texts=tv.stripped)
     english = lang["is_english"]
-    scored = [t if (t is not None and e) else None for t, e in zip(texts, english, strict=True)]
-    scored_views = [v if e else None for v, e in zip(views, english, strict=True)]
-    tone = tone_scores(scored, readable_texts=scored_views)
+    if all(english):
+        scored, scored_views, scored_prepared = texts, views, tv.neutral
+    else:
+        scored = [t if e else None for t, e in zip(texts, english, strict=True)]
+        scored_views = [v if e else None for v, e in zip(views, english, strict=True)]
+        scored_prepared = [v if e else None for v, e in zip(tv.neutral, english, strict=True)]
+    tone = tone_scores(scored, prepared_texts=scored_prepared)
     sharing = classify_sharing(scored, sharing_method, readable_texts=scored_views)
-    markers = marker_counts(texts, markers_mode, readable_texts=views, stripped_texts=stripped)
+    markers = marker_counts(texts, markers_mode, readable_texts=views, stripped_texts=tv.stripped)
     ents = extract_entities(
         texts, platforms=platforms, handles=handles,
         known_urls=_column(batch, "known_urls"), known_mentions=_column(batch, "known_mentions"),
+        scans=(tv.urls, tv.hashtags, tv.mentions),
     )
     cols = {
         "post_id": post_ids,

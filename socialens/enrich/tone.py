@@ -82,7 +82,10 @@ def tone_label(compound: float) -> str:
 
 
 def tone_scores(
-    texts: Sequence[str | None], *, readable_texts: Sequence[str | None] | None = None
+    texts: Sequence[str | None],
+    *,
+    readable_texts: Sequence[str | None] | None = None,
+    prepared_texts: Sequence[str | None] | None = None,
 ) -> dict[str, list]:
     """VADER scores for each text.
 
@@ -92,6 +95,9 @@ def tone_scores(
         Post texts as stored. ``None`` gives ``None`` in every column.
     readable_texts : sequence of str or None, optional
         :func:`socialens.text.readable` of each text, when the caller has them already.
+    prepared_texts : sequence of str or None, optional
+        :func:`prepare_for_vader` of each text (``None`` where a text is ``None``), when the
+        caller has them already (then ``readable_texts`` is not read).
 
     Returns
     -------
@@ -99,19 +105,21 @@ def tone_scores(
         ``tone_compound`` (−1..1), ``tone_pos``, ``tone_neu``, ``tone_neg`` (proportions, 0..1)
         and ``tone_label``: one list per column, aligned with ``texts``.
     """
-    if readable_texts is None:
-        readable_texts = [None if t is None else readable(t) for t in texts]
-    keep = [i for i, t in enumerate(readable_texts) if t is not None]
+    if prepared_texts is None:
+        if readable_texts is None:
+            readable_texts = [None if t is None else readable(t) for t in texts]
+        prepared_texts = [None if t is None else _neutral_mentions(t) for t in readable_texts]
+    keep = [i for i, t in enumerate(prepared_texts) if t is not None]
     compound, pos, neu, neg = fast_vader().scores(
-        [_neutral_mentions(readable_texts[i]) for i in keep]
+        prepared_texts if len(keep) == len(prepared_texts) else [prepared_texts[i] for i in keep]
     )
-    labels = [tone_label(c) for c in compound]
-    if len(keep) == len(readable_texts):
+    labels = list(map(tone_label, compound))
+    if len(keep) == len(prepared_texts):
         return {"tone_compound": compound, "tone_pos": pos, "tone_neu": neu, "tone_neg": neg,
                 "tone_label": labels}
     out: dict[str, list] = {}
     for name, values in zip(TONE_COLUMNS, (compound, pos, neu, neg, labels), strict=True):
-        col = [None] * len(readable_texts)
+        col = [None] * len(prepared_texts)
         for i, v in zip(keep, values, strict=True):
             col[i] = v
         out[name] = col

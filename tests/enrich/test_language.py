@@ -44,3 +44,13 @@ def test_batched_identifier_is_bit_identical_to_py3langid(monkeypatch):
     monkeypatch.setattr(language, "_CHUNK_BYTES", 3000)  # several chunks, one text per chunk
     ident = identifier()
     assert _classify_many(texts) == [ident.classify(t) for t in texts]
+
+
+def test_stacked_products_are_bit_identical_to_py3langid(monkeypatch):
+    # small gathers: every group of texts with the same number of features split into pieces
+    path = Path(__file__).parent / "data" / "convokit_excerpt.csv.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    monkeypatch.setattr(language, "_GATHER_BYTES", 20000)
+    ident = identifier()
+    assert _classify_many(texts) == [ident.classify(t) for t in texts]
