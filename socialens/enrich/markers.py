@@ -271,19 +271,41 @@ def _default_slot_counts(
     """Counts per category (in :data:`MARKERS` order) and the number of tokens; ``view`` is
     :func:`socialens.text.readable` of ``text`` and ``stripped`` its entities replaced
     (``strip_entities(view, url=None, mention=" ", hashtag=" ")``), when the caller has them."""
-    if view is None:
-        tokens = tokenize(text)
-    elif stripped is not None and (view.isascii() or not any(a in view for a in APOSTROPHES)):
-        tokens = words(stripped)  # = tokenize(view, views=True) without stripping again
-    else:
-        tokens = tokenize(view, views=True)
+    tokens = _tokens(text, view, stripped)
+    total = _packed_total(text, tokens)
+    return [(total >> (_FIELD * i)) & _MASK for i in range(len(MARKERS))], len(tokens)
+
+
+_APOSTROPHE_MAP = str.maketrans(dict.fromkeys(APOSTROPHES, "'"))
+
+
+def _tokens(text: str, view: str | None, stripped: str | None) -> list[str]:
+    """``tokenize(text)``, from the views when the caller has them.
+
+    ``tokenize`` reads apostrophe-like characters as ``'`` *before* it strips mentions and
+    hashtags. Stripping first gives the same text unless the view has U+02BC (a letter, so a
+    hashtag character): the mention and hashtag patterns treat ``'``, U+2018, U+2019 and U+FF07
+    alike (none is a word, handle or hashtag character, or in their look-arounds).
+    """
+    if view is None or stripped is None:
+        return tokenize(text) if view is None else tokenize(view, views=True)
+    if view.isascii():
+        return words(stripped)  # = tokenize(view, views=True) without stripping again
+    if "\u02bc" in view:
+        return tokenize(view, views=True)
+    return words(stripped.translate(_APOSTROPHE_MAP))
+
+
+def _packed_total(text: str, tokens: list[str]) -> int:
+    """The packed category counts of a text's tokens (``US`` is the pronoun only in a text
+    without lower-case letters)."""
     packed = list(map(_PACKED.get, tokens))
     if None in packed:
         packed = [_packed(t) if v is None else v for t, v in zip(tokens, packed, strict=True)]
     total = sum(packed)
     if "US" in tokens and not _is_shouting(text):
         total -= tokens.count("US") * _packed("US")  # the country, not the pronoun
-    return [(total >> (_FIELD * i)) & _MASK for i in range(len(MARKERS))], len(tokens)
+    return total
 
 
 def _default_counts(text: str) -> tuple[dict[str, int], int]:
@@ -327,25 +349,28 @@ def marker_counts(
     """
     _check_mode(mode)
     cols = list(MARKER_COLUMNS.values())
-    rows: list = []
     ann = _convokit() if mode == "convokit" else None
     views = readable_texts if readable_texts is not None else [None] * len(texts)
     stripped = stripped_texts if stripped_texts is not None else [None] * len(texts)
+    totals: list = []
+    n_tokens: list = []
     for t, v, st in zip(texts, views, stripped, strict=True):
         if t is None:
-            rows.append(None)
+            totals.append(None)
+            n_tokens.append(None)
             continue
-        counts, n = _default_slot_counts(t, v, st)
-        if ann is not None:
+        tokens = _tokens(t, v, st)
+        n_tokens.append(len(tokens))
+        if ann is None:
+            totals.append(_packed_total(t, tokens))
+        else:  # presence, packed the same way
             present = ann.categories(t)
-            counts = [int(c in present) for c in MARKERS]
-        counts.append(n)
-        rows.append(counts)
-    empty = [None] * (len(cols) + 1)
-    columns = list(zip(*[r if r is not None else empty for r in rows], strict=True)) if rows else [
-        () for _ in range(len(cols) + 1)]
-    out = {col: list(columns[k]) for k, col in enumerate(cols)}
-    out["n_tokens"] = list(columns[-1])
+            totals.append(sum(1 << (_FIELD * i) for i, c in enumerate(MARKERS) if c in present))
+    out = {}
+    for i, col in enumerate(cols):
+        shift = _FIELD * i
+        out[col] = [None if x is None else (x >> shift) & _MASK for x in totals]
+    out["n_tokens"] = n_tokens
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from socialens.enrich.entities import extract_entities
 from socialens.enrich.language import detect_languages
@@ -205,13 +206,14 @@ _TODO = """
                       WHERE f.post_id = p.post_id AND f.feature_version = $version)
 """
 _SELECT = """
-    SELECT p.post_id, p.text, p.lang, e.known_urls, e.known_mentions
+    SELECT p.post_id, p.text, p.lang, e.known_urls, e.known_mentions, e.n_known
     FROM posts p
     LEFT JOIN (
         SELECT post_id,
                list(value) FILTER (WHERE kind = 'url') AS known_urls,
-               list(value) FILTER (WHERE kind = 'mention') AS known_mentions
-        FROM post_entities WHERE kind IN ('url', 'mention') GROUP BY post_id
+               list(value) FILTER (WHERE kind = 'mention') AS known_mentions,
+               count(*) AS n_known
+        FROM post_entities GROUP BY post_id
     ) e USING (post_id)
     WHERE NOT EXISTS (SELECT 1 FROM post_features f
                       WHERE f.post_id = p.post_id AND f.feature_version = $version)
@@ -289,12 +291,23 @@ def enrich(
     run_tag = f"enrich:{version}"
     computed_at = datetime.now(UTC)
     reader_con = con.cursor()
+    # whether each batch has a post with stored entities, in the order the batches are computed
+    known: deque[bool] = deque()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for b in reader:
+            if b.num_rows:
+                known.append(b.column("n_known").null_count < b.num_rows)
+                yield b.drop_columns(["n_known"])
+
     try:
         reader = reader_con.execute(_SELECT, params).to_arrow_reader(batch_size)
-        batches = (b for b in reader if b.num_rows)
         kwargs = {"markers_mode": markers_mode, "sharing_method": sharing_method,
                   "handles": handles, "computed_at": computed_at}
-        for features, entities in _computed(batches, kwargs, workers):
+        for features, entities in _computed(batches(), kwargs, workers):
+            # a batch whose posts have no stored entities is appended; otherwise the rows already
+            # stored (from ingest, or from a run at another feature version) are skipped
+            insert = "INSERT OR IGNORE INTO" if known.popleft() else "INSERT INTO"
             with ws.transaction() as tx:
                 tx.register("_features_arrow", features)
                 tx.register("_entities_arrow", entities)
@@ -303,27 +316,23 @@ def enrich(
                         f"INSERT INTO post_features ({_FEATURE_COLS}) "
                         f"SELECT {_FEATURE_COLS} FROM _features_arrow"
                     )
-                    before = tx.execute("SELECT count(*) FROM post_entities").fetchone()[0]
-                    tx.execute(
-                        "INSERT OR IGNORE INTO post_entities "
-                        "SELECT post_id, kind, value, ? FROM _entities_arrow",
+                    added = tx.execute(
+                        f"{insert} post_entities SELECT post_id, kind, value, ? "
+                        "FROM _entities_arrow",
                         [run_tag],
-                    )
-                    after = tx.execute("SELECT count(*) FROM post_entities").fetchone()[0]
+                    ).fetchone()[0]  # the rows inserted (those ignored are not counted)
                 finally:
                     tx.unregister("_features_arrow")
                     tx.unregister("_entities_arrow")
             result.enriched += features.num_rows
-            result.entities_added += after - before
-            result.non_english += features.num_rows - sum(
-                1 for v in features.column("is_english").to_pylist() if v
-            )
-            result.by_tone_label.update(
-                v for v in features.column("tone_label").to_pylist() if v is not None
-            )
-            result.by_sharing_label.update(
-                v for v in features.column("sharing_label").to_pylist() if v is not None
-            )
+            result.entities_added += added
+            result.non_english += features.num_rows - (
+                pc.sum(features.column("is_english")).as_py() or 0)
+            for name, counter in (("tone_label", result.by_tone_label),
+                                  ("sharing_label", result.by_sharing_label)):
+                for vc in pc.value_counts(features.column(name)).to_pylist():
+                    if vc["values"] is not None:
+                        counter[vc["values"]] += vc["counts"]
             if on_progress is not None:
                 on_progress(result.enriched, todo)
     finally:

@@ -68,7 +68,7 @@ class FastVader:
         self._n_scalar = vs.N_SCALAR
         # single characters only: the original tests ``chr in self.emojis`` one character at a time
         self._emoji_chars = frozenset(k for k in self.emojis if len(k) == 1)
-        self._tokens: dict[str, tuple[str, str, bool]] = {}
+        self._tokens: dict[str, tuple[str, str, bool, float | None]] = {}
 
     # -- text -> words ------------------------------------------------------------------------
     def _no_emoji(self, text: str) -> str:
@@ -143,7 +143,7 @@ class FastVader:
             sentiments[i] = self._valence(i, lowers[i], infos, lowers, n, is_cap_diff)
         if "but" in lowers:
             sentiments = _but_check(lowers.index("but"), sentiments)
-        return _score_valence(sentiments, [sentiments[i] for i in scored], n, text)
+        return _score_valence([sentiments[i] for i in scored], n, text)
 
     def _valence(self, i, lw, infos, lowers, n, is_cap_diff):
         lexicon = self.lexicon
@@ -255,10 +255,14 @@ def fast_vader() -> FastVader:
     return FastVader()
 
 
-def _score_valence(sentiments: list, nonzero: list, n: int, text: str):
-    """vaderSentiment's ``score_valence``; ``nonzero`` are the scores (in order) of the words that
-    can be non-zero, the others are all 0."""
-    sum_s = float(sum(sentiments))
+def _score_valence(nonzero: list, n: int, text: str):
+    """vaderSentiment's ``score_valence`` of ``n`` words; ``nonzero`` are the scores (in order) of
+    the words that can be non-zero, the others are all 0.
+
+    ``sum(nonzero)`` is ``sum`` of all the scores: the zeros it leaves out are ``0`` or ``0.0``
+    and adding them changes nothing (the running sum starts at the integer 0, so it is never
+    ``-0.0``, the one value ``+ 0.0`` would change)."""
+    sum_s = float(sum(nonzero))
     ep = text.count("!")
     if ep > 4:
         ep = 4

@@ -176,3 +176,53 @@ def test_parallel_workers_give_identical_features(tmp_path, tiny_dir):
             assert res.enriched == 507
             frames.append(w.sql("SELECT * EXCLUDE (computed_at) FROM post_features ORDER BY post_id"))
     assert frames[0].equals(frames[1])
+
+
+def _entities_by_insert_or_ignore(ws, version: str) -> tuple[set, int]:
+    """The ``post_entities`` rows the runner must end with, computed the plain way: every batch's
+    entities inserted with insert-or-ignore into a copy of the table as it is now."""
+    stored = set(ws.con.execute("SELECT post_id, kind, value FROM post_entities").fetchall())
+    todo = ws.con.execute(
+        "SELECT p.post_id, p.text FROM posts p WHERE NOT EXISTS (SELECT 1 FROM post_features f "
+        "WHERE f.post_id = p.post_id AND f.feature_version = ?) ORDER BY p.post_id", [version]
+    ).fetchall()
+    known = ws.con.execute(
+        "SELECT post_id, list(value) FILTER (WHERE kind = 'url') AS u, "
+        "list(value) FILTER (WHERE kind = 'mention') AS m FROM post_entities GROUP BY post_id"
+    ).fetchall()
+    urls = {p: u for p, u, _ in known}
+    mentions = {p: m for p, _, m in known}
+    ids = [p for p, _ in todo]
+    batch = pa.RecordBatch.from_pydict({
+        "post_id": ids, "text": [t for _, t in todo],
+        "known_urls": [urls.get(p) for p in ids], "known_mentions": [mentions.get(p) for p in ids],
+    })
+    handles = {(pl, h.lower()): a for a, pl, h in ws.con.execute(
+        "SELECT account_id, platform, handle FROM accounts WHERE handle IS NOT NULL").fetchall()}
+    _, ents = enrich_batch(batch, handles=handles)
+    new = set(zip(*[ents.column(c).to_pylist() for c in ("post_id", "kind", "value")],
+                  strict=True))
+    return stored | new, len(new - stored)
+
+
+def test_entities_appended_or_merged_give_the_same_table(tmp_path, folder):
+    # batches of 1 and 2: some hold only posts without stored entities (appended), others posts
+    # whose hashtags, mentions and URLs ingest stored (merged with insert-or-ignore)
+    for batch_size in (1, 2):
+        w = socialens.open(tmp_path / f"e{batch_size}.duckdb")
+        w.ingest(folder)
+        w.con.execute("INSERT INTO posts (post_id, account_id, created_at, text) VALUES "
+                      "('twitter:6', 'twitter:10', TIMESTAMPTZ '2015-07-03', "
+                      "'Thanks @SenOther https://t.co/q1 pic.twitter.com/Zz #Go'), "
+                      "('twitter:7', 'twitter:10', TIMESTAMPTZ '2015-07-03', 'no entities')")
+        w.con.execute("DELETE FROM post_entities WHERE post_id = 'twitter:1'")
+        expected, added = _entities_by_insert_or_ignore(w, FEATURE_VERSION)
+        r = enrich(w, batch_size=batch_size)
+        rows = set(w.con.execute("SELECT post_id, kind, value FROM post_entities").fetchall())
+        assert rows == expected and r.entities_added == added > 0
+        # another feature version: every entity is stored already
+        again = enrich(w, batch_size=batch_size, markers_mode="convokit")
+        assert again.entities_added == 0
+        assert set(w.con.execute("SELECT post_id, kind, value FROM post_entities").fetchall()) \
+            == expected
+        w.close()
