@@ -198,6 +198,7 @@ class Workspace:
             import ibis
 
             self._ibis = ibis.duckdb.from_connection(self.con)
+            self._ibis.execute = _arrow_execute(self._ibis)
         return self._ibis
 
     def _check_table(self, name: str) -> None:
@@ -282,6 +283,43 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 pause = min(pause * 2, 0.25)
                 continue
             raise WorkspaceError(_open_error_message(path, read_only, exc)) from exc
+
+
+def _arrow_execute(backend):
+    """ibis's DuckDB ``execute`` (``expr.to_pandas()``) with the same result, faster.
+
+    ibis turns every Arrow column that holds a null into Python objects (``to_pylist``) before
+    its pandas conversion; for a timestamp column of 180,000 people that is a Python ``datetime``
+    per row, then ``pd.to_datetime`` of them all — a fifth of an analysis' time at 10^6 posts.
+    Here string columns with nulls go through Arrow's own conversion (the same object array of
+    ``str`` and ``None``) and UTC timestamps with nulls through Arrow's too, at the nanosecond
+    resolution ibis's path gives them; every other column is converted exactly as ibis does.
+    ``tests/test_workspace.py`` checks frame equality, dtypes included, against ibis's own
+    ``execute`` for each column type with and without nulls.
+    """
+    import pyarrow.types as pat
+
+    def execute(expr, /, *, params=None, limit=None, **kwargs):
+        import pandas as pd
+        from ibis.backends.duckdb.converter import DuckDBPandasData
+
+        table = backend._to_duckdb_relation(expr, params=params, limit=limit,
+                                            **kwargs).to_arrow_table()
+        cols = {}
+        for name, col in zip(table.column_names, table.columns, strict=True):
+            t = col.type
+            if pat.is_nested(t) or pat.is_dictionary(t):
+                cols[name] = col.to_pylist()
+            elif not col.null_count or pat.is_string(t) or pat.is_large_string(t):
+                cols[name] = col.to_pandas()
+            elif pat.is_timestamp(t) and t.tz is not None:
+                cols[name] = col.to_pandas().astype(f"datetime64[ns, {t.tz}]")
+            else:
+                cols[name] = col.to_pylist()
+        df = DuckDBPandasData.convert_table(pd.DataFrame(cols), expr.as_table().schema())
+        return expr.__pandas_result__(df)
+
+    return execute
 
 
 _NO_SPACE = ("No space left on device", "Disk quota exceeded")

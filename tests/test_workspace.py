@@ -93,6 +93,35 @@ def test_kept_table_expressions_follow_the_catalog(ws):
         ws.table("extra")
 
 
+def test_to_pandas_is_ibis_own_conversion(ws):
+    """Workspace.ibis converts query results faster than ibis's DuckDB backend, to the same
+    frames: every column type, with and without nulls, dtypes included."""
+    import ibis
+    import pandas as pd
+
+    ws.con.execute("""CREATE TABLE kinds AS SELECT * FROM (VALUES
+        ('a', 1, 1.5, true, TIMESTAMPTZ '2020-01-02 03:04:05.123456+00', DATE '2020-01-02',
+         '{"k": 1}'::JSON, [1, 2], 'x'),
+        (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'y'),
+        ('c', 3, -2.0, false, TIMESTAMPTZ '1970-01-01 00:00:00+00', DATE '1999-12-31',
+         '[1]'::JSON, [], 'z'))
+        AS t(s, i, f, b, ts, d, j, l, key)""")
+    t = ws.table("kinds")
+    plain = ibis.duckdb.from_connection(ws.con).table("kinds")
+    for expr, ref in [(t, plain), (t.filter(t.key != "y"), plain.filter(plain.key != "y")),
+                      (t.filter(t.key == "y"), plain.filter(plain.key == "y")),
+                      (t.filter(t.key == "none"), plain.filter(plain.key == "none")),
+                      (t.group_by("key").aggregate(n=t.i.count(), first=t.ts.min()),
+                       plain.group_by("key").aggregate(n=plain.i.count(), first=plain.ts.min()))]:
+        ours = expr.order_by("key").to_pandas()
+        theirs = ref.order_by("key").to_pandas()
+        pd.testing.assert_frame_equal(ours, theirs)
+    assert t.count().execute() == plain.count().execute() == 3
+    pd.testing.assert_series_equal(t.order_by("key").ts.to_pandas(),
+                                   plain.order_by("key").ts.to_pandas())
+    assert str(t.ts.to_pandas().dtype) == "datetime64[ns, UTC]"  # as ibis gives it, with a null
+
+
 def test_times_are_utc(tiny_ws):
     df = tiny_ws.df("accounts")
     assert str(df["created_at"].dt.tz) == "UTC"
