@@ -91,17 +91,19 @@ def representative_accounts(acc: pd.DataFrame) -> pd.DataFrame:
       person_id account_id  n_posts last_post_at
     0         p        x:2      NaN         None
     """
-    keys = pd.DataFrame({
-        "person_id": acc["person_id"],
-        "followers": pd.to_numeric(acc["followers"], errors="coerce").fillna(-1),
-        "posts_count": pd.to_numeric(acc["posts_count"], errors="coerce").fillna(-1),
-        "n_posts": pd.to_numeric(acc["n_posts"], errors="coerce").fillna(-1),
-        "account_id": acc["account_id"],
-    }, index=acc.index)
-    order = keys.sort_values(["person_id", "followers", "posts_count", "n_posts", "account_id"],
-                             ascending=[True, False, False, False, True], kind="mergesort").index
-    best = acc.loc[order].drop_duplicates("person_id", keep="first")
-    return best.reset_index(drop=True)
+    if acc.empty:
+        return acc.reset_index(drop=True)
+
+    def desc(col: str) -> np.ndarray:
+        return -pd.to_numeric(acc[col], errors="coerce").fillna(-1).to_numpy(dtype=float)
+
+    # one lexicographic sort of integer codes and numbers (pandas' multi-key sort_values took
+    # 0.7 s at 180,000 accounts): person, then the tie-breaks above, then the account id
+    person = pd.factorize(acc["person_id"], sort=True)[0]
+    order = np.lexsort((pd.factorize(acc["account_id"], sort=True)[0], desc("n_posts"),
+                        desc("posts_count"), desc("followers"), person))
+    first = np.r_[True, person[order][1:] != person[order][:-1]]
+    return acc.iloc[order[first]].reset_index(drop=True)
 
 
 def directory_table(

@@ -171,3 +171,32 @@ x:3,bob,x,bob_new,personal,2009-06-01T00:00:00Z,2012-05-01=bob_new
     df = directory(ws).tables["ranking"].set_index("person_id")
     assert df.loc["ann", "handle"] == "ann_then"
     assert pd.isna(df.loc["bob", "handle"])  # only observed later: unknown in 2010, not bob_new
+
+
+def test_representative_accounts_is_the_multi_key_sort():
+    """The lexsort of codes picks, per person, the row pandas' multi-key sort puts first
+    (followers, then posts counter, then collected posts, unknown last, then account id)."""
+    import numpy as np
+    import pandas as pd
+
+    from socialens.analyses.directory import representative_accounts
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    acc = pd.DataFrame({
+        "person_id": [f"p{i}" for i in rng.integers(0, 900, n)],
+        "account_id": [f"x:{i}" for i in rng.permutation(n)],
+        "followers": rng.choice([0, 1, 2, np.nan], n),
+        "posts_count": rng.choice([5, None, 7], n),
+        "n_posts": pd.array(rng.choice([1, 2, 3], n)).astype("Int64"),
+        "last_post_at": None,
+    })
+    acc.loc[::7, "n_posts"] = pd.NA
+    keys = pd.DataFrame({c: pd.to_numeric(acc[c], errors="coerce").fillna(-1)
+                         for c in ("followers", "posts_count", "n_posts")})
+    keys["person_id"], keys["account_id"] = acc["person_id"], acc["account_id"]
+    order = keys.sort_values(["person_id", "followers", "posts_count", "n_posts", "account_id"],
+                             ascending=[True, False, False, False, True], kind="mergesort").index
+    expected = acc.loc[order].drop_duplicates("person_id", keep="first").reset_index(drop=True)
+    pd.testing.assert_frame_equal(representative_accounts(acc), expected)
+    assert representative_accounts(acc.iloc[:0]).empty
