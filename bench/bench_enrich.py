@@ -33,6 +33,11 @@ Usage::
 
     python -m bench.bench_enrich [--n 20000] [--cold-n N] [--repeat 5] [--no-write] [--no-cold]
     python -m bench.bench_enrich --sharing-against REV   # the sharing model of REV vs now
+    python -m bench.bench_enrich --stages [--n 40000] [--repeat 3]   # CPU per feature stage
+
+``--stages`` times each stage :func:`socialens.enrich.enrich_batch` calls (the functions the
+runner module calls, wrapped with ``time.process_time``) over warm rounds and prints the split;
+"rest" is what the runner does itself (columns in, the Arrow output).
 """
 
 from __future__ import annotations
@@ -95,6 +100,56 @@ def sharing_cost(T: list[str], rev: str, repeat: int) -> dict:
     return {k: {"median_us_per_post": round(statistics.median(v), 1),
                 "range_us_per_post": [round(min(v), 1), round(max(v), 1)]}
             for k, v in times.items()} | {"rev": rev, "n_posts": len(T), "repeats": repeat}
+
+
+#: The stage functions ``socialens.enrich.runner`` calls (those it has: code before
+#: ``socialens.enrich.views`` calls ``readable`` and ``strip_entities`` once per text instead of
+#: ``read_texts`` once per batch).
+STAGES = ("read_texts", "readable", "strip_entities", "detect_languages", "tone_scores",
+          "classify_sharing", "marker_counts", "extract_entities")
+
+
+def stage_split(n: int, repeat: int) -> dict:
+    """CPU seconds per stage of ``enrich_batch`` on ``n`` posts (batches of 5,000), the mean of
+    ``repeat`` warm rounds, and the whole ``enrich_batch`` time of the same rounds."""
+    from socialens.enrich import runner
+
+    T, source = texts(n)
+    ids = [f"twitter:{i}" for i in range(len(T))]
+    batches = [pa.RecordBatch.from_pydict({"post_id": ids[i:i + 5000], "text": T[i:i + 5000]})
+               for i in range(0, len(T), 5000)]
+    runner.load_models()
+    for b in batches:  # warm: models and per-token caches as in the warm rounds of ``measure``
+        runner.enrich_batch(b)
+    spent: dict[str, float] = {}
+    originals = {name: getattr(runner, name) for name in STAGES if hasattr(runner, name)}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            c0 = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - c0
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(runner, name, timed(name, fn))
+    try:
+        total = 0.0
+        for _ in range(repeat):
+            c0 = time.process_time()
+            for b in batches:
+                runner.enrich_batch(b)
+            total += time.process_time() - c0
+    finally:
+        for name, fn in originals.items():
+            setattr(runner, name, fn)
+    stages = {k: v / repeat for k, v in spent.items()}
+    stages["rest"] = total / repeat - sum(stages.values())
+    return {"n_posts": len(T), "source": source, "repeats": repeat,
+            "enrich_batch_cpu": total / repeat, "stages_cpu": stages,
+            "loadavg": round(os.getloadavg()[0], 2)}
 
 
 def _timed(fn) -> tuple[float, float]:
@@ -350,6 +405,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--cold-n", type=int, default=None,
                     help="posts for the cold runs (default: --n); larger amortizes start-up")
     ap.add_argument("--no-write", action="store_true", help="do not append to BENCHMARKS.md")
+    ap.add_argument("--stages", action="store_true",
+                    help="only the CPU split of enrich_batch by stage (warm, printed, not written)")
     ap.add_argument("--sharing-against", metavar="REV",
                     help="only time the sharing model of git revision REV against the current one")
     args = ap.parse_args(argv)
@@ -359,6 +416,12 @@ def main(argv=None) -> dict:
         return r
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    if args.stages:
+        r = stage_split(args.n, args.repeat)
+        for k, v in sorted(r["stages_cpu"].items(), key=lambda kv: -kv[1]):
+            sys.stdout.write(f"{k:18s} {v:7.3f} s CPU {100 * v / r['enrich_batch_cpu']:5.1f} %\n")
+        sys.stdout.write(json.dumps(r, sort_keys=True) + "\n")
+        return r
     r = measure(args.n, args.repeat, cold=not args.no_cold, cold_n=args.cold_n)
     command = "python -m bench.bench_enrich " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.no_write:
