@@ -234,9 +234,14 @@ def _curves(df: pd.DataFrame, t) -> pd.DataFrame:
     for label, g in groups:
         n = len(g)
         times = g.loc[g["adopted"], "adopted_at"].sort_values()
-        for i, when in enumerate(times, start=1):
-            rows.append({"group": label, "at": when, "cumulative_share": i / n, "n_members": n})
-    return pd.DataFrame(rows, columns=["group", "at", "cumulative_share", "n_members"])
+        if len(times):  # one frame per group (was one dict per adopter: 1.6 s at 180,000)
+            rows.append(pd.DataFrame({"group": label, "at": times.to_numpy(),
+                                      "cumulative_share": np.arange(1, len(times) + 1) / n,
+                                      "n_members": n}))
+    columns = ["group", "at", "cumulative_share", "n_members"]
+    if not rows:
+        return pd.DataFrame([], columns=columns)
+    return pd.concat(rows, ignore_index=True)[columns]
 
 
 def _chart(curves: pd.DataFrame) -> alt.Chart:
