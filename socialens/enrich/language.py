@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
@@ -170,7 +169,9 @@ def _classify_many(texts: Sequence[str]) -> list[tuple[str, float]]:
         scores[rows[scored]] += ident.nb_pc
     # the rest row-wise on the whole matrix: the same float32 operations, element by element (the
     # length factor is rounded to float32 as ``scores *= python_float`` does)
-    scale = np.array([1.0 / math.sqrt(len(d) or 1) for d in encoded], dtype=np.float32)
+    # (float64 square roots and quotients, as ``1.0 / math.sqrt(n)``, then rounded to float32)
+    lengths = np.fromiter(map(len, encoded), dtype=np.float64, count=len(encoded))
+    scale = (1.0 / np.sqrt(np.maximum(lengths, 1.0))).astype(np.float32)
     scores *= scale[:, None]
     np.exp(scores - scores.max(axis=1, keepdims=True), out=scores)
     scores /= scores.sum(axis=1, keepdims=True)

@@ -96,14 +96,25 @@ def _matches(match, text: str, a: str, b: str) -> list:
     match of the pattern at a position is the same whether the search starts there or earlier.
     """
     out = []
-    i = _at(text, a, b, 0)
+    if b in text:
+        i = _at(text, a, b, 0)
+        while i >= 0:
+            m = match(text, i)
+            if m is None:
+                i = _at(text, a, b, i + 1)
+            else:
+                out.append(m)
+                i = _at(text, a, b, m.end())
+        return out
+    find = text.find  # the usual case: only ``a``
+    i = find(a)
     while i >= 0:
         m = match(text, i)
         if m is None:
-            i = _at(text, a, b, i + 1)
+            i = find(a, i + 1)
         else:
             out.append(m)
-            i = _at(text, a, b, m.end())
+            i = find(a, m.end())
     return out
 
 
