@@ -46,6 +46,7 @@ from socialens.analyses.common import (
     select_leaders,
     snapshots_at,
     to_time,
+    week_index,
 )
 from socialens.analyses.result import Result, thin
 from socialens.analyses.signature import analysis_function
@@ -143,7 +144,7 @@ def activity(
         per_account = p.group_by("account_id").aggregate(
             n_total=p.count(), first_post=p.created_at.min(), last_post_at=p.created_at.max(),
             n_window=p.count(where=in_window),
-            weeks_window=p.created_at.truncate("W").nunique(where=in_window))
+            weeks_window=week_index(p.created_at).nunique(where=in_window))
         cov = (accounts.join(per_account, "account_id")
                        .select(accounts.account_id, accounts.person_id,
                                present_from=ibis.coalesce(accounts.created_at,

@@ -234,3 +234,23 @@ def test_the_permutation_test_of_a_few_leaders_among_many_draws_small_subsets():
     y0 = rng.poisson(e)
     p0 = rate_ratio(y0, e, g, n_permutations=999, seed=1)["permutation"]["p_value"]
     assert 0.001 < p0 <= 1
+
+
+def test_week_index_is_the_iso_week_partition():
+    """week_index numbers the same weeks truncate("W") does (Monday 00:00 UTC), at the
+    boundaries, to the microsecond, before 1970 and for a leap day."""
+    import ibis
+    import pandas as pd
+
+    from socialens.analyses.common import week_index
+
+    times = pd.to_datetime([
+        "2024-01-01 00:00:00", "2023-12-31 23:59:59.999999", "2024-01-07 23:59:59.999999",
+        "2024-01-08 00:00:00", "2024-02-29 12:00:00", "1970-01-01 00:00:00",
+        "1969-12-28 23:59:59.999999", "1969-12-29 00:00:00", "1955-06-15 08:30:00",
+        "2038-01-19 03:14:08", "2017-11-06 00:00:00.000001"], utc=True, format="ISO8601")
+    t = ibis.memtable(pd.DataFrame({"t": times}))
+    got = t.select(k=week_index(t.t), w=t.t.truncate("W")).execute()
+    assert got.groupby("k")["w"].nunique().eq(1).all()  # one week per number
+    assert got.groupby("w")["k"].nunique().eq(1).all()  # one number per week
+    assert got["k"].nunique() == 9
