@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from socialens.analyses.common import (
+    adoption_dates,
     latest_snapshot_time,
     personal_accounts,
     post_stats,
@@ -139,16 +140,9 @@ def directory_table(
     accounts = (acc_t.left_join(stats, "account_id")
                      .select(acc_t.account_id, acc_t.person_id, acc_t.platform, acc_t.handle,
                              acc_t.created_at, acc_t.url,
-                             n_posts=stats.n_posts, first_post=stats.first_post,
-                             last_post_at=stats.last_post_at,
+                             n_posts=stats.n_posts, last_post_at=stats.last_post_at,
                              handle_history=acc_t.attrs["handle_history"].str)
                      .to_pandas())
-    # adoption (common.adoption_dates' rule) from the same per-account aggregate: the posts are
-    # aggregated once, not a second time for the first posts
-    per = accounts.groupby("person_id").agg(created=("created_at", "min"),
-                                            first=("first_post", "min"))
-    adopt = per["created"].fillna(per["first"]).rename("adopted_at").dropna().reset_index()
-    accounts = accounts.drop(columns="first_post")
     # the handle the account had at the snapshot (a later handle is not shown)
     accounts["handle"] = [handle_at(h, hist, snap_used) for h, hist in
                           zip(accounts["handle"], accounts.pop("handle_history"), strict=True)]
@@ -160,7 +154,8 @@ def directory_table(
     best = representative_accounts(acc)
     n_acc = acc.groupby("person_id").size().rename("n_accounts").reset_index()
     df = roster.merge(best, on="person_id", how="inner").merge(n_acc, on="person_id")
-    df = df.merge(adopt, on="person_id", how="left")
+    adopt = adoption_dates(ws, platform, account_filter)
+    df = df.merge(adopt[["person_id", "adopted_at"]], on="person_id", how="left")
     df = df.sort_values(["followers", "person_id"], ascending=[False, True]).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df.insert(1, "mid_rank", mid_ranks(df["followers"]) if len(df) else np.empty(0))
